@@ -1,0 +1,34 @@
+// The library's error codes. One list serves the three faces: C++ (std::error_code via
+// mockit::category()), C (negative ints of mockit.h, the same numbers negated) and Lua
+// (name() gives the stable "EINVAL"-style code a script can compare against).
+#pragma once
+
+#include <string>
+#include <system_error>
+
+#include "mockit/export.h"
+
+namespace mockit {
+
+enum class errc : int {
+    ok = 0,
+    invalid_argument = 1,  // EINVAL: a null pointer, a missing callback, a zero interval
+    out_of_range = 2,      // ERANGE: a delay beyond max_delay
+    no_such_timer = 3,     // ENOENT: the handle was destroyed, or never armed
+    interrupted = 4,       // EINTR: a signal handler ended a sleep early
+    no_memory = 5,         // ENOMEM
+    system_error = 6,      // ESYSTEM: the OS refused (thread, eventfd); details in errno
+    busy = 7,              // EBUSY: the operation would wait on the caller's own callback
+};
+
+[[nodiscard]] MOCKIT_API const std::error_category& category() noexcept;
+[[nodiscard]] MOCKIT_API std::error_code make_error_code(errc e) noexcept;
+// "EINVAL", "ERANGE", ...: stable names for scripts and logs.
+[[nodiscard]] MOCKIT_API const char* name(errc e) noexcept;
+// A sentence for people.
+[[nodiscard]] MOCKIT_API const char* message(errc e) noexcept;
+
+}  // namespace mockit
+
+template <>
+struct std::is_error_code_enum<mockit::errc> : std::true_type {};

@@ -1,0 +1,109 @@
+// The timer engine: every one-off and interval timer of a process (or of a Lua state) on one
+// thread, recording expiries into an expiry_sink (normally an event_queue). It never runs
+// user code and never sees Lua.
+//
+// Semantics:
+// - A one-off armed at `t` with delay `d` expires once, at `t + d` or later. It is then gone:
+//   its id stops being armed() the moment its expiry is recorded.
+// - An interval timer armed at `t` with interval `i` expires at `t + k*i` for k = 1, 2, ...:
+//   the schedule is absolute, so the k-th expiry never drifts, however late the previous ones
+//   were recorded or run. If the engine wakes late past several of them (a stopped process,
+//   an overloaded machine) it records them all at once as one event with a count.
+// - Timers due at the same time expire in the order they were armed.
+// - cancel() is immediate: once it returns, no further expiry of that timer is recorded, and
+//   the ones already recorded are discarded from the sink.
+// - reset() restarts a timer's countdown from now, with a given delay (interval), and gives
+//   the timer a new id: expiries recorded under the old id are discarded.
+//
+// Costs: arm, cancel and reset are O(log n) in the number of armed timers; an expiry is
+// O(log n); a thread waiting for a deadline an hour away costs nothing until then (it sleeps
+// on a condition variable until the earliest deadline, and is woken early only when a timer
+// with an earlier deadline is armed).
+//
+// Thread-safety: every member function may be called from any thread, including from inside
+// the sink's consumer while the engine runs.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "mockit/clock.hpp"
+#include "mockit/event.hpp"
+#include "mockit/export.h"
+
+namespace mockit {
+
+namespace detail {
+class timer_heap;
+}
+
+enum class engine_mode {
+    threaded,  // the engine's own thread records expiries as their deadlines come
+    manual,    // no thread: expiries are recorded only when the owner calls poll()
+};
+
+class MOCKIT_API timer_engine {
+  public:
+    // The longest delay or interval accepted: 2^40 ms, about 34.8 years. Longer ones are
+    // rejected (errc::out_of_range), never wrapped around.
+    static constexpr duration max_delay = std::chrono::milliseconds{std::int64_t{1} << 40};
+
+    explicit timer_engine(expiry_sink& sink, clock_source& clock = system_clock_source::instance(),
+                          engine_mode mode = engine_mode::threaded);
+    ~timer_engine();  // stops and joins the thread; armed timers are simply forgotten
+    timer_engine(const timer_engine&) = delete;
+    timer_engine& operator=(const timer_engine&) = delete;
+
+    // Arms a one-off timer due `delay` from now. Throws std::system_error with
+    // errc::out_of_range for a negative delay or one beyond max_delay.
+    timer_id arm_once(duration delay);
+    // Arms an interval timer; `interval` must be positive (errc::invalid_argument) and at most
+    // max_delay (errc::out_of_range).
+    timer_id arm_every(duration interval);
+
+    // Disarms `id`. Returns false when it was not armed (already fired, cancelled, unknown).
+    bool cancel(timer_id id) noexcept;
+
+    // Restarts an armed timer's countdown from now: a one-off becomes due `delay` from now, an
+    // interval timer repeats every `delay` from now. Returns the timer's new id, or an empty id
+    // when `id` was not armed. Throws as arm_once/arm_every do for a bad delay, leaving the
+    // timer as it was. (The engine keeps no delay of its own for one-offs: callers that offer
+    // "reset with the same delay" keep it, as the Lua binding and the C API do.)
+    timer_id reset(timer_id id, duration delay);
+
+    [[nodiscard]] bool armed(timer_id id) const;
+    // The next expiry of an armed timer.
+    [[nodiscard]] std::optional<time_point> deadline(timer_id id) const;
+    [[nodiscard]] std::optional<time_point> next_deadline() const;
+    [[nodiscard]] std::size_t size() const;  // armed timers
+
+    // Records every expiry due at the clock's current time. The engine thread calls it; in
+    // manual mode the owner does. Returns the number of expiries recorded.
+    std::size_t poll();
+
+    [[nodiscard]] clock_source& clock() const noexcept { return clock_; }
+
+  private:
+    timer_id arm(duration delay, duration interval);
+    std::size_t expire_due(time_point now);  // needs mutex_
+    void run(std::stop_token stop);
+    void wake_if_earlier(time_point deadline);  // needs mutex_
+
+    expiry_sink& sink_;
+    clock_source& clock_;
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::unique_ptr<detail::timer_heap> heap_;
+    std::vector<event> batch_;                  // expiries of one poll, reused
+    std::optional<time_point> sleeping_until_;  // the deadline the thread waits for, if any
+    bool stopping_ = false;
+    std::jthread thread_;  // last: started once everything above exists
+};
+
+}  // namespace mockit

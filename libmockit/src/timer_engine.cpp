@@ -1,0 +1,151 @@
+#include "mockit/timer_engine.hpp"
+
+#include <sys/prctl.h>
+
+#include <system_error>
+#include <vector>
+
+#include "mockit/error.hpp"
+#include "timer_heap.hpp"
+
+namespace mockit {
+namespace {
+
+void check_delay(duration delay) {
+    if (delay < duration::zero() || delay > timer_engine::max_delay) {
+        throw std::system_error(errc::out_of_range);
+    }
+}
+
+void check_interval(duration interval) {
+    check_delay(interval);
+    // A zero interval would expire without end on every poll.
+    if (interval == duration::zero()) throw std::system_error(errc::invalid_argument);
+}
+
+// The kernel may defer a timed wake-up by the thread's timer slack (50 us by default) to batch
+// wake-ups. The engine thread exists to wake on time, so it asks for the smallest slack.
+void ask_for_precise_wakeups() noexcept {
+    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+}
+
+}  // namespace
+
+timer_engine::timer_engine(expiry_sink& sink, clock_source& clock, engine_mode mode)
+    : sink_{sink}, clock_{clock}, heap_{std::make_unique<detail::timer_heap>()} {
+    if (mode == engine_mode::threaded) {
+        thread_ = std::jthread([this](std::stop_token stop) { run(std::move(stop)); });
+    }
+}
+
+timer_engine::~timer_engine() {
+    if (!thread_.joinable()) return;
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_one();
+    thread_.join();
+}
+
+timer_id timer_engine::arm_once(duration delay) {
+    check_delay(delay);
+    return arm(delay, duration::zero());
+}
+
+timer_id timer_engine::arm_every(duration interval) {
+    check_interval(interval);
+    return arm(interval, interval);
+}
+
+timer_id timer_engine::arm(duration delay, duration interval) {
+    std::lock_guard lock(mutex_);
+    time_point deadline = clock_.now() + delay;
+    timer_id id = heap_->insert(deadline, interval);
+    wake_if_earlier(deadline);
+    return id;
+}
+
+bool timer_engine::cancel(timer_id id) noexcept {
+    std::lock_guard lock(mutex_);
+    // Expiries already recorded go too; a lone one-off's may be there even though the timer
+    // itself has already left the heap.
+    sink_.discard(id);
+    return heap_->erase(id);
+    // No wake-up: the thread finding nothing due at the old deadline is harmless and rarer
+    // than cancels.
+}
+
+timer_id timer_engine::reset(timer_id id, duration delay) {
+    check_delay(delay);
+    std::lock_guard lock(mutex_);
+    std::optional<duration> interval = heap_->interval(id);
+    if (!interval) return timer_id{};
+    bool repeats = *interval != duration::zero();
+    if (repeats) check_interval(delay);
+    sink_.discard(id);
+    heap_->erase(id);
+    time_point deadline = clock_.now() + delay;
+    timer_id fresh = heap_->insert(deadline, repeats ? delay : duration::zero());
+    wake_if_earlier(deadline);
+    return fresh;
+}
+
+bool timer_engine::armed(timer_id id) const {
+    std::lock_guard lock(mutex_);
+    return heap_->contains(id);
+}
+
+std::optional<time_point> timer_engine::deadline(timer_id id) const {
+    std::lock_guard lock(mutex_);
+    return heap_->deadline(id);
+}
+
+std::optional<time_point> timer_engine::next_deadline() const {
+    std::lock_guard lock(mutex_);
+    return heap_->earliest();
+}
+
+std::size_t timer_engine::size() const {
+    std::lock_guard lock(mutex_);
+    return heap_->size();
+}
+
+std::size_t timer_engine::poll() {
+    std::lock_guard lock(mutex_);
+    return expire_due(clock_.now());
+}
+
+std::size_t timer_engine::expire_due(time_point now) {
+    // Collected first, then handed over in one call: one lock of the sink per wake-up, not
+    // one per expiry. Both happen under mutex_, so a cancel() that returned is final.
+    batch_.clear();
+    heap_->expire(now, batch_);
+    if (!batch_.empty()) sink_.record(batch_);
+    return batch_.size();
+}
+
+void timer_engine::wake_if_earlier(time_point deadline) {
+    // Only a new earliest deadline concerns the sleeping thread; waking it for every arm would
+    // cost a context switch per timer.
+    if (!thread_.joinable() || (sleeping_until_ && *sleeping_until_ <= deadline)) return;
+    sleeping_until_ = deadline;
+    changed_.notify_one();
+}
+
+void timer_engine::run(std::stop_token) {
+    ask_for_precise_wakeups();
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        expire_due(clock_.now());
+        sleeping_until_ = heap_->earliest();
+        if (sleeping_until_) {
+            // Relative to the engine's own clock, so any clock_source keeps its meaning.
+            changed_.wait_for(lock, *sleeping_until_ - clock_.now());
+        } else {
+            changed_.wait(lock);
+        }
+    }
+}
+
+}  // namespace mockit

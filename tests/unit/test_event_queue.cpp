@@ -1,0 +1,216 @@
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include "mockit/event_queue.hpp"
+
+using namespace std::chrono_literals;
+using mockit::event;
+using mockit::event_queue;
+using mockit::time_point;
+using mockit::timer_id;
+
+namespace {
+
+event expiry(timer_id id, std::uint64_t count = 1, mockit::duration period = {}) {
+    return event{id, time_point{1s}, period, count};
+}
+
+void record(event_queue& q, event e) {
+    q.record(std::span<const event>{&e, 1});
+}
+
+}  // namespace
+
+TEST_CASE("queue: events come out in the order they went in", "[queue]") {
+    event_queue q;
+    for (std::uint32_t slot = 10; slot > 0; --slot)
+        record(q, expiry(timer_id{slot, 1}));
+    std::vector<event> out;
+    CHECK(q.take(out) == 10);
+    for (std::size_t i = 0; i < out.size(); ++i)
+        CHECK(out[i].timer.slot() == 10 - i);
+    CHECK(q.pending() == 0);
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("queue: further expiries of a queued timer add to its count", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    record(q, expiry(a));
+    record(q, expiry(b));
+    record(q, expiry(a, 2));
+    CHECK(q.size() == 2);
+    CHECK(q.pending() == 4);
+    std::vector<event> out;
+    q.take(out);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].timer == a);
+    CHECK(out[0].count == 3);
+    CHECK(out[1].count == 1);
+}
+
+TEST_CASE("queue: a new tenant of the same slot gets its own entry", "[queue]") {
+    event_queue q;
+    record(q, expiry(timer_id{3, 1}));
+    record(q, expiry(timer_id{3, 2}));
+    CHECK(q.size() == 2);
+}
+
+TEST_CASE("queue: an expiry after a take starts a new entry", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1};
+    record(q, expiry(a));
+    std::vector<event> out;
+    q.take(out);
+    record(q, expiry(a));
+    CHECK(q.size() == 1);
+    CHECK(q.pending() == 1);
+}
+
+TEST_CASE("queue: take honours its budget and splits a count", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    record(q, expiry(a, 5, 10ms));
+    record(q, expiry(b));
+    std::vector<event> out;
+    CHECK(q.take(out, 2) == 2);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].count == 2);
+    CHECK(q.pending() == 4);
+    out.clear();
+    CHECK(q.take(out, 3) == 3);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].count == 3);
+    CHECK(out[0].due == time_point{1s} + 20ms);  // the remainder starts at the third expiry
+    out.clear();
+    CHECK(q.take(out) == 1);
+    CHECK(out.at(0).timer == b);
+}
+
+TEST_CASE("queue: discard kills an entry but keeps its place", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    record(q, expiry(a, 3));
+    record(q, expiry(b));
+    q.discard(a);
+    CHECK(q.pending() == 1);
+    CHECK(q.size() == 2);        // inqueue() in Lua counts it until a take passes it
+    q.discard(timer_id{1, 7});   // another tenant's id: no effect
+    q.discard(timer_id{99, 1});  // never seen: no effect
+    CHECK(q.pending() == 1);
+    std::vector<event> out;
+    CHECK(q.take(out) == 1);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].timer == b);
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("queue: a take that ends on dead entries removes them", "[queue]") {
+    event_queue q;
+    record(q, expiry(timer_id{1, 1}));
+    q.discard(timer_id{1, 1});
+    std::vector<event> out;
+    CHECK(q.take(out) == 0);
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("queue: wait returns at once when something is pending", "[queue]") {
+    event_queue q;
+    record(q, expiry(timer_id{1, 1}, 2));
+    CHECK(q.wait() == 2);  // no timeout: would hang if it blocked
+}
+
+TEST_CASE("queue: wait times out with 0", "[queue][realtime]") {
+    event_queue q;
+    auto start = std::chrono::steady_clock::now();
+    CHECK(q.wait(20ms) == 0);
+    CHECK(std::chrono::steady_clock::now() - start >= 20ms);
+    CHECK(q.wait(0ms) == 0);
+}
+
+TEST_CASE("queue: a wake is never lost", "[queue]") {
+    event_queue q;
+    q.wake();              // nobody waits yet
+    CHECK(q.wait() == 0);  // no timeout: returns only because of the earlier wake
+}
+
+TEST_CASE("queue: wake and record from another thread end a wait", "[queue][realtime]") {
+    event_queue q;
+    {
+        std::jthread waker([&] {
+            std::this_thread::sleep_for(20ms);
+            q.wake();
+        });
+        CHECK(q.wait(10s) == 0);
+    }
+    {
+        std::jthread producer([&] {
+            std::this_thread::sleep_for(20ms);
+            record(q, expiry(timer_id{1, 1}));
+        });
+        CHECK(q.wait(10s) == 1);
+    }
+}
+
+TEST_CASE("queue: a discarded expiry does not end a wait", "[queue][realtime]") {
+    event_queue q;
+    std::jthread producer([&] {
+        record(q, expiry(timer_id{1, 1}));
+        q.discard(timer_id{1, 1});
+    });
+    producer.join();
+    CHECK(q.wait(30ms) == 0);
+}
+
+namespace {
+event_queue* signal_queue = nullptr;
+extern "C" void wake_from_signal(int) {
+    signal_queue->wake();
+}
+}  // namespace
+
+TEST_CASE("queue: wake is safe in a signal handler", "[queue][realtime]") {
+    event_queue q;
+    signal_queue = &q;
+    struct sigaction action {};
+    action.sa_handler = wake_from_signal;
+    struct sigaction previous {};
+    REQUIRE(sigaction(SIGUSR1, &action, &previous) == 0);
+    pthread_t self = pthread_self();
+    std::jthread sender([&] {
+        std::this_thread::sleep_for(20ms);
+        pthread_kill(self, SIGUSR1);
+    });
+    CHECK(q.wait(10s) == 0);
+    sender.join();
+    sigaction(SIGUSR1, &previous, nullptr);
+}
+
+TEST_CASE("queue: producer and consumer threads lose and duplicate nothing", "[queue][realtime]") {
+    event_queue q;
+    constexpr std::uint32_t timers = 1000;
+    constexpr int rounds = 200;
+    std::jthread producer([&] {
+        for (int r = 0; r < rounds; ++r) {
+            for (std::uint32_t slot = 0; slot < timers; ++slot)
+                record(q, expiry({slot, 1}));
+        }
+    });
+    std::vector<std::uint64_t> calls(timers, 0);
+    std::uint64_t total = 0;
+    std::vector<event> out;
+    auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (total < std::uint64_t{timers} * rounds && std::chrono::steady_clock::now() < give_up) {
+        q.wait(100ms);
+        out.clear();
+        total += q.take(out, 777);
+        for (const event& e : out)
+            calls[e.timer.slot()] += e.count;
+    }
+    CHECK(total == std::uint64_t{timers} * rounds);
+    for (std::uint64_t c : calls)
+        REQUIRE(c == rounds);
+}
