@@ -71,14 +71,15 @@ int mockit_sleep(uint64_t ms, int resume, uint64_t* ms_left) {
     return result.interrupted ? MOCKIT_EINTR : MOCKIT_OK;
 }
 
-int mockit_timer_create(mockit_timer** out, mockit_timer_kind kind, uint64_t ms, mockit_callback cb,
-                        void* ctx, mockit_destructor dtor) {
+int mockit_timer_create(mockit_timer** out, int kind, uint64_t ms, mockit_callback cb, void* ctx,
+                        mockit_destructor dtor) {
     if (out == nullptr || cb == nullptr) return MOCKIT_EINVAL;
     if (kind != MOCKIT_ONEOFF && kind != MOCKIT_INTERVAL) return MOCKIT_EINVAL;
     if (int rc = check_delay(ms); rc != MOCKIT_OK) return rc;
     if (kind == MOCKIT_INTERVAL && ms == 0) return MOCKIT_EINVAL;
     return guarded([&] {
-        *out = c_runtime::instance().create(kind, to_duration(ms), cb, ctx, dtor);
+        *out = c_runtime::instance().create(static_cast<mockit_timer_kind>(kind), to_duration(ms),
+                                            cb, ctx, dtor);
         return MOCKIT_OK;
     });
 }

@@ -65,9 +65,11 @@ MOCKIT_API int64_t mockit_hrtime(void);
  * null) receives the time that was left. */
 MOCKIT_API int mockit_sleep(uint64_t ms, int resume, uint64_t* ms_left);
 
-/* Creates a disarmed timer. `dtor` may be null. On success *out holds the timer. */
-MOCKIT_API int mockit_timer_create(mockit_timer** out, mockit_timer_kind kind, uint64_t ms,
-                                   mockit_callback cb, void* ctx, mockit_destructor dtor);
+/* Creates a disarmed timer. `kind` is MOCKIT_ONEOFF or MOCKIT_INTERVAL (an int, so any other
+ * value a C caller passes is rejected with MOCKIT_EINVAL rather than being undefined in C++).
+ * `dtor` may be null. On success *out holds the timer. */
+MOCKIT_API int mockit_timer_create(mockit_timer** out, int kind, uint64_t ms, mockit_callback cb,
+                                   void* ctx, mockit_destructor dtor);
 /* Starts (or restarts) the countdown from now. */
 MOCKIT_API int mockit_timer_arm(mockit_timer* timer);
 /* Like arm, with a new delay (one-off) or interval. */
