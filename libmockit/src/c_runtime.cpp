@@ -1,8 +1,11 @@
 #include "c_runtime.hpp"
 
+#include "quiet_thread.hpp"
+
 namespace mockit::detail {
 
-c_runtime::c_runtime() : callback_thread_{[this](const std::stop_token& stop) { run(stop); }} {}
+c_runtime::c_runtime()
+    : callback_thread_{start_quiet_thread([this](const std::stop_token& stop) { run(stop); })} {}
 
 c_runtime::~c_runtime() {
     callback_thread_.request_stop();

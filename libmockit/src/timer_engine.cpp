@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mockit/error.hpp"
+#include "quiet_thread.hpp"
 #include "timer_heap.hpp"
 
 namespace mockit {
@@ -34,7 +35,8 @@ void ask_for_precise_wakeups() noexcept {
 timer_engine::timer_engine(expiry_sink& sink, clock_source& clock, engine_mode mode)
     : sink_{sink}, clock_{clock}, heap_{std::make_unique<detail::timer_heap>()} {
     if (mode == engine_mode::threaded) {
-        thread_ = std::jthread([this](std::stop_token stop) { run(std::move(stop)); });
+        thread_ =
+            detail::start_quiet_thread([this](std::stop_token stop) { run(std::move(stop)); });
     }
 }
 

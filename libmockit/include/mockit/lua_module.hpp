@@ -1,0 +1,77 @@
+// luamockit: the `mockit` Lua module (also reachable as `luamockit`).
+//
+// The same code is built twice: into the mockit-run host, which preloads it, and as the
+// loadable mockit.so / luamockit.so for the stock lua5.4 interpreter (linked to no liblua).
+//
+// Each Lua state that opens the module gets its own engine thread and event queue, held by a
+// context userdata in the state's registry: lua_close() stops the thread and releases every
+// timer. Only the thread running the Lua state ever touches it; the engine thread only
+// records expiries, which process_events() turns into callback calls.
+//
+// The host refines three things through the hooks below; the loadable module uses the
+// defaults (plain lines on stderr, sd_notify spoken directly, errors raised).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <lua.hpp>
+#include <optional>
+#include <string_view>
+
+#include "mockit/export.h"
+
+extern "C" {
+MOCKIT_API int luaopen_mockit(lua_State* L);
+MOCKIT_API int luaopen_luamockit(lua_State* L);
+}
+
+namespace mockit::lua {
+
+enum class log_level { trace, debug, info, warn, error, off };
+
+// Where mockit.log.* lines go. The default writes "mockit: [level] message" to stderr.
+using log_sink = std::function<void(log_level, std::string_view)>;
+
+// What the loop does with an error raised by a callback when no mockit.on_error handler is
+// set: return true to go on (--keep-going), false to let the error propagate out of
+// process_events()/run(). The default propagates. `message` carries the traceback.
+using error_sink = std::function<bool(std::string_view message)>;
+
+// Called by run() on every turn of the loop, and at least every `period` while it waits (so a
+// host can ping a watchdog from the loop itself). Also told when the loop starts and stops.
+struct loop_observer {
+    std::function<void()> on_start;
+    std::function<void()> on_turn;
+    std::function<void()> on_stop;
+    std::optional<std::chrono::milliseconds> period;
+};
+
+// What the loop does for a signal that has no mockit.signal handler, when the host asked to
+// take it over with take_signal(): stop the loop (as SIGINT/SIGTERM do in mockit-run).
+struct stop_request {
+    bool requested = false;
+    int code = 0;
+};
+
+// Hooks a host installs after opening the module in `L`. Each returns false when the module
+// is not open in that state.
+MOCKIT_API bool set_log_sink(lua_State* L, log_sink sink, log_level level);
+MOCKIT_API bool set_error_sink(lua_State* L, error_sink sink);
+MOCKIT_API bool set_loop_observer(lua_State* L, loop_observer observer);
+
+// Makes the loop stop gracefully when signal `signo` arrives and no Lua handler is set for it:
+// the running callback finishes, nothing else starts, and run() returns `exit_code`.
+MOCKIT_API bool take_signal(lua_State* L, int signo, int exit_code);
+
+// Whether run() has been called and returned, and why: the host skips its built-in loop after
+// a script that ran the loop to completion itself.
+struct loop_outcome {
+    bool ran = false;
+    int exit_code = 0;
+};
+MOCKIT_API loop_outcome last_run(lua_State* L);
+
+// Requests a graceful stop, as mockit.stop(code) does. Async-signal-safe.
+MOCKIT_API void request_stop_from_signal(int code) noexcept;
+
+}  // namespace mockit::lua

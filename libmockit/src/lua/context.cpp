@@ -1,0 +1,47 @@
+#include "context.hpp"
+
+namespace mockit::lua::detail {
+
+const char context_key = 0;
+
+context::context() : signals{queue} {
+    in_hand.reserve(batch_calls);
+}
+
+context::~context() = default;
+
+context& upvalue_context(lua_State* L) {
+    auto* box = static_cast<context_box*>(lua_touserdata(L, lua_upvalueindex(1)));
+    if (box == nullptr || !box->ctx) luaL_error(L, "mockit: the Lua state is closing");
+    return *box->ctx;
+}
+
+void push_context_value(lua_State* L, int uv) {
+    lua_getiuservalue(L, lua_upvalueindex(1), uv);
+}
+
+std::size_t pending(const context& ctx) {
+    std::size_t n = ctx.queue.pending() + ctx.signals.pending();
+    for (std::size_t i = ctx.next; i < ctx.in_hand.size(); ++i)
+        n += ctx.in_hand[i].count;
+    return n;
+}
+
+std::size_t queued_entries(const context& ctx) {
+    return ctx.queue.size() + (ctx.in_hand.size() - ctx.next);
+}
+
+void forget_in_hand(context& ctx, timer_id id) noexcept {
+    for (std::size_t i = ctx.next; i < ctx.in_hand.size(); ++i) {
+        if (ctx.in_hand[i].timer == id) ctx.in_hand[i].count = 0;
+    }
+}
+
+context* find_context(lua_State* L) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &context_key);
+    auto* box = static_cast<context_box*>(lua_touserdata(L, -1));
+    lua_pop(L, 1);
+    return box != nullptr ? box->ctx.get() : nullptr;
+}
+
+}  // namespace mockit::lua::detail

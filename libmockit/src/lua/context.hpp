@@ -1,0 +1,89 @@
+// One Lua state's share of mockit: its engine thread, its event queue, the events taken from
+// the queue and not yet dispatched, the loop's state and the host's hooks.
+//
+// It lives in a full userdata (a context_box) anchored in the state's registry and passed to
+// every module function as upvalue 1. The box's user values hold the Lua side:
+//   1: pins     id (integer) -> timer userdata, for every timer armed or awaiting dispatch,
+//               so a timer whose handle the script dropped keeps running (the seed's anchor)
+//   2: on_error the mockit.on_error handler, or nil
+//   3: signals  signal number -> handler function
+//
+// Invariant: only the thread running the Lua state touches this; the engine thread only
+// writes the queue.
+#pragma once
+
+#include <cstddef>
+#include <lua.hpp>
+#include <memory>
+#include <vector>
+
+#include "mockit/event_queue.hpp"
+#include "mockit/lua_module.hpp"
+#include "mockit/timer_engine.hpp"
+#include "signals.hpp"
+
+namespace mockit::lua::detail {
+
+inline constexpr int pins_uv = 1;
+inline constexpr int on_error_uv = 2;
+inline constexpr int signals_uv = 3;
+inline constexpr int context_uv_count = 3;
+
+// Events are taken from the queue in batches of at most this many callbacks, so a batch fits
+// in storage reserved up front and draining never allocates.
+inline constexpr std::size_t batch_calls = 256;
+
+struct context {
+    context();
+    ~context();
+    context(const context&) = delete;
+    context& operator=(const context&) = delete;
+
+    event_queue queue;
+    timer_engine engine{queue};
+
+    // Taken from the queue, not yet dispatched: events[next..] (counts of 0 are dead).
+    std::vector<event> in_hand;
+    std::size_t next = 0;
+
+    std::size_t live_timers = 0;        // handles armed or awaiting dispatch
+    std::size_t referenced_timers = 0;  // ...of which keep run() alive
+
+    bool stop_requested = false;
+    int stop_code = 0;
+    loop_outcome outcome;
+
+    signal_inbox signals;
+
+    log_sink log;
+    log_level level = log_level::info;
+    error_sink on_uncaught;
+    loop_observer observer;
+};
+
+// The userdata: a context the state can drop in its __gc while timers may still refer to it.
+struct context_box {
+    std::unique_ptr<context> ctx;
+};
+
+// The context of the calling module function (upvalue 1); raises once the state is closing.
+context& upvalue_context(lua_State* L);
+
+// Pushes the context box's user value `uv` (pins, on_error, signals).
+void push_context_value(lua_State* L, int uv);
+
+// Callbacks still to run: in hand, queued, and signals with a handler.
+std::size_t pending(const context& ctx);
+// Entries, dead ones included.
+std::size_t queued_entries(const context& ctx);
+
+// Forgets in-hand events of `id` (the timer was destroyed or reset under a new id).
+void forget_in_hand(context& ctx, timer_id id) noexcept;
+
+// Finds the registered context of state L (for the host hooks), or nullptr.
+context* find_context(lua_State* L);
+
+// Registry key of the context box.
+extern const char context_key;
+
+}  // namespace mockit::lua::detail

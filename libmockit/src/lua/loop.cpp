@@ -1,0 +1,272 @@
+// The consumer side of the queue: wait, process_events, run, stop, on_error.
+//
+// Every callback runs through one protected call whose message handler keeps the error value
+// and adds a traceback (lua.c's docall/msghandler). A failing callback's event is consumed
+// before the call, so the queue stays consistent whatever the callback does; then on_error,
+// the host's error sink, or propagation decides what happens next.
+#include "loop.hpp"
+
+#include <algorithm>
+
+#include "lua_util.hpp"
+#include "timer.hpp"
+
+namespace mockit::lua::detail {
+namespace {
+
+enum class outcome { none, skipped, ran, failed };
+
+// Turns an error into {error, traceback}: on_error gets both parts, and the propagated
+// message can carry the traceback as lua.c prints it.
+int message_handler(lua_State* L) {
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    luaL_traceback(L, L, nullptr, 1);
+    lua_rawseti(L, -2, 2);
+    return 1;
+}
+
+// Calls the function below `nargs` arguments on top of the stack in protected mode. On error
+// leaves the error value and the traceback string on the stack and returns false.
+bool protected_call(lua_State* L, int nargs) {
+    int handler = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, handler);
+    int status = lua_pcall(L, nargs, 0, handler);
+    lua_remove(L, handler);
+    if (status == LUA_OK) return true;
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        lua_remove(L, -3);
+    } else {  // the handler itself failed (out of memory): no traceback to give
+        lua_pushliteral(L, "(no traceback)");
+    }
+    return false;
+}
+
+// Pushes what lua.c would print for an error value and traceback: "message\ntraceback".
+void push_report(lua_State* L, int error, int traceback) {
+    const char* message = lua_tostring(L, error);
+    if (message == nullptr) {
+        if (luaL_callmeta(L, error, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+            message = lua_tostring(L, -1);
+        } else {
+            message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, error));
+        }
+    }
+    lua_pushfstring(L, "%s\n%s", message, lua_tostring(L, traceback));
+}
+
+// With a callback's error value and traceback on top: hands them to mockit.on_error, or the
+// host's sink. Returns true to go on; false leaves the report on top, to be raised.
+bool absorb_error(lua_State* L, context& ctx) {
+    int error = lua_gettop(L) - 1;
+    push_context_value(L, on_error_uv);
+    if (!lua_isnil(L, -1)) {
+        lua_insert(L, error);
+        lua_call(L, 2, 0);  // its own error propagates: there is nobody left to hand it to
+        return true;
+    }
+    lua_pop(L, 1);
+    push_report(L, error, error + 1);
+    lua_replace(L, error);
+    lua_settop(L, error);
+    if (!ctx.on_uncaught) return false;
+    std::size_t length = 0;
+    const char* report = lua_tolstring(L, -1, &length);
+    bool go_on = protect(L, [&] { return ctx.on_uncaught(std::string_view{report, length}); });
+    if (go_on) lua_pop(L, 1);
+    return go_on;
+}
+
+// The next event with calls left, taking a batch from the queue when the hand is empty.
+event* next_event(context& ctx, lua_Integer budget) {
+    while (ctx.next < ctx.in_hand.size() && ctx.in_hand[ctx.next].count == 0)
+        ++ctx.next;
+    if (ctx.next == ctx.in_hand.size()) {
+        ctx.in_hand.clear();
+        ctx.next = 0;
+        // At most batch_calls events: within the capacity reserved up front, so no allocation.
+        ctx.queue.take(ctx.in_hand,
+                       static_cast<std::size_t>(std::min<lua_Integer>(budget, batch_calls)));
+        if (ctx.in_hand.empty()) return nullptr;
+    }
+    return &ctx.in_hand[ctx.next];
+}
+
+// Runs one expiry of `e`'s timer, or skips it when the timer is gone.
+outcome dispatch_timer(lua_State* L, context& ctx, event& e) {
+    push_context_value(L, pins_uv);
+    lua_rawgeti(L, -1, static_cast<lua_Integer>(e.timer.value()));
+    lua_remove(L, -2);
+    if (lua_isnil(L, -1)) {  // destroyed or reset since it expired
+        lua_pop(L, 1);
+        e.count = 0;
+        return outcome::skipped;
+    }
+    int ud = lua_gettop(L);
+    auto& t = *static_cast<timer_handle*>(lua_touserdata(L, ud));
+    --e.count;                         // consumed before the call, whatever the callback does
+    if (!t.repeats) unpin(L, ctx, t);  // a fired one-off; its callback may re-arm it
+    int nargs = t.nargs;
+    for (int uv = 1; uv <= nargs + 1; ++uv)
+        lua_getiuservalue(L, ud, uv);
+    bool ok = protected_call(L, nargs);
+    if (ok)
+        lua_settop(L, ud - 1);
+    else
+        lua_remove(L, ud);
+    return ok ? outcome::ran : outcome::failed;
+}
+
+// Runs the mockit.signal handler for one arrival of `signo`.
+outcome dispatch_signal(lua_State* L, int signo) {
+    push_context_value(L, signals_uv);
+    lua_rawgeti(L, -1, signo);
+    lua_remove(L, -2);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return outcome::skipped;
+    }
+    lua_pushstring(L, signal_name(signo));
+    return protected_call(L, 1) ? outcome::ran : outcome::failed;
+}
+
+outcome next_callback(lua_State* L, context& ctx, lua_Integer budget) {
+    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo);
+    event* e = next_event(ctx, budget);
+    return e == nullptr ? outcome::none : dispatch_timer(L, ctx, *e);
+}
+
+bool stop_pending(context& ctx, int& code) {
+    if (ctx.stop_requested) {
+        code = ctx.stop_code;
+        return true;
+    }
+    return take_stop_request(code);
+}
+
+bool alive(const context& ctx) {
+    return ctx.referenced_timers > 0 || pending(ctx) > 0;
+}
+
+void notify_observer(lua_State* L, const std::function<void()>& hook) {
+    if (hook) protect(L, [&] { hook(); });
+}
+
+}  // namespace
+
+drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
+    lua_Integer ran = 0;
+    bool stopped_before = ctx.stop_requested;
+    while (ran < max && (stopped_before || !ctx.stop_requested)) {
+        outcome o = next_callback(L, ctx, max - ran);
+        if (o == outcome::none) break;
+        if (o == outcome::skipped) continue;
+        ++ran;
+        if (o == outcome::failed && !absorb_error(L, ctx)) return {ran, true};
+    }
+    return {ran, false};
+}
+
+std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout) {
+    if (std::size_t n = pending(ctx); n > 0) return n;
+    protect(L, [&] { return ctx.queue.wait(timeout); });
+    return pending(ctx);
+}
+
+// mockit.wait([timeout_ms]) -> number of queued callbacks (0 on timeout).
+int mockit_wait(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    std::optional<duration> timeout;
+    if (!lua_isnoneornil(L, 1)) timeout = check_delay(L, 1);
+    lua_pushinteger(L, static_cast<lua_Integer>(wait_for_events(L, ctx, timeout)));
+    return 1;
+}
+
+// mockit.process_events([max]) -> number of callbacks run; a callback's error propagates.
+int mockit_process_events(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    lua_Integer max = check_count(L, 1, LUA_MAXINTEGER);
+    lua_settop(L, 0);
+    drain_result result = drain(L, ctx, max);
+    if (result.failed) return lua_error(L);
+    lua_pushinteger(L, result.ran);
+    return 1;
+}
+
+// mockit.run() -> exit code: the loop, until mockit.stop(code) or nothing keeps it alive.
+int mockit_run(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    lua_settop(L, 0);
+    ctx.outcome = loop_outcome{};
+    notify_observer(L, ctx.observer.on_start);
+    int code = 0;
+    bool failed = false;
+    while (!stop_pending(ctx, code) && alive(ctx)) {
+        std::optional<duration> period;
+        if (ctx.observer.period) period = *ctx.observer.period;
+        wait_for_events(L, ctx, period);
+        notify_observer(L, ctx.observer.on_turn);
+        if (drain(L, ctx, LUA_MAXINTEGER).failed) {
+            failed = true;
+            break;
+        }
+    }
+    ctx.stop_requested = false;
+    ctx.outcome = loop_outcome{true, failed ? 1 : code};
+    notify_observer(L, ctx.observer.on_stop);
+    if (failed) return lua_error(L);
+    lua_pushinteger(L, code);
+    return 1;
+}
+
+// mockit.stop([code]): ends the loop after the current callback.
+int mockit_stop(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    lua_Integer code = luaL_optinteger(L, 1, 0);
+    luaL_argcheck(L, code >= 0 && code <= 255, 1, "exit code must be from 0 to 255");
+    ctx.stop_requested = true;
+    ctx.stop_code = static_cast<int>(code);
+    return 0;
+}
+
+// mockit.on_error(fn | nil)
+int mockit_on_error(lua_State* L) {
+    if (!lua_isnoneornil(L, 1)) check_callable(L, 1);
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_setiuservalue(L, 1, on_error_uv);
+    return 0;
+}
+
+int mockit_pending(lua_State* L) {
+    lua_pushinteger(L, static_cast<lua_Integer>(pending(upvalue_context(L))));
+    return 1;
+}
+
+int mockit_inqueue(lua_State* L) {
+    lua_pushinteger(L, static_cast<lua_Integer>(queued_entries(upvalue_context(L))));
+    return 1;
+}
+
+// mockit.stats() -> {timers, referenced, armed, pending, inqueue}: for tests and dumps.
+int mockit_stats(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    auto field = [&](const char* name, std::size_t value) {
+        lua_pushinteger(L, static_cast<lua_Integer>(value));
+        lua_setfield(L, -2, name);
+    };
+    lua_createtable(L, 0, 5);
+    field("timers", ctx.live_timers);
+    field("referenced", ctx.referenced_timers);
+    field("armed", protect(L, [&] { return ctx.engine.size(); }));
+    field("pending", pending(ctx));
+    field("inqueue", queued_entries(ctx));
+    return 1;
+}
+
+}  // namespace mockit::lua::detail

@@ -1,0 +1,33 @@
+// The wait/process_events loop of one Lua state, and the module functions around it.
+#pragma once
+
+#include <lua.hpp>
+#include <optional>
+
+#include "context.hpp"
+
+namespace mockit::lua::detail {
+
+struct drain_result {
+    lua_Integer ran;
+    bool failed;  // a callback's error is to propagate: its report is on top of the stack
+};
+
+// Runs up to `max` callbacks (signal handlers first, then expiries in expiry order). Stops
+// early when mockit.stop() is called by one of them.
+drain_result drain(lua_State* L, context& ctx, lua_Integer max);
+
+// Returns the pending count at once if non-zero; otherwise blocks until something is pending,
+// `timeout` passes, or the queue is woken (a signal arrived).
+std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout);
+
+int mockit_wait(lua_State* L);
+int mockit_process_events(lua_State* L);
+int mockit_run(lua_State* L);
+int mockit_stop(lua_State* L);
+int mockit_on_error(lua_State* L);
+int mockit_pending(lua_State* L);
+int mockit_inqueue(lua_State* L);
+int mockit_stats(lua_State* L);
+
+}  // namespace mockit::lua::detail

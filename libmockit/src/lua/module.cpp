@@ -1,0 +1,262 @@
+// luaopen_mockit: the module table, the clock functions, signals, logging and sd_notify, and
+// the hooks through which a host refines them.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "context.hpp"
+#include "loop.hpp"
+#include "lua_util.hpp"
+#include "mockit/lua_module.hpp"
+#include "mockit/notify.hpp"
+#include "mockit/sleep.hpp"
+#include "mockit/version.hpp"
+#include "timer.hpp"
+
+namespace mockit::lua::detail {
+namespace {
+
+const char module_key = 0;
+
+clock_source& clock_of(context& ctx) {
+    return ctx.engine.clock();
+}
+
+int mockit_mstimestamp(lua_State* L) {
+    lua_pushinteger(L, to_ms_timestamp(clock_of(upvalue_context(L)).wall_now()));
+    return 1;
+}
+
+// mockit.time() -> secs, ms
+int mockit_time(lua_State* L) {
+    wall_time now = to_wall_time(clock_of(upvalue_context(L)).wall_now());
+    lua_pushinteger(L, now.secs);
+    lua_pushinteger(L, now.ms);
+    return 2;
+}
+
+int mockit_hrtime(lua_State* L) {
+    lua_pushinteger(L, to_hrtime(clock_of(upvalue_context(L)).now()));
+    return 1;
+}
+
+// mockit.sleep(ms [, resume]) -> 0, 0 | EINTR, ms_left
+int mockit_sleep(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    auto ms = check_delay(L, 1);
+    bool resume = lua_toboolean(L, 2) != 0;
+    sleep_result result = sleep_for(clock_of(ctx), ms, resume);
+    lua_pushinteger(L, result.interrupted ? EINTR : 0);
+    lua_pushinteger(L, result.left.count());
+    return 2;
+}
+
+int mockit_oneoff(lua_State* L) {
+    return create_timer(L, false);
+}
+int mockit_getit(lua_State* L) {
+    return create_timer(L, true);
+}
+
+// mockit.signal(name, fn | nil)
+int mockit_signal(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    const char* name = luaL_checkstring(L, 1);
+    lua_settop(L, 2);
+    int signo = signal_number(name);
+    if (signo == 0) {
+        bool uncatchable = std::strcmp(name, "SIGKILL") == 0 || std::strcmp(name, "SIGSTOP") == 0;
+        return luaL_argerror(
+            L, 1,
+            lua_pushfstring(L, uncatchable ? "%s cannot be handled" : "unknown signal '%s'", name));
+    }
+    bool clear = lua_isnoneornil(L, 2);
+    if (!clear) check_callable(L, 2);
+    push_context_value(L, signals_uv);
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, signo);
+    if (clear) {
+        ctx.signals.unwatch(signo);
+    } else {
+        protect(L, [&] { ctx.signals.watch(signo); });
+    }
+    return 0;
+}
+
+int mockit_notify(lua_State* L) {
+    std::size_t length = 0;
+    const char* state = luaL_checklstring(L, 1, &length);
+    lua_pushboolean(L, notify(std::string_view{state, length}));
+    return 1;
+}
+
+const char* const level_names[] = {"trace", "debug", "info", "warn", "error", "off"};
+
+void default_log(log_level level, std::string_view line) {
+    std::fprintf(stderr, "mockit: [%s] %.*s\n", level_names[static_cast<int>(level)],
+                 static_cast<int>(line.size()), line.data());
+}
+
+log_level level_from_environment() {
+    const char* value = std::getenv("MOCKIT_LOG_LEVEL");
+    for (int i = 0; value != nullptr && i < 6; ++i) {
+        if (std::strcmp(value, level_names[i]) == 0) return static_cast<log_level>(i);
+    }
+    return log_level::info;
+}
+
+// mockit.log.<level>(fmt, ...): upvalue 2 is string.format, upvalue 3 the level.
+int log_at(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    auto level = static_cast<log_level>(lua_tointeger(L, lua_upvalueindex(3)));
+    luaL_checkstring(L, 1);
+    if (level < ctx.level) return 0;  // filtered out: not even formatted
+    int nargs = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, nargs, 1);
+    std::size_t length = 0;
+    const char* line = lua_tolstring(L, -1, &length);
+    protect(L, [&] { ctx.log(level, std::string_view{line, length}); });
+    return 0;
+}
+
+void push_log_table(lua_State* L, int box) {
+    lua_createtable(L, 0, 5);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "string");
+    lua_getfield(L, -1, "format");
+    int format = lua_gettop(L);
+    for (int i = 0; i < 5; ++i) {
+        lua_pushvalue(L, box);
+        lua_pushvalue(L, format);
+        lua_pushinteger(L, i);
+        lua_pushcclosure(L, log_at, 3);
+        lua_setfield(L, format - 3, level_names[i]);
+    }
+    lua_pop(L, 3);
+}
+
+const luaL_Reg module_functions[] = {
+    {"mstimestamp", mockit_mstimestamp},
+    {"time", mockit_time},
+    {"hrtime", mockit_hrtime},
+    {"sleep", mockit_sleep},
+    {"oneoff", mockit_oneoff},
+    {"getit", mockit_getit},
+    {"wait", mockit_wait},
+    {"process_events", mockit_process_events},
+    {"pending", mockit_pending},
+    {"inqueue", mockit_inqueue},
+    {"run", mockit_run},
+    {"stop", mockit_stop},
+    {"on_error", mockit_on_error},
+    {"signal", mockit_signal},
+    {"notify", mockit_notify},
+    {"stats", mockit_stats},
+    {nullptr, nullptr},
+};
+
+int context_gc(lua_State* L) {
+    // Stops the engine thread and forgets every timer; the handles' own __gc, run earlier
+    // (they were created later), found the context still open.
+    static_cast<context_box*>(lua_touserdata(L, 1))->ctx.reset();
+    return 0;
+}
+
+// Creates the state's context box, anchors it in the registry and leaves it on the stack.
+void push_new_context(lua_State* L) {
+    auto* box =
+        static_cast<context_box*>(lua_newuserdatauv(L, sizeof(context_box), context_uv_count));
+    new (box) context_box{};  // an empty unique_ptr: nothing to leak if what follows fails
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, context_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    protect(L, [&] {
+        box->ctx = std::make_unique<context>();
+        box->ctx->log = default_log;
+        box->ctx->level = level_from_environment();
+    });
+    lua_newtable(L);
+    lua_setiuservalue(L, -2, pins_uv);
+    lua_newtable(L);
+    lua_setiuservalue(L, -2, signals_uv);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &context_key);
+}
+
+int open_module(lua_State* L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_key) == LUA_TTABLE) return 1;  // once a state
+    lua_pop(L, 1);
+    push_new_context(L);
+    int box = lua_gettop(L);
+    register_timer_type(L);
+    luaL_newlibtable(L, module_functions);
+    lua_pushvalue(L, box);
+    luaL_setfuncs(L, module_functions, 1);
+    push_log_table(L, box);
+    lua_setfield(L, -2, "log");
+    lua_pushinteger(L, EINTR);
+    lua_setfield(L, -2, "EINTR");
+    lua_pushstring(L, version_string);
+    lua_setfield(L, -2, "version");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);
+    return 1;
+}
+
+}  // namespace
+}  // namespace mockit::lua::detail
+
+extern "C" {
+int luaopen_mockit(lua_State* L) {
+    return mockit::lua::detail::open_module(L);
+}
+int luaopen_luamockit(lua_State* L) {
+    return mockit::lua::detail::open_module(L);
+}
+}
+
+namespace mockit::lua {
+
+bool set_log_sink(lua_State* L, log_sink sink, log_level level) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return false;
+    ctx->log = std::move(sink);
+    ctx->level = level;
+    return true;
+}
+
+bool set_error_sink(lua_State* L, error_sink sink) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return false;
+    ctx->on_uncaught = std::move(sink);
+    return true;
+}
+
+bool set_loop_observer(lua_State* L, loop_observer observer) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return false;
+    ctx->observer = std::move(observer);
+    return true;
+}
+
+bool take_signal(lua_State* L, int signo, int exit_code) {
+    if (detail::find_context(L) == nullptr || !detail::is_catchable(signo)) return false;
+    detail::stop_on(signo, exit_code);
+    return true;
+}
+
+loop_outcome last_run(lua_State* L) {
+    detail::context* ctx = detail::find_context(L);
+    return ctx != nullptr ? ctx->outcome : loop_outcome{};
+}
+
+void request_stop_from_signal(int code) noexcept {
+    detail::request_stop(code);
+}
+
+}  // namespace mockit::lua

@@ -1,0 +1,169 @@
+#include "signals.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+namespace mockit::lua::detail {
+namespace {
+
+struct signal_slot {
+    std::atomic<std::uint32_t> arrived{0};  // deliveries counted for Lua handlers
+    std::atomic<int> watchers{0};           // Lua states with a handler for it
+    std::atomic<int> stop_code{-1};         // the host's default: stop with this code
+    bool installed = false;                 // our handler is in place (under install_mutex)
+    struct sigaction previous {};
+};
+
+signal_slot slots[NSIG];
+constexpr std::size_t max_queues = 64;
+std::atomic<event_queue*> queues[max_queues];
+std::atomic<int> requested_stop{-1};
+std::mutex install_mutex;
+
+struct named_signal {
+    const char* name;
+    int number;
+};
+constexpr named_signal catchable[] = {
+    {"SIGHUP", SIGHUP},       {"SIGINT", SIGINT},   {"SIGQUIT", SIGQUIT},   {"SIGUSR1", SIGUSR1},
+    {"SIGUSR2", SIGUSR2},     {"SIGPIPE", SIGPIPE}, {"SIGALRM", SIGALRM},   {"SIGTERM", SIGTERM},
+    {"SIGCHLD", SIGCHLD},     {"SIGCONT", SIGCONT}, {"SIGTSTP", SIGTSTP},   {"SIGTTIN", SIGTTIN},
+    {"SIGTTOU", SIGTTOU},     {"SIGURG", SIGURG},   {"SIGXCPU", SIGXCPU},   {"SIGXFSZ", SIGXFSZ},
+    {"SIGVTALRM", SIGVTALRM}, {"SIGPROF", SIGPROF}, {"SIGWINCH", SIGWINCH}, {"SIGIO", SIGIO},
+    {"SIGPWR", SIGPWR},
+};
+
+void wake_all() noexcept {
+    for (auto& q : queues) {
+        if (event_queue* queue = q.load()) queue->wake();
+    }
+}
+
+extern "C" void on_signal(int signo) {
+    int saved_errno = errno;
+    signal_slot& slot = slots[signo];
+    if (slot.watchers.load() > 0) {
+        slot.arrived.fetch_add(1);
+    } else if (int code = slot.stop_code.load(); code >= 0) {
+        requested_stop.store(code);
+    }
+    wake_all();
+    errno = saved_errno;
+}
+
+// Needs install_mutex.
+void install(int signo) {
+    signal_slot& slot = slots[signo];
+    if (slot.installed) return;
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // the script's own blocking reads are not disturbed
+    if (sigaction(signo, &action, &slot.previous) != 0) {
+        throw std::runtime_error(std::string("sigaction: ") + std::strerror(errno));
+    }
+    slot.installed = true;
+}
+
+// Needs install_mutex. Puts back what was there before, once nobody needs ours.
+void restore_if_unused(int signo) noexcept {
+    signal_slot& slot = slots[signo];
+    if (!slot.installed || slot.watchers.load() > 0 || slot.stop_code.load() >= 0) return;
+    sigaction(signo, &slot.previous, nullptr);
+    slot.installed = false;
+}
+
+}  // namespace
+
+int signal_number(const char* name) noexcept {
+    for (const auto& s : catchable) {
+        if (std::strcmp(s.name, name) == 0) return s.number;
+    }
+    return 0;
+}
+
+const char* signal_name(int signo) noexcept {
+    for (const auto& s : catchable) {
+        if (s.number == signo) return s.name;
+    }
+    return nullptr;
+}
+
+bool is_catchable(int signo) noexcept {
+    return signal_name(signo) != nullptr;
+}
+
+signal_inbox::signal_inbox(event_queue& queue) : queue_{queue} {
+    for (auto& q : queues) {
+        event_queue* expected = nullptr;
+        if (q.compare_exchange_strong(expected, &queue_)) return;
+    }
+    throw std::runtime_error("too many Lua states with mockit open (at most 64)");
+}
+
+signal_inbox::~signal_inbox() {
+    for (int signo = 1; signo < NSIG; ++signo)
+        unwatch(signo);
+    for (auto& q : queues) {
+        event_queue* expected = &queue_;
+        q.compare_exchange_strong(expected, nullptr);
+    }
+}
+
+void signal_inbox::watch(int signo) {
+    if (watched_[signo]) return;
+    std::lock_guard lock(install_mutex);
+    install(signo);
+    seen_[signo] = slots[signo].arrived.load();  // arrivals before now are not ours
+    slots[signo].watchers.fetch_add(1);
+    watched_[signo] = true;
+}
+
+void signal_inbox::unwatch(int signo) noexcept {
+    if (!watched_[signo]) return;
+    std::lock_guard lock(install_mutex);
+    watched_[signo] = false;
+    slots[signo].watchers.fetch_sub(1);
+    restore_if_unused(signo);
+}
+
+std::size_t signal_inbox::pending() const noexcept {
+    std::size_t n = 0;
+    for (int signo = 1; signo < NSIG; ++signo) {
+        if (watched_[signo]) n += slots[signo].arrived.load() - seen_[signo];
+    }
+    return n;
+}
+
+int signal_inbox::next_arrival() noexcept {
+    for (int signo = 1; signo < NSIG; ++signo) {
+        if (watched_[signo] && seen_[signo] != slots[signo].arrived.load()) {
+            ++seen_[signo];
+            return signo;
+        }
+    }
+    return 0;
+}
+
+void stop_on(int signo, int exit_code) {
+    std::lock_guard lock(install_mutex);
+    slots[signo].stop_code.store(exit_code);
+    install(signo);
+}
+
+bool take_stop_request(int& exit_code) noexcept {
+    int code = requested_stop.exchange(-1);
+    if (code < 0) return false;
+    exit_code = code;
+    return true;
+}
+
+void request_stop(int exit_code) noexcept {
+    requested_stop.store(exit_code < 0 ? 0 : exit_code);
+    wake_all();
+}
+
+}  // namespace mockit::lua::detail

@@ -1,0 +1,49 @@
+// Signals as queued events. The C handler only counts arrivals and wakes the event queues
+// (atomics and write(2): async-signal-safe); each Lua state picks the arrivals up in
+// process_events() and runs its mockit.signal handlers there, never asynchronously.
+#pragma once
+
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+
+#include "mockit/event_queue.hpp"
+
+namespace mockit::lua::detail {
+
+// The signals a script may handle: everything catchable that is not a synchronous fault.
+int signal_number(const char* name) noexcept;  // 0 when unknown
+const char* signal_name(int signo) noexcept;   // "SIGHUP"; nullptr when unknown
+bool is_catchable(int signo) noexcept;
+
+// One Lua state's view of the process's signals.
+class signal_inbox {
+  public:
+    explicit signal_inbox(event_queue& queue);  // the queue to wake when a signal arrives
+    ~signal_inbox();                            // unwatches everything
+    signal_inbox(const signal_inbox&) = delete;
+    signal_inbox& operator=(const signal_inbox&) = delete;
+
+    // Starts (stops) counting `signo` for this state; installs (restores) the C handler.
+    void watch(int signo);
+    void unwatch(int signo) noexcept;
+
+    // Arrivals of watched signals not yet taken.
+    [[nodiscard]] std::size_t pending() const noexcept;
+    // Takes one pending arrival: its signal number, or 0 when none is pending.
+    int next_arrival() noexcept;
+
+  private:
+    event_queue& queue_;
+    std::uint32_t seen_[NSIG] = {};
+    bool watched_[NSIG] = {};
+};
+
+// The host's default for a signal with no Lua handler: stop the loop with `exit_code`.
+void stop_on(int signo, int exit_code);
+// Consumes a stop requested by a signal (or request_stop); true and the code when there was one.
+bool take_stop_request(int& exit_code) noexcept;
+// Async-signal-safe.
+void request_stop(int exit_code) noexcept;
+
+}  // namespace mockit::lua::detail

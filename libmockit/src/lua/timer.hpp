@@ -1,0 +1,38 @@
+// The "mockit.timer" userdata: a handle to one timer of the state's engine.
+//
+// The userdata's user values hold the callback (1) and the extra arguments given when the timer
+// was armed (2..nargs+1), so a timer costs one Lua object and no registry references. While
+// armed, or while an expiry awaits dispatch, the handle is pinned in the context's pins table
+// under its current id; that keeps a timer whose handle the script dropped running.
+#pragma once
+
+#include <lua.hpp>
+
+#include "context.hpp"
+#include "mockit/event.hpp"
+
+namespace mockit::lua::detail {
+
+inline constexpr const char* timer_type = "mockit.timer";
+
+// Trivially destructible: it may be abandoned by a longjmp at any time.
+struct timer_handle {
+    timer_id id;      // the current arming; empty when neither armed nor awaiting dispatch
+    duration delay;   // the one-off's delay, or the interval
+    int nargs;        // extra callback arguments, in user values 2..nargs+1
+    bool repeats;     // interval timer
+    bool referenced;  // keeps run() alive while live
+    bool destroyed;
+};
+
+// mockit.oneoff / mockit.getit.
+int create_timer(lua_State* L, bool repeats);
+
+// Registers the metatable (needs the context box on top of the stack).
+void register_timer_type(lua_State* L);
+
+// Takes the handle at `index` off the pins table and the live counts (its id is gone: a one-off
+// about to run its callback, or a destroyed timer).
+void unpin(lua_State* L, context& ctx, timer_handle& t);
+
+}  // namespace mockit::lua::detail
