@@ -1,0 +1,90 @@
+#include "logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace mockit::app {
+namespace {
+
+// "%*" in the pattern: the syslog priority the journal reads from the start of a line
+// (sd-daemon.h's SD_ERR and friends).
+class syslog_priority final : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        static constexpr const char* priority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", ""};
+        std::string_view p = priority[static_cast<int>(msg.level)];
+        dest.append(p.data(), p.data() + p.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<syslog_priority>();
+    }
+};
+
+}  // namespace
+
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    unsigned long long device = 0, inode = 0;
+    if (stream == nullptr || std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+    struct stat st {};
+    return fstat(2, &st) == 0 && st.st_dev == device && st.st_ino == inode;
+}
+
+bool setup_logging(log_format format, const std::string& level) {
+    std::string name = level;
+    if (name.empty()) {
+        const char* env = std::getenv("MOCKIT_LOG_LEVEL");
+        name = env != nullptr ? env : "info";
+    }
+    auto parsed = spdlog::level::from_str(name);
+    if (parsed == spdlog::level::off && name != "off") return false;  // from_str's "unknown"
+
+    auto logger = std::make_shared<spdlog::logger>(
+        "mockit-run", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    bool journal =
+        format == log_format::journal || (format == log_format::automatic && stderr_is_journal());
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    if (journal) {
+        formatter->add_flag<syslog_priority>('*').set_pattern("%*%v");
+    } else {
+        formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    }
+    logger->set_formatter(std::move(formatter));
+    logger->set_level(parsed);
+    logger->flush_on(spdlog::level::trace);  // stderr: every line as it happens
+    spdlog::set_default_logger(std::move(logger));
+    return true;
+}
+
+lua::log_level binding_level() {
+    switch (spdlog::default_logger()->level()) {
+        case spdlog::level::trace:
+            return lua::log_level::trace;
+        case spdlog::level::debug:
+            return lua::log_level::debug;
+        case spdlog::level::info:
+            return lua::log_level::info;
+        case spdlog::level::warn:
+            return lua::log_level::warn;
+        case spdlog::level::err:
+        case spdlog::level::critical:
+            return lua::log_level::error;
+        default:
+            return lua::log_level::off;
+    }
+}
+
+void log_from_script(lua::log_level level, std::string_view line) {
+    static constexpr spdlog::level::level_enum to_spdlog[] = {
+        spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
+        spdlog::level::warn,  spdlog::level::err,   spdlog::level::off};
+    spdlog::log(to_spdlog[static_cast<int>(level)], "{}", line);
+}
+
+}  // namespace mockit::app

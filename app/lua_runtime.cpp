@@ -1,0 +1,236 @@
+#include "lua_runtime.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "host_signals.hpp"
+#include "logging.hpp"
+#include "mockit/lua_module.hpp"
+
+namespace mockit::app {
+namespace {
+
+constexpr const char* progname = "mockit-run";
+
+struct state_closer {
+    void operator()(lua_State* L) const noexcept { lua_close(L); }
+};
+using state_ptr = std::unique_ptr<lua_State, state_closer>;
+
+// What pmain hands back through its light userdata.
+struct run_context {
+    const options* opts;
+    int argc;
+    char** argv;
+    int status = EXIT_SUCCESS;
+};
+
+// Adds a traceback to an error (lua.c's msghandler). Reports from the mockit loop already
+// carry the callback's traceback; they pass through unchanged.
+int message_handler(lua_State* L) {
+    const char* message = lua_tostring(L, 1);
+    if (message == nullptr) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    if (std::strstr(message, "\nstack traceback:") != nullptr) return 1;
+    luaL_traceback(L, L, message, 1);
+    return 1;
+}
+
+// Calls the function below `nargs` arguments in protected mode with the traceback handler.
+int docall(lua_State* L, int nargs, int nresults) {
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, base);
+    int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return status;
+}
+
+// Prints a failed call's message (lua.c's report/l_message).
+int report(lua_State* L, int status) {
+    if (status != LUA_OK) {
+        const char* message = lua_tostring(L, -1);
+        std::fprintf(stderr, "%s: %s\n", progname, message != nullptr ? message : "(no message)");
+        std::fflush(stderr);
+        lua_pop(L, 1);
+    }
+    return status;
+}
+
+int dochunk(lua_State* L, int status) {
+    if (status == LUA_OK) status = docall(L, 0, 0);
+    return report(L, status);
+}
+
+int dostring(lua_State* L, const char* chunk, const char* name) {
+    return dochunk(L, luaL_loadbuffer(L, chunk, std::strlen(chunk), name));
+}
+
+int dofile(lua_State* L, const char* name) {
+    return dochunk(L, luaL_loadfile(L, name));
+}
+
+// The global `arg`, laid out as lua5.4 lays it out: arg[0] the script, its arguments at
+// 1..n, the interpreter and its options at negative indices.
+void create_arg_table(lua_State* L, char** argv, int argc, int script) {
+    if (script == argc) script = 0;  // no script: everything is an interpreter argument
+    lua_createtable(L, argc - (script + 1), script + 1);
+    for (int i = 0; i < argc; ++i) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - script);
+    }
+    lua_setglobal(L, "arg");
+}
+
+// LUA_INIT_5_4, else LUA_INIT: "@file" runs a file, anything else is a chunk.
+int handle_lua_init(lua_State* L) {
+    // lua.c's LUA_INITVARVERSION and LUA_INIT_VAR (defined there, not in the headers).
+    const char* name = "=LUA_INIT_" LUA_VERSION_MAJOR "_" LUA_VERSION_MINOR;
+    const char* init = std::getenv(name + 1);
+    if (init == nullptr) {
+        name = "=LUA_INIT";
+        init = std::getenv(name + 1);
+    }
+    if (init == nullptr) return LUA_OK;
+    return init[0] == '@' ? dofile(L, init + 1) : dostring(L, init, name);
+}
+
+// -l NAME or -l global=module: require the module into a global.
+int require_into_global(lua_State* L, const std::string& spec) {
+    auto equals = spec.find('=');
+    std::string global = spec.substr(0, equals);
+    std::string module = equals == std::string::npos ? spec : spec.substr(equals + 1);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module.c_str());
+    int status = docall(L, 1, 1);
+    if (status == LUA_OK) lua_setglobal(L, global.c_str());
+    return report(L, status);
+}
+
+int run_steps(lua_State* L, const options& opts) {
+    for (const preload_step& step : opts.steps) {
+        int status = step.what == preload_step::execute
+                         ? dostring(L, step.text.c_str(), "=(command line)")
+                         : require_into_global(L, step.text);
+        if (status != LUA_OK) return status;
+    }
+    return LUA_OK;
+}
+
+// mockit is loaded, and a global (handy for -e); require("luamockit") gives the same table.
+// luamockit is only a preload, so error messages name functions "mockit.*" until a script
+// asks for the other name.
+void preload_mockit(lua_State* L) {
+    luaL_requiref(L, "mockit", luaopen_mockit, 1);
+    lua_pop(L, 1);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_luamockit);
+    lua_setfield(L, -2, "luamockit");
+    lua_pop(L, 1);
+}
+
+void install_hooks(lua_State* L, const options& opts) {
+    lua::set_log_sink(L, log_from_script, binding_level());
+    if (opts.keep_going) {
+        lua::set_error_sink(L, [](std::string_view message) {
+            spdlog::error("{}", message);
+            return true;
+        });
+    }
+    lua::loop_observer observer;
+    observer.on_start = [] { set_loop_running(true); };
+    observer.on_stop = [] { set_loop_running(false); };
+    lua::set_loop_observer(L, std::move(observer));
+    install_host_signals(L);
+}
+
+// Loads the script: a file, or standard input for "-" or when none was named.
+int load_script(lua_State* L, const options& opts) {
+    const char* name = opts.script && *opts.script != "-" ? opts.script->c_str() : nullptr;
+    return luaL_loadfilex(L, name, nullptr);  // skips a first "#" line: shebang scripts work
+}
+
+// Runs the script's main chunk with its arguments as `...`. Returns an exit status.
+int run_script(lua_State* L, const options& opts) {
+    int status = load_script(L, opts);
+    if (status != LUA_OK) {
+        report(L, status);
+        return status == LUA_ERRFILE ? static_cast<int>(exit_status::usage) : EXIT_FAILURE;
+    }
+    if (opts.check_only) return EXIT_SUCCESS;
+    for (const std::string& a : opts.script_args)
+        lua_pushstring(L, a.c_str());
+    int nargs = static_cast<int>(opts.script_args.size());
+    return report(L, docall(L, nargs, 0)) == LUA_OK ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+// The built-in loop: mockit.run(), unless the script already ran it to completion.
+int run_loop(lua_State* L) {
+    lua::loop_outcome outcome = lua::last_run(L);
+    if (outcome.ran) return outcome.exit_code;
+    lua_getglobal(L, "mockit");
+    lua_getfield(L, -1, "run");
+    lua_remove(L, -2);
+    if (report(L, docall(L, 0, 1)) != LUA_OK) return EXIT_FAILURE;
+    auto code = static_cast<int>(lua_tointeger(L, -1));
+    lua_pop(L, 1);
+    return code;
+}
+
+bool should_read_stdin(const options& opts) {
+    return !opts.script && opts.steps.empty();
+}
+
+// Everything that runs Lua, itself run in protected mode (lua.c's pmain).
+int pmain(lua_State* L) {
+    auto& ctx = *static_cast<run_context*>(lua_touserdata(L, 1));
+    const options& opts = *ctx.opts;
+    luaL_checkversion(L);
+    luaL_openlibs(L);
+    preload_mockit(L);
+    install_hooks(L, opts);
+    create_arg_table(L, ctx.argv, ctx.argc, opts.script_index);
+    if (should_read_stdin(opts) && isatty(STDIN_FILENO)) {
+        std::fprintf(stderr, "usage: %s [options] [script [args...]] (--help for more)\n",
+                     progname);
+        ctx.status = static_cast<int>(exit_status::usage);
+        return 0;
+    }
+    if (!opts.check_only && (handle_lua_init(L) != LUA_OK || run_steps(L, opts) != LUA_OK)) {
+        ctx.status = EXIT_FAILURE;
+        return 0;
+    }
+    if (opts.script || should_read_stdin(opts)) {
+        ctx.status = run_script(L, opts);
+        if (ctx.status != EXIT_SUCCESS || opts.check_only) return 0;
+    }
+    ctx.status = opts.no_loop ? EXIT_SUCCESS : run_loop(L);
+    return 0;
+}
+
+}  // namespace
+
+int run_lua(const options& opts, int argc, char** argv) {
+    state_ptr state{luaL_newstate()};
+    if (!state) {
+        std::fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
+        return EXIT_FAILURE;
+    }
+    lua_State* L = state.get();
+    run_context ctx{&opts, argc, argv};
+    lua_pushcfunction(L, pmain);
+    lua_pushlightuserdata(L, &ctx);
+    if (report(L, lua_pcall(L, 1, 0, 0)) != LUA_OK) ctx.status = EXIT_FAILURE;
+    if (interrupted() && ctx.status != EXIT_SUCCESS) ctx.status = 130;
+    return ctx.status;
+}
+
+}  // namespace mockit::app

@@ -1,0 +1,48 @@
+// The mockit-run command line (CLI11), laid out like lua5.4's:
+//   mockit-run [options] [script [args...]]
+// Everything after the script name belongs to the script, options included.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mockit::app {
+
+enum class exit_status : int {
+    success = 0,
+    failure = 1,  // a script or callback error
+    usage = 2,    // unknown option, missing or unreadable script
+    interrupted = 130,
+};
+
+enum class log_format { automatic, text, journal };
+
+// One -e CHUNK or -l NAME, in command-line order.
+struct preload_step {
+    enum kind { execute, require } what;
+    std::string text;
+};
+
+struct options {
+    std::vector<preload_step> steps;
+    std::optional<std::string> script;  // "-" for standard input
+    std::vector<std::string> script_args;
+    int script_index = 0;  // argv index of the script (argc when none)
+    bool no_loop = false;
+    bool keep_going = false;
+    bool check_only = false;
+    std::string log_level;  // empty: $MOCKIT_LOG_LEVEL or "info"
+    log_format format = log_format::automatic;
+};
+
+// Either the options, or the exit status to leave with at once (after --help, --version or a
+// usage error, which parse() has already printed).
+struct parse_result {
+    std::optional<options> opts;
+    exit_status status = exit_status::success;
+};
+
+parse_result parse(int argc, char** argv);
+
+}  // namespace mockit::app
