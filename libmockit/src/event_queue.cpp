@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "indexed_heap.hpp"
+
 namespace mockit {
 namespace {
 
@@ -21,8 +23,23 @@ std::optional<timespec> timeout_until(std::optional<time_point> deadline) {
 
 }  // namespace
 
-event_queue::event_queue() : eventfd_{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)} {
+event_queue::event_queue()
+    : entries_{std::make_unique<detail::indexed_heap<entry, before, moved>>(before{}, moved{this})},
+      eventfd_{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)} {
     if (eventfd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+bool event_queue::before::operator()(const entry& a, const entry& b) const noexcept {
+    if (a.expiries.due != b.expiries.due) return a.expiries.due < b.expiries.due;
+    return a.order < b.order;
+}
+
+void event_queue::moved::operator()(const entry& e, std::size_t position) const noexcept {
+    // Dead entries are nobody's; and when one slot has entries of two successive timers (a
+    // fired one-off's and its slot's next tenant's), the map follows whichever moved last: a
+    // lookup checks the id, so the worst case is a missed coalescing or discard, which the
+    // consumer's own id check covers.
+    if (e.expiries.timer) owner->position_of_slot_[e.expiries.timer.slot()] = position + 1;
 }
 
 event_queue::~event_queue() {
@@ -49,50 +66,77 @@ void event_queue::record(std::span<const event> expiries) {
 void event_queue::append_or_coalesce(const event& e) {
     std::uint32_t slot = e.timer.slot();
     if (slot >= position_of_slot_.size()) position_of_slot_.resize(std::size_t{slot} + 1, 0);
-    std::uint64_t position = position_of_slot_[slot];
-    if (position > first_position_) {
-        event& queued = entries_[position - 1 - first_position_];
-        if (queued.timer == e.timer) {
-            queued.count += e.count;
-            pending_ += e.count;
+    pending_ += e.count;
+    if (std::uint64_t position = position_of_slot_[slot]; position != 0) {
+        entry& queued = (*entries_)[position - 1];
+        if (queued.expiries.timer == e.timer) {
+            queued.expiries.count += e.count;  // its next expiry, and so its place, stay
             return;
         }
     }
-    entries_.push_back(e);
-    position_of_slot_[slot] = first_position_ + entries_.size();
-    pending_ += e.count;
+    entries_->push(entry{e, next_order_++});
 }
 
 void event_queue::discard(timer_id id) noexcept {
     std::lock_guard lock(mutex_);
     if (id.slot() >= position_of_slot_.size()) return;
     std::uint64_t position = position_of_slot_[id.slot()];
-    if (position <= first_position_) return;
-    event& queued = entries_[position - 1 - first_position_];
-    if (queued.timer != id) return;
-    pending_ -= queued.count;
-    queued.timer = timer_id{};  // dead: skipped by take(), still counted by size()
-    queued.count = 0;
+    if (position == 0) return;
+    entry& queued = (*entries_)[position - 1];
+    if (queued.expiries.timer != id) return;
+    pending_ -= queued.expiries.count;
+    queued.expiries.timer = timer_id{};  // dead: dropped by take(), still counted by size()
+    queued.expiries.count = 0;
+    position_of_slot_[id.slot()] = 0;
+}
+
+// How many expiries of the first entry come before the best other entry (its "rival", one of
+// the root's children), so they can be handed out as one event.
+std::uint64_t event_queue::calls_before_rival(const entry& first) const noexcept {
+    const auto& heap = *entries_;
+    const event& e = first.expiries;
+    if (e.count == 1 || e.period <= duration::zero() || heap.size() == 1) return e.count;
+    std::size_t rival = 1;
+    for (std::size_t c = 2; c <= 4 && c < heap.size(); ++c) {
+        if (before{}(heap[c], heap[rival])) rival = c;
+    }
+    const entry& r = heap[rival];
+    auto k = static_cast<std::uint64_t>((r.expiries.due - e.due) / e.period);  // due_k <= rival
+    bool tie_lost =
+        e.due + e.period * static_cast<duration::rep>(k) == r.expiries.due && r.order < first.order;
+    return std::min(e.count, tie_lost ? k : k + 1);
+}
+
+// Hands out `calls` expiries of the first entry: it leaves, or moves on to its next expiry.
+void event_queue::take_from_top(std::uint64_t calls) noexcept {
+    auto& heap = *entries_;
+    event& e = heap[0].expiries;
+    pending_ -= calls;
+    if (calls < e.count) {
+        e.count -= calls;
+        e.due += e.period * static_cast<duration::rep>(calls);
+        heap.restore(0);
+        return;
+    }
+    if (position_of_slot_[e.timer.slot()] == 1) position_of_slot_[e.timer.slot()] = 0;
+    heap.remove_at(0);
 }
 
 std::size_t event_queue::take(std::vector<event>& out, std::size_t max_calls) {
     std::lock_guard lock(mutex_);
+    auto& heap = *entries_;
     std::size_t taken = 0;
-    while (!entries_.empty() && taken < max_calls) {
-        event& front = entries_.front();
-        if (front.timer) {
-            std::uint64_t n = std::min<std::uint64_t>(front.count, max_calls - taken);
-            out.push_back(event{front.timer, front.due, front.period, n});
-            taken += n;
-            pending_ -= n;
-            if (n < front.count) {  // split: the rest stays first in line
-                front.count -= n;
-                front.due += front.period * static_cast<duration::rep>(n);
-                break;
-            }
+    while (!heap.empty() && taken < max_calls) {
+        const entry& first = heap.top();
+        if (!first.expiries.timer) {  // dead: discarded after it was recorded
+            heap.remove_at(0);
+            continue;
         }
-        entries_.pop_front();
-        ++first_position_;
+        std::uint64_t calls = std::min<std::uint64_t>(calls_before_rival(first), max_calls - taken);
+        out.push_back(
+            event{first.expiries.timer, first.expiries.due, first.expiries.period, calls});
+        taken += calls;
+        take_from_top(calls);
     }
     return taken;
 }
@@ -142,7 +186,11 @@ std::size_t event_queue::pending() const {
 
 std::size_t event_queue::size() const {
     std::lock_guard lock(mutex_);
-    return entries_.size();
+    return entries_->size();
+}
+
+void event_queue::clear_wake() noexcept {
+    woken_.store(false);
 }
 
 }  // namespace mockit

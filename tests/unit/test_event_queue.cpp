@@ -1,6 +1,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -72,22 +73,49 @@ TEST_CASE("queue: an expiry after a take starts a new entry", "[queue]") {
 
 TEST_CASE("queue: take honours its budget and splits a count", "[queue]") {
     event_queue q;
-    timer_id a{1, 1}, b{2, 1};
+    timer_id a{1, 1};
     record(q, expiry(a, 5, 10ms));
-    record(q, expiry(b));
     std::vector<event> out;
     CHECK(q.take(out, 2) == 2);
     REQUIRE(out.size() == 1);
     CHECK(out[0].count == 2);
-    CHECK(q.pending() == 4);
+    CHECK(q.pending() == 3);
     out.clear();
     CHECK(q.take(out, 3) == 3);
     REQUIRE(out.size() == 1);
     CHECK(out[0].count == 3);
     CHECK(out[0].due == time_point{1s} + 20ms);  // the remainder starts at the third expiry
-    out.clear();
-    CHECK(q.take(out) == 1);
-    CHECK(out.at(0).timer == b);
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("queue: a backlog of several timers comes out in expiry order", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    // Undrained: a (every 20 ms) at 20..120 ms, b (every 30 ms) at 30..120 ms.
+    record(q, event{a, time_point{20ms}, 20ms, 6});
+    record(q, event{b, time_point{30ms}, 30ms, 4});
+    CHECK(q.size() == 2);  // one entry per timer, whatever the backlog
+    std::vector<event> out;
+    CHECK(q.take(out) == 10);
+    std::string order;
+    for (const event& e : out)
+        order.append(e.count, e.timer == a ? 'a' : 'b');
+    // 20a 30b 40a 60a 60b 80a 90b 100a 120a 120b: at equal times, the earlier-recorded first.
+    CHECK(order == "abaababaab");
+}
+
+TEST_CASE("queue: consecutive expiries of one timer come out as one event", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    record(q, event{a, time_point{10ms}, 10ms, 5});  // 10..50 ms
+    record(q, event{b, time_point{35ms}, 0ms, 1});
+    std::vector<event> out;
+    q.take(out);
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].count == 3);  // 10, 20, 30
+    CHECK(out[1].timer == b);
+    CHECK(out[2].count == 2);  // 40, 50
+    CHECK(out[2].due == time_point{40ms});
 }
 
 TEST_CASE("queue: discard kills an entry but keeps its place", "[queue]") {

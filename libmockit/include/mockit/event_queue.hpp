@@ -2,21 +2,25 @@
 // (consumer: the Lua state's thread, or the C API's callback thread).
 //
 // Semantics:
-// - Events come out in the order they went in, which is expiry order.
-// - A timer has at most one event queued: a further expiry of a timer that already has one
-//   adds to its count. So the queue holds at most one entry per timer, however long nobody
-//   drains it (a 1 ms timer left alone for an hour is one entry with a count of 3.6 million).
-// - discard() marks a timer's entry dead at once; it stops counting in pending() but keeps its
-//   place (and counts in size()) until a take() passes over it.
+// - Expiries come out in expiry order: by due time, and in the order they were recorded when
+//   due at the same time. That holds across a backlog too: if timer A (every 20 ms) and B
+//   (every 30 ms) were left undrained, take() yields A B A A B ..., as the expiries happened.
+// - A timer has at most one entry: a further expiry of a timer that already has one adds to
+//   its count, and taking one call moves the entry on to its next expiry. So the queue holds
+//   at most one entry per timer, however long nobody drains it (a 1 ms timer left alone for an
+//   hour is one entry with a count of 3.6 million).
+// - discard() marks a timer's entry dead at once; it stops counting in pending() but stays (and
+//   counts in size()) until a take() reaches it.
 // - wait() blocks on an eventfd, so wake() can be called from a signal handler.
 //
-// Costs: record O(1) per expiry, discard O(1), take O(events taken).
+// Costs: record O(log n) per expiry, discard O(1), take O(log n) per event taken, where n is
+// the number of timers with undrained expiries.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -26,6 +30,11 @@
 #include "mockit/export.h"
 
 namespace mockit {
+
+namespace detail {
+template <class T, class Before, class Moved>
+class indexed_heap;
+}
 
 class MOCKIT_API event_queue final : public expiry_sink {
   public:
@@ -43,14 +52,17 @@ class MOCKIT_API event_queue final : public expiry_sink {
     // Returns pending() (0 when it returned for any reason but an event).
     std::size_t wait(std::optional<duration> timeout = std::nullopt);
 
-    // Moves events worth at most `max_calls` callbacks to the back of `out`, oldest first,
-    // splitting the last event's count if needed, and dropping dead entries on the way.
-    // Returns the number of callbacks moved.
+    // Moves events worth at most `max_calls` callbacks to the back of `out`, in expiry order,
+    // dropping dead entries on the way. An event's count covers only the expiries of its timer
+    // that come before any other timer's. Returns the number of callbacks moved.
     std::size_t take(std::vector<event>& out, std::size_t max_calls = SIZE_MAX);
 
     // Makes the current wait() return, or the next one if nobody waits: a wake is never lost.
     // Async-signal-safe.
     void wake() noexcept;
+    // Forgets a wake() that no wait() consumed yet: for a consumer that has already dealt
+    // with whatever the wake announced (a signal), so it does not cut the next wait short.
+    void clear_wake() noexcept;
 
     // Callbacks still to run: the sum of the live entries' counts.
     [[nodiscard]] std::size_t pending() const;
@@ -58,17 +70,31 @@ class MOCKIT_API event_queue final : public expiry_sink {
     [[nodiscard]] std::size_t size() const;
 
   private:
+    struct entry {
+        event expiries;       // the next undelivered expiry, and how many there are
+        std::uint64_t order;  // recording order: the tie-break between equal due times
+    };
+    struct before {
+        bool operator()(const entry& a, const entry& b) const noexcept;
+    };
+    struct moved {
+        event_queue* owner;
+        void operator()(const entry& e, std::size_t position) const noexcept;
+    };
+
     void append_or_coalesce(const event& e);
+    std::uint64_t calls_before_rival(const entry& first) const noexcept;
+    void take_from_top(std::uint64_t calls) noexcept;
     bool block(std::optional<time_point> deadline);  // false: woken, interrupted or timed out
     void consume_eventfd() noexcept;
 
     mutable std::mutex mutex_;
-    std::deque<event> entries_;
-    // Absolute position (+1) of each slot's newest entry, so a further expiry of the same timer
-    // finds its entry in O(1). Positions are checked against the entry's id, so a stale one is
-    // harmless. Indexed by timer slot: dense, as the engine reuses slots.
+    std::unique_ptr<detail::indexed_heap<entry, before, moved>> entries_;
+    // Heap position (+1) of each slot's entry, so a further expiry of the same timer finds its
+    // entry in O(1); 0 when none. Checked against the entry's id, so a stale one is harmless.
+    // Indexed by timer slot: dense, as the engine reuses slots.
     std::vector<std::uint64_t> position_of_slot_;
-    std::uint64_t first_position_ = 0;  // absolute position of entries_.front()
+    std::uint64_t next_order_ = 0;
     std::size_t pending_ = 0;
     bool consumer_blocked_ = false;
     std::atomic<bool> woken_{false};

@@ -28,7 +28,7 @@ std::size_t pending(const context& ctx) {
 }
 
 std::size_t queued_entries(const context& ctx) {
-    return ctx.queue.size() + (ctx.in_hand.size() - ctx.next);
+    return ctx.queue.size() + (ctx.in_hand.size() - ctx.next) + ctx.signals.pending();
 }
 
 void forget_in_hand(context& ctx, timer_id id) noexcept {

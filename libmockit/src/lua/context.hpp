@@ -74,7 +74,7 @@ void push_context_value(lua_State* L, int uv);
 
 // Callbacks still to run: in hand, queued, and signals with a handler.
 std::size_t pending(const context& ctx);
-// Entries, dead ones included.
+// Entries, dead ones included, and signal arrivals awaiting their handlers.
 std::size_t queued_entries(const context& ctx);
 
 // Forgets in-hand events of `id` (the timer was destroyed or reset under a new id).

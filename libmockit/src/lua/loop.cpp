@@ -172,7 +172,11 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
 }
 
 std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout) {
+    // A signal's wake-up is stale once its arrival is counted in pending(): forget it first, so
+    // it cannot cut this wait short later. A signal arriving after this wakes the queue anew.
+    ctx.queue.clear_wake();
     if (std::size_t n = pending(ctx); n > 0) return n;
+    if (ctx.stop_requested || stop_request_pending()) return 0;
     protect(L, [&] { return ctx.queue.wait(timeout); });
     return pending(ctx);
 }

@@ -161,6 +161,10 @@ bool take_stop_request(int& exit_code) noexcept {
     return true;
 }
 
+bool stop_request_pending() noexcept {
+    return requested_stop.load() >= 0;
+}
+
 void request_stop(int exit_code) noexcept {
     requested_stop.store(exit_code < 0 ? 0 : exit_code);
     wake_all();

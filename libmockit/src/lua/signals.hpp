@@ -45,5 +45,7 @@ void stop_on(int signo, int exit_code);
 bool take_stop_request(int& exit_code) noexcept;
 // Async-signal-safe.
 void request_stop(int exit_code) noexcept;
+// Whether a stop request is waiting, without consuming it.
+bool stop_request_pending() noexcept;
 
 }  // namespace mockit::lua::detail

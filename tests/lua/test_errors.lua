@@ -1,0 +1,278 @@
+-- test_errors.lua: errors raised by callbacks (on_error, propagation out of
+-- process_events), and the table of bad arguments: each raises "bad argument #N to 'NAME'".
+
+local h = require("harness")
+local mockit = require("mockit")
+local test, expect, checkerr, track = h.test, h.expect, h.checkerr, h.track
+
+-- Callback errors ----------------------------------------------------------------------
+
+test("on_error(fn): fn gets the original error value and a traceback", function()
+    local value = setmetatable({}, { __tostring = function() return "an error object" end })
+    local got_err, got_tb
+    mockit.on_error(expect(function(err, tb)
+        got_err, got_tb = err, tb
+    end, 1))
+    mockit.oneoff(1, expect(function() error(value) end, 1))
+    h.loop_until(function() return got_err ~= nil end)
+    mockit.on_error(nil)
+    assert(rawequal(got_err, value), "err is not the value given to error(): " .. tostring(got_err))
+    assert(type(got_tb) == "string", "traceback is a " .. type(got_tb))
+    assert(got_tb:find("stack traceback", 1, true), "traceback: " .. got_tb)
+end)
+
+test("on_error(fn): a string error keeps its position prefix", function()
+    local got
+    mockit.on_error(expect(function(err) got = err end, 1))
+    mockit.oneoff(1, expect(function() error("positioned") end, 1))
+    h.loop_until(function() return got ~= nil end)
+    mockit.on_error(nil)
+    assert(type(got) == "string" and got:find("test_errors.lua:%d+: positioned"), tostring(got))
+end)
+
+test("on_error(fn): process_events goes on with the other queued callbacks", function()
+    local ran = {}
+    mockit.on_error(expect(nil, 1))
+    mockit.oneoff(1, expect(function() table.insert(ran, "a") end, 1))
+    mockit.oneoff(2, expect(function() error("middle") end, 1))
+    mockit.oneoff(3, expect(function() table.insert(ran, "c") end, 1))
+    assert(h.wait_queued(3), "not queued")
+    local n = mockit.process_events()
+    mockit.on_error(nil)
+    assert(table.concat(ran) == "ac", "ran " .. table.concat(ran))
+    assert(n == 2 or n == 3, "process_events() returned " .. n)
+    assert(mockit.pending() == 0)
+end)
+
+test("on_error(fn): an interval that raises keeps running", function()
+    local n = 0
+    mockit.on_error(function() end)
+    local t = track(mockit.getit(2, function()
+        n = n + 1
+        error("every time")
+    end))
+    h.loop_until(function() return n >= 3 end)
+    t:destroy()
+    mockit.on_error(nil)
+    assert(n >= 3, "the interval ran " .. n .. " times")
+end)
+
+test("on_error(nil): the error propagates out of process_events with a traceback", function()
+    mockit.on_error(function() end)
+    mockit.on_error(nil)
+    mockit.oneoff(1, expect(function() error("propagated") end, 1))
+    assert(mockit.wait(2000) == 1)
+    local ok, err = pcall(mockit.process_events)
+    assert(not ok, "process_events() did not raise")
+    assert(type(err) == "string", "error is a " .. type(err))
+    assert(err:find("propagated", 1, true), err)
+    assert(err:find("stack traceback", 1, true), "no traceback in: " .. err)
+end)
+
+test("a propagated error consumes only the failing event; others stay queued", function()
+    local ran = {}
+    mockit.oneoff(1, expect(function() error("first fails") end, 1))
+    mockit.oneoff(3, expect(function() table.insert(ran, "b") end, 1))
+    mockit.oneoff(5, expect(function() table.insert(ran, "c") end, 1))
+    assert(h.wait_queued(3), "not queued")
+    local before = mockit.pending()
+    assert(not pcall(mockit.process_events), "process_events() did not raise")
+    local after = mockit.pending()
+    assert(after == before - 1, string.format("pending %d -> %d", before, after))
+    assert(#ran == 0, "callbacks after the failing one ran before the error propagated")
+    assert(mockit.process_events() == 2)
+    assert(table.concat(ran) == "bc")
+end)
+
+test("other timers keep running after a propagated error", function()
+    local n = 0
+    local t = track(mockit.getit(5, function() n = n + 1 end))
+    mockit.oneoff(1, expect(function() error("one bad apple") end, 1))
+    local raised = false
+    local deadline = mockit.mstimestamp() + 2000
+    while (not raised or n < 3) and mockit.mstimestamp() < deadline do
+        mockit.wait(50)
+        raised = not pcall(mockit.process_events) or raised -- not h.loop_until: it would raise
+    end
+    t:destroy()
+    assert(raised, "the error never propagated")
+    assert(n >= 3, "the interval ran " .. n .. " times after the error")
+end)
+
+-- Bad arguments --------------------------------------------------------------------------
+--
+-- Every call below is written out literally (mockit.getit(...), t:reset(...)), never through
+-- pcall(mockit.getit, ...) or mockit[name](...): lauxlib takes the function name for its
+-- message from the calling instruction, and those forms would hide it.
+
+local made -- a timer a case armed although it should have raised: destroyed, not leaked
+
+local function f() end
+local callable = setmetatable({}, { __call = function() end })
+
+local ARM = {
+    oneoff = function(ms, fn) made = mockit.oneoff(ms, fn) end,
+    getit = function(ms, fn) made = mockit.getit(ms, fn) end,
+}
+
+local BAD_DELAYS = {
+    { '"abc"', "abc" }, { "nil", nil }, { "{}", {} }, { "true", true }, { "-1", -1 },
+    { "0.5", 0.5 }, { "NaN", 0 / 0 }, { "math.huge", math.huge }, { "-math.huge", -math.huge },
+    { "2^40+1 (float)", 2 ^ 40 + 1 }, { "2^40+1 (integer)", (1 << 40) + 1 },
+    { "math.maxinteger", math.maxinteger }, { "math.mininteger", math.mininteger },
+}
+
+local BAD_CALLBACKS = {
+    { "nil", nil }, { "5", 5 }, { "{}", {} }, { '"f"', "f" }, { "true", true },
+    { "a table without __call", setmetatable({}, {}) },
+}
+
+-- Each method called as a plain function, t.NAME(x), so that x is its self argument.
+local CALL_METHOD = {
+    destroy = function(t, x) t.destroy(x) end,
+    reset = function(t, x) t.reset(x) end,
+    active = function(t, x) t.active(x) end,
+    interval = function(t, x) t.interval(x) end,
+    kind = function(t, x) t.kind(x) end,
+    ref = function(t, x) t.ref(x) end,
+    unref = function(t, x) t.unref(x) end,
+}
+local METHODS = { "destroy", "reset", "active", "interval", "kind", "ref", "unref" }
+
+-- Registers one test: fn(t) must raise an error containing every string of `needles`.
+-- `t` is a fresh armed interval the case may use; it is destroyed afterwards.
+local function bad(label, needles, fn)
+    test("bad input: " .. label, function()
+        local t = mockit.getit(100000, f)
+        made = nil
+        local ok, err = pcall(fn, t)
+        t:destroy()
+        if made then
+            pcall(made.destroy, made)
+        end
+        assert(not ok, "no error raised")
+        local msg = tostring(err)
+        for _, needle in ipairs(type(needles) == "table" and needles or { needles }) do
+            assert(msg:find(needle, 1, true), string.format("%q does not contain %q", msg, needle))
+        end
+    end)
+end
+
+for _, name in ipairs({ "oneoff", "getit" }) do
+    for _, case in ipairs(BAD_DELAYS) do
+        bad(string.format("%s(%s, f)", name, case[1]), "bad argument #1 to '" .. name .. "'",
+            function() ARM[name](case[2], f) end)
+    end
+    for _, case in ipairs(BAD_CALLBACKS) do
+        bad(string.format("%s(10, %s)", name, case[1]), "bad argument #2 to '" .. name .. "'",
+            function() ARM[name](10, case[2]) end)
+    end
+end
+
+for _, case in ipairs(BAD_DELAYS) do
+    if case[2] ~= nil then -- reset() without a delay is valid
+        bad(string.format("t:reset(%s)", case[1]), "bad argument #1 to 'reset'",
+            function(t) t:reset(case[2]) end)
+    end
+end
+
+bad("t:reset() on a destroyed timer", "destroyed", function(t)
+    t:destroy()
+    t:reset()
+end)
+
+bad("t:reset(10) on a destroyed timer", "destroyed", function(t)
+    t:destroy()
+    t:reset(10)
+end)
+
+-- A method called on something that is not a timer: a table, a string, another library's
+-- userdata, nothing. lauxlib words it "bad argument #1 to 'destroy' (mockit.timer expected,
+-- got table)" or "calling 'destroy' on bad self": check the name and the type only.
+for _, m in ipairs(METHODS) do
+    local not_timers = { { "{}", {} }, { '"x"', "x" }, { "io.stdout", io.stdout }, { "nil", nil } }
+    for _, case in ipairs(not_timers) do
+        bad(string.format("t.%s(%s)", m, case[1]), { "'" .. m .. "'", "mockit.timer" },
+            function(t) CALL_METHOD[m](t, case[2]) end)
+    end
+end
+
+bad('mockit.wait("x")', "bad argument #1 to 'wait'", function() mockit.wait("x") end)
+bad("mockit.wait(-1)", "bad argument #1 to 'wait'", function() mockit.wait(-1) end)
+bad("mockit.wait(0.5)", "bad argument #1 to 'wait'", function() mockit.wait(0.5) end)
+bad("mockit.wait(NaN)", "bad argument #1 to 'wait'", function() mockit.wait(0 / 0) end)
+bad("mockit.wait({})", "bad argument #1 to 'wait'", function() mockit.wait({}) end)
+
+bad("mockit.process_events(-1)", "bad argument #1 to 'process_events'",
+    function() mockit.process_events(-1) end)
+bad('mockit.process_events("x")', "bad argument #1 to 'process_events'",
+    function() mockit.process_events("x") end)
+bad("mockit.process_events(0.5)", "bad argument #1 to 'process_events'",
+    function() mockit.process_events(0.5) end)
+
+bad("mockit.sleep(-1)", "bad argument #1 to 'sleep'", function() mockit.sleep(-1) end)
+bad("mockit.sleep(0.5)", "bad argument #1 to 'sleep'", function() mockit.sleep(0.5) end)
+bad('mockit.sleep("abc")', "bad argument #1 to 'sleep'", function() mockit.sleep("abc") end)
+bad("mockit.sleep()", "bad argument #1 to 'sleep'", function() mockit.sleep() end)
+bad("mockit.sleep(NaN)", "bad argument #1 to 'sleep'", function() mockit.sleep(0 / 0) end)
+bad("mockit.sleep(math.huge)", "bad argument #1 to 'sleep'", function() mockit.sleep(math.huge) end)
+
+bad('mockit.signal("SIGFOO", f)', "unknown signal", function() mockit.signal("SIGFOO", f) end)
+bad('mockit.signal("SIGFOO", nil)', "unknown signal", function() mockit.signal("SIGFOO", nil) end)
+bad('mockit.signal("SIGKILL", f)', "'signal'", function() mockit.signal("SIGKILL", f) end)
+bad('mockit.signal("SIGSTOP", f)', "'signal'", function() mockit.signal("SIGSTOP", f) end)
+bad("mockit.signal(nil, f)", "bad argument #1 to 'signal'", function() mockit.signal(nil, f) end)
+bad("mockit.signal({}, f)", "bad argument #1 to 'signal'", function() mockit.signal({}, f) end)
+bad('mockit.signal("SIGUSR1", 5)', "bad argument #2 to 'signal'",
+    function() mockit.signal("SIGUSR1", 5) end)
+bad('mockit.signal("SIGUSR1", {})', "bad argument #2 to 'signal'",
+    function() mockit.signal("SIGUSR1", {}) end)
+
+bad("mockit.on_error(5)", "bad argument #1 to 'on_error'", function() mockit.on_error(5) end)
+bad('mockit.on_error("f")', "bad argument #1 to 'on_error'", function() mockit.on_error("f") end)
+bad("mockit.on_error({})", "bad argument #1 to 'on_error'", function() mockit.on_error({}) end)
+
+bad('mockit.stop("x")', "bad argument #1 to 'stop'", function() mockit.stop("x") end)
+bad("mockit.stop(0.5)", "bad argument #1 to 'stop'", function() mockit.stop(0.5) end)
+
+bad("mockit.log.info(nil)", "bad argument #1 to 'info'", function() mockit.log.info(nil) end)
+bad("mockit.log.warn({})", "bad argument #1 to 'warn'", function() mockit.log.warn({}) end)
+bad('mockit.log.error("%d", "x")', "number expected", function() mockit.log.error("%d", "x") end)
+bad('mockit.log.info("%z", 1)', "invalid conversion", function() mockit.log.info("%z", 1) end)
+bad('mockit.log.info("%d")', "no value", function() mockit.log.info("%d") end)
+
+bad("mockit.notify({})", "bad argument #1 to 'notify'", function() mockit.notify({}) end)
+
+-- Good input at the edges -----------------------------------------------------------------
+
+test("edge delays are accepted: 0, 2^31, 2^40 (integer and float)", function()
+    for _, ms in ipairs({ 0, 1 << 31, 1 << 40, 2 ^ 40, 2 ^ 31 }) do
+        local a = mockit.oneoff(ms, f)
+        local b = mockit.getit(ms, f)
+        local want = (ms == 0) and 1 or math.tointeger(ms)
+        assert(a:interval() == math.tointeger(ms), "oneoff interval() " .. a:interval())
+        assert(b:interval() == want, "getit interval() " .. b:interval())
+        a:destroy()
+        b:destroy()
+    end
+    local g = mockit.getit(10.0, f) -- a float with an integer value is an integer
+    assert(math.type(g:interval()) == "integer" and g:interval() == 10)
+    g:destroy()
+    local t = mockit.getit(10, f)
+    t:reset(1 << 40)
+    assert(t:interval() == 1 << 40)
+    t:reset(0)
+    t:destroy()
+end)
+
+test("a callable table is accepted by getit() and oneoff()", function()
+    mockit.getit(5, callable):destroy()
+    mockit.oneoff(5, callable):destroy()
+end)
+
+test("checkerr() matches plain substrings and patterns", function()
+    checkerr("bad argument #1 to 'sleep'", function() mockit.sleep(-1) end)
+    checkerr("bad argument #%d to 'sleep'", function() mockit.sleep(-1) end)
+    assert(not pcall(checkerr, "nothing like it", function() mockit.sleep(-1) end))
+    assert(not pcall(checkerr, "x", function() end))
+end)

@@ -1,0 +1,208 @@
+-- test_loop.lua: wait(), process_events(), pending(), inqueue(), run(), stop(), ref(),
+-- unref().
+
+local h = require("harness")
+local mockit = require("mockit")
+local test, expect, track = h.test, h.expect, h.track
+
+local NS_PER_MS = 1000000
+
+test("wait(ms) with nothing queued returns 0 after the timeout", function()
+    local t0 = mockit.hrtime()
+    assert(mockit.wait(50) == 0)
+    local took = h.elapsed_ms(t0)
+    assert(took >= 49, "wait(50) returned after " .. took .. " ms") -- 1 ms of rounding slack
+    assert(took < 2000, "wait(50) returned after " .. took .. " ms")
+end)
+
+test("wait(0) returns 0 at once when nothing is queued", function()
+    local t0 = mockit.hrtime()
+    assert(mockit.wait(0) == 0)
+    assert(h.elapsed_ms(t0) < 500)
+end)
+
+test("wait() returns at once with the count when events are already queued", function()
+    mockit.oneoff(1, expect(nil, 1))
+    mockit.oneoff(1, expect(nil, 1))
+    assert(h.wait_queued(2), "not queued")
+    local t0 = mockit.hrtime()
+    assert(mockit.wait(5000) == 2, "wait(5000) with 2 queued")
+    assert(mockit.wait() == 2, "wait() with 2 queued") -- the seed's README would block here
+    assert(h.elapsed_ms(t0) < 1000, "blocked for " .. h.elapsed_ms(t0) .. " ms")
+    assert(mockit.process_events() == 2)
+end)
+
+test("wait(ms) blocks until an expiry, and no longer", function()
+    local t0 = mockit.hrtime()
+    mockit.oneoff(30, expect(nil, 1))
+    assert(mockit.wait(5000) == 1)
+    local took = h.elapsed_ms(t0)
+    assert(took >= 30 and took < 2000, "returned after " .. took .. " ms")
+    assert(mockit.process_events() == 1)
+end)
+
+test("wait() without a timeout returns when an expiry arrives", function()
+    mockit.oneoff(20, expect(nil, 1))
+    assert(mockit.wait() == 1)
+    assert(mockit.process_events() == 1)
+end)
+
+test("process_events() with nothing queued returns 0", function()
+    assert(mockit.process_events() == 0)
+    assert(mockit.process_events(10) == 0)
+end)
+
+test("pending() counts callbacks to run, inqueue() also dead entries", function()
+    local a = mockit.oneoff(1, expect(nil, 1))
+    local b = mockit.oneoff(1, expect(nil, 0))
+    mockit.oneoff(1, expect(nil, 1))
+    assert(h.wait_queued(3), "not queued")
+    assert(mockit.pending() == 3 and mockit.inqueue() >= 1)
+    b:destroy()
+    assert(mockit.pending() == 2, "pending() " .. mockit.pending())
+    assert(mockit.inqueue() >= 1 and mockit.inqueue() <= 3, "inqueue() " .. mockit.inqueue())
+    assert(mockit.process_events() == 2)
+    assert(mockit.pending() == 0 and mockit.inqueue() == 0)
+    assert(a:active() == false)
+end)
+
+test("run() returns 0 at once when nothing keeps it alive", function()
+    local t0 = mockit.hrtime()
+    local code = mockit.run()
+    assert(code == 0 and math.type(code) == "integer", "run() returned " .. tostring(code))
+    assert(h.elapsed_ms(t0) < 500)
+end)
+
+test("run() runs the one-offs and returns 0 after the last one", function()
+    local order = {}
+    mockit.oneoff(40, expect(function() table.insert(order, "b") end, 1))
+    mockit.oneoff(10, expect(function() table.insert(order, "a") end, 1))
+    local t0 = mockit.hrtime()
+    assert(mockit.run() == 0)
+    assert(table.concat(order) == "ab", "order " .. table.concat(order))
+    assert(h.elapsed_ms(t0) >= 40)
+end)
+
+test("run() is kept alive by timers armed from callbacks", function()
+    local depth = 0
+    local function chain()
+        depth = depth + 1
+        if depth < 5 then
+            mockit.oneoff(2, chain)
+        end
+    end
+    mockit.oneoff(2, chain)
+    assert(mockit.run() == 0)
+    assert(depth == 5, "depth " .. depth)
+end)
+
+test("run() returns the code given to stop(code)", function()
+    local n = 0
+    local t = track(mockit.getit(5, function()
+        n = n + 1
+        if n == 3 then
+            mockit.stop(7)
+        end
+    end))
+    assert(mockit.run() == 7)
+    assert(n == 3, "ran " .. n .. " times")
+    assert(t:active(), "stop() destroyed the interval")
+    t:destroy()
+end)
+
+test("stop() without a code makes run() return 0", function()
+    local t = track(mockit.getit(5, expect(function() mockit.stop() end, 1)))
+    assert(mockit.run() == 0)
+    t:destroy()
+end)
+
+test("stop() ends the loop after the current callback; the rest stays queued", function()
+    local n = 0
+    local function cb()
+        n = n + 1
+        if n == 1 then
+            mockit.stop(3)
+        end
+    end
+    for _ = 1, 3 do
+        mockit.oneoff(1, cb)
+    end
+    assert(h.wait_queued(3), "not queued")
+    assert(mockit.run() == 3)
+    assert(n == 1, "ran " .. n .. " callbacks of the batch after stop()")
+    assert(mockit.pending() == 2, "pending() " .. mockit.pending())
+    assert(mockit.process_events() == 2)
+    assert(n == 3)
+end)
+
+test("run() works again after a stop()", function()
+    local t = track(mockit.getit(5, expect(function() mockit.stop(5) end, 1)))
+    assert(mockit.run() == 5)
+    t:destroy()
+    mockit.oneoff(5, expect(function() mockit.stop(6) end, 1))
+    assert(mockit.run() == 6)
+    mockit.oneoff(5, expect(nil, 1))
+    assert(mockit.run() == 0)
+end)
+
+test("an unref'd timer does not keep run() alive; unref() returns the timer", function()
+    local t = track(mockit.getit(1000, expect(nil, 0)))
+    assert(rawequal(t:unref(), t), "unref() does not return the timer")
+    local t0 = mockit.hrtime()
+    assert(mockit.run() == 0)
+    assert(h.elapsed_ms(t0) < 500, "run() waited " .. h.elapsed_ms(t0) .. " ms")
+    assert(t:active(), "run() destroyed the unref'd timer")
+    t:destroy()
+end)
+
+test("ref() undoes unref(); ref() returns the timer", function()
+    local t = mockit.oneoff(30, expect(nil, 1))
+    t:unref()
+    assert(rawequal(t:ref(), t), "ref() does not return the timer")
+    assert(mockit.run() == 0)
+end)
+
+test("an unref'd interval runs while a ref'd timer keeps the loop alive", function()
+    local n = 0
+    local t = track(mockit.getit(5, function() n = n + 1 end)):unref()
+    mockit.oneoff(100, expect(nil, 1))
+    assert(mockit.run() == 0)
+    assert(n >= 3, "the unref'd interval ran " .. n .. " times in 100 ms")
+    t:destroy()
+end)
+
+test("a queued expiry keeps run() alive even when its timer is unref'd", function()
+    local t = mockit.oneoff(1, expect(nil, 1))
+    t:unref()
+    assert(h.wait_queued(1), "not queued")
+    assert(mockit.run() == 0)
+end)
+
+test("a callback error with no on_error propagates out of run()", function()
+    mockit.oneoff(1, expect(function() error("boom in run") end, 1))
+    local ok, err = pcall(mockit.run)
+    assert(not ok, "run() did not raise")
+    assert(tostring(err):find("boom in run", 1, true), "message: " .. tostring(err))
+    assert(tostring(err):find("stack traceback", 1, true), "no traceback: " .. tostring(err))
+end)
+
+test("with on_error set, run() goes on after a callback error", function()
+    local errors = 0
+    mockit.on_error(function() errors = errors + 1 end)
+    mockit.oneoff(1, expect(function() error("first") end, 1))
+    mockit.oneoff(20, expect(nil, 1))
+    assert(mockit.run() == 0)
+    mockit.on_error(nil)
+    assert(errors == 1)
+end)
+
+test("run() drives a fast interval until a one-off stops it", function()
+    local n = 0
+    local t = track(mockit.getit(0, function() n = n + 1 end))
+    mockit.oneoff(50, expect(function() mockit.stop(11) end, 1))
+    local t0 = mockit.hrtime()
+    assert(mockit.run() == 11)
+    t:destroy()
+    assert(h.elapsed_ms(t0) >= 50)
+    assert(n >= 10, "a 1 ms interval ran " .. n .. " times in 50 ms")
+end)
