@@ -24,7 +24,7 @@ std::optional<timespec> timeout_until(std::optional<time_point> deadline) {
 }  // namespace
 
 event_queue::event_queue()
-    : entries_{std::make_unique<detail::indexed_heap<entry, before, moved>>(before{}, moved{this})},
+    : heap_{std::make_unique<heap_type>(before{}, moved{this})},
       eventfd_{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)} {
     if (eventfd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -39,7 +39,9 @@ void event_queue::moved::operator()(const entry& e, std::size_t position) const 
     // fired one-off's and its slot's next tenant's), the map follows whichever moved last: a
     // lookup checks the id, so the worst case is a missed coalescing or discard, which the
     // consumer's own id check covers.
-    if (e.expiries.timer) owner->position_of_slot_[e.expiries.timer.slot()] = position + 1;
+    if (e.expiries.timer) {
+        owner->position_of_slot_[e.expiries.timer.slot()] = (position + 1) | in_heap;
+    }
 }
 
 event_queue::~event_queue() {
@@ -63,80 +65,129 @@ void event_queue::record(std::span<const event> expiries) {
     }
 }
 
+event_queue::entry* event_queue::locate(std::uint32_t slot) noexcept {
+    if (slot >= position_of_slot_.size()) return nullptr;
+    std::uint64_t position = position_of_slot_[slot];
+    if (position == 0) return nullptr;
+    if (position & in_heap) {
+        std::size_t at = (position & ~in_heap) - 1;
+        return at < heap_->size() ? &(*heap_)[at] : nullptr;
+    }
+    std::uint64_t at = position - 1 - fifo_first_;
+    return position - 1 >= fifo_first_ && at < fifo_.size() ? &fifo_[at] : nullptr;
+}
+
 void event_queue::append_or_coalesce(const event& e) {
     std::uint32_t slot = e.timer.slot();
     if (slot >= position_of_slot_.size()) position_of_slot_.resize(std::size_t{slot} + 1, 0);
     pending_ += e.count;
-    if (std::uint64_t position = position_of_slot_[slot]; position != 0) {
-        entry& queued = (*entries_)[position - 1];
-        if (queued.expiries.timer == e.timer) {
-            queued.expiries.count += e.count;  // its next expiry, and so its place, stay
-            return;
-        }
+    if (entry* queued = locate(slot); queued != nullptr && queued->expiries.timer == e.timer) {
+        queued->expiries.count += e.count;  // its next expiry, and so its place, stay
+        return;
     }
-    entries_->push(entry{e, next_order_++});
+    entry fresh{e, next_order_++};
+    if (fifo_.empty() || !before{}(fresh, fifo_.back())) {
+        fifo_.push_back(fresh);
+        position_of_slot_[slot] = fifo_first_ + fifo_.size();
+    } else {
+        heap_->push(fresh);
+    }
 }
 
 void event_queue::discard(timer_id id) noexcept {
     std::lock_guard lock(mutex_);
-    if (id.slot() >= position_of_slot_.size()) return;
-    std::uint64_t position = position_of_slot_[id.slot()];
-    if (position == 0) return;
-    entry& queued = (*entries_)[position - 1];
-    if (queued.expiries.timer != id) return;
-    pending_ -= queued.expiries.count;
-    queued.expiries.timer = timer_id{};  // dead: dropped by take(), still counted by size()
-    queued.expiries.count = 0;
+    entry* queued = locate(id.slot());
+    if (queued == nullptr || queued->expiries.timer != id) return;
+    pending_ -= queued->expiries.count;
+    queued->expiries.timer = timer_id{};  // dead: dropped by take(), still counted by size()
+    queued->expiries.count = 0;
     position_of_slot_[id.slot()] = 0;
 }
 
-// How many expiries of the first entry come before the best other entry (its "rival", one of
-// the root's children), so they can be handed out as one event.
-std::uint64_t event_queue::calls_before_rival(const entry& first) const noexcept {
-    const auto& heap = *entries_;
-    const event& e = first.expiries;
-    if (e.count == 1 || e.period <= duration::zero() || heap.size() == 1) return e.count;
-    std::size_t rival = 1;
-    for (std::size_t c = 2; c <= 4 && c < heap.size(); ++c) {
-        if (before{}(heap[c], heap[rival])) rival = c;
+void event_queue::drop_dead_heads() noexcept {
+    while (!fifo_.empty() && !fifo_.front().expiries.timer) {
+        fifo_.pop_front();
+        ++fifo_first_;
     }
-    const entry& r = heap[rival];
-    auto k = static_cast<std::uint64_t>((r.expiries.due - e.due) / e.period);  // due_k <= rival
+    while (!heap_->empty() && !heap_->top().expiries.timer)
+        heap_->remove_at(0);
+}
+
+// The entry that comes next after the first one, of either structure: the FIFO's second or the
+// heap's top, or the heap's best child and the FIFO's head.
+const event_queue::entry* event_queue::rival_of(bool first_in_fifo) const noexcept {
+    const entry* best = nullptr;
+    auto consider = [&](const entry& e) {
+        if (best == nullptr || before{}(e, *best)) best = &e;
+    };
+    if (first_in_fifo) {
+        if (fifo_.size() > 1) consider(fifo_[1]);
+        if (!heap_->empty()) consider(heap_->top());
+    } else {
+        if (!fifo_.empty()) consider(fifo_.front());
+        for (std::size_t c = 1; c <= 4 && c < heap_->size(); ++c)
+            consider((*heap_)[c]);
+    }
+    return best;
+}
+
+// How many expiries of `first` come before `rival`, so they can be handed out as one event.
+std::uint64_t event_queue::calls_before(const entry& first, const entry* rival) noexcept {
+    const event& e = first.expiries;
+    if (rival == nullptr || e.count == 1 || e.period <= duration::zero()) return e.count;
+    const event& r = rival->expiries;
+    auto k = static_cast<std::uint64_t>((r.due - e.due) / e.period);  // due_k <= rival's due
     bool tie_lost =
-        e.due + e.period * static_cast<duration::rep>(k) == r.expiries.due && r.order < first.order;
+        e.due + e.period * static_cast<duration::rep>(k) == r.due && rival->order < first.order;
     return std::min(e.count, tie_lost ? k : k + 1);
 }
 
-// Hands out `calls` expiries of the first entry: it leaves, or moves on to its next expiry.
-void event_queue::take_from_top(std::uint64_t calls) noexcept {
-    auto& heap = *entries_;
-    event& e = heap[0].expiries;
+void event_queue::forget_position(const entry& e, std::uint64_t position) noexcept {
+    std::uint64_t& mapped = position_of_slot_[e.expiries.timer.slot()];
+    if (mapped == position) mapped = 0;
+}
+
+// Hands out `calls` expiries of the first entry: it leaves, or moves on to its next expiry
+// (into the heap, as it is now out of recording order).
+void event_queue::hand_out(bool first_in_fifo, std::uint64_t calls) {
+    entry& first = first_in_fifo ? fifo_.front() : (*heap_)[0];
     pending_ -= calls;
-    if (calls < e.count) {
-        e.count -= calls;
-        e.due += e.period * static_cast<duration::rep>(calls);
-        heap.restore(0);
+    bool rest = calls < first.expiries.count;
+    if (rest) {
+        first.expiries.count -= calls;
+        first.expiries.due += first.expiries.period * static_cast<duration::rep>(calls);
+    }
+    if (!first_in_fifo) {
+        if (rest) {
+            heap_->restore(0);
+        } else {
+            forget_position(first, 1 | in_heap);
+            heap_->remove_at(0);
+        }
         return;
     }
-    if (position_of_slot_[e.timer.slot()] == 1) position_of_slot_[e.timer.slot()] = 0;
-    heap.remove_at(0);
+    entry moved_on = first;
+    forget_position(first, fifo_first_ + 1);
+    fifo_.pop_front();
+    ++fifo_first_;
+    if (rest) heap_->push(moved_on);
 }
 
 std::size_t event_queue::take(std::vector<event>& out, std::size_t max_calls) {
     std::lock_guard lock(mutex_);
-    auto& heap = *entries_;
     std::size_t taken = 0;
-    while (!heap.empty() && taken < max_calls) {
-        const entry& first = heap.top();
-        if (!first.expiries.timer) {  // dead: discarded after it was recorded
-            heap.remove_at(0);
-            continue;
-        }
-        std::uint64_t calls = std::min<std::uint64_t>(calls_before_rival(first), max_calls - taken);
+    while (taken < max_calls) {
+        drop_dead_heads();
+        if (fifo_.empty() && heap_->empty()) break;
+        bool first_in_fifo =
+            heap_->empty() || (!fifo_.empty() && before{}(fifo_.front(), heap_->top()));
+        const entry& first = first_in_fifo ? fifo_.front() : heap_->top();
+        std::uint64_t calls = std::min<std::uint64_t>(calls_before(first, rival_of(first_in_fifo)),
+                                                      max_calls - taken);
         out.push_back(
             event{first.expiries.timer, first.expiries.due, first.expiries.period, calls});
         taken += calls;
-        take_from_top(calls);
+        hand_out(first_in_fifo, calls);
     }
     return taken;
 }
@@ -186,7 +237,7 @@ std::size_t event_queue::pending() const {
 
 std::size_t event_queue::size() const {
     std::lock_guard lock(mutex_);
-    return entries_->size();
+    return fifo_.size() + heap_->size();
 }
 
 void event_queue::clear_wake() noexcept {

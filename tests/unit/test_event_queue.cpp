@@ -118,6 +118,57 @@ TEST_CASE("queue: consecutive expiries of one timer come out as one event", "[qu
     CHECK(out[2].due == time_point{40ms});
 }
 
+TEST_CASE("queue: an expiry recorded out of order still comes out in order", "[queue]") {
+    event_queue q;
+    timer_id late{1, 1}, early{2, 1}, middle{3, 1};
+    record(q, event{late, time_point{50ms}, 0ms, 1});
+    record(q, event{early, time_point{10ms}, 0ms, 1});  // earlier than what is queued
+    record(q, event{middle, time_point{30ms}, 0ms, 1});
+    record(q, event{early, time_point{10ms}, 0ms, 2});  // coalesces wherever it sits
+    CHECK(q.size() == 3);
+    CHECK(q.pending() == 5);
+    std::vector<event> out;
+    q.take(out);
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].timer == early);
+    CHECK(out[0].count == 3);
+    CHECK(out[1].timer == middle);
+    CHECK(out[2].timer == late);
+}
+
+TEST_CASE("queue: discard reaches an entry moved on by a partial take", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    record(q, event{a, time_point{10ms}, 10ms, 3});  // 10, 20, 30
+    record(q, event{b, time_point{15ms}, 0ms, 1});
+    std::vector<event> out;
+    CHECK(q.take(out, 1) == 1);  // a at 10; a moves on to 20
+    q.discard(a);
+    CHECK(q.pending() == 1);
+    out.clear();
+    CHECK(q.take(out) == 1);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].timer == b);
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("queue: a timer moved on keeps coalescing new expiries", "[queue]") {
+    event_queue q;
+    timer_id a{1, 1}, b{2, 1};
+    record(q, event{a, time_point{10ms}, 10ms, 2});  // 10, 20
+    record(q, event{b, time_point{15ms}, 0ms, 1});
+    std::vector<event> out;
+    q.take(out, 1);                                  // a at 10; a moves on to 20
+    record(q, event{a, time_point{30ms}, 10ms, 1});  // a's third expiry joins its entry
+    CHECK(q.size() == 2);
+    out.clear();
+    q.take(out);
+    std::string order;
+    for (const event& e : out)
+        order.append(e.count, e.timer == a ? 'a' : 'b');
+    CHECK(order == "baa");
+}
+
 TEST_CASE("queue: discard kills an entry but keeps its place", "[queue]") {
     event_queue q;
     timer_id a{1, 1}, b{2, 1};

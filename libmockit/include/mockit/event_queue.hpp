@@ -13,13 +13,18 @@
 //   counts in size()) until a take() reaches it.
 // - wait() blocks on an eventfd, so wake() can be called from a signal handler.
 //
-// Costs: record O(log n) per expiry, discard O(1), take O(log n) per event taken, where n is
-// the number of timers with undrained expiries.
+// Structure: entries recorded in expiry order (nearly all: the engine records in that order)
+// go to a FIFO; only entries recorded out of order, or moved on to a later expiry by a take,
+// go to an indexed heap; take() merges the two heads.
+//
+// Costs: record and take O(1) per event in the common case, O(log n) for a backlog's entries
+// (n: timers with undrained expiries); discard O(1).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -82,17 +87,27 @@ class MOCKIT_API event_queue final : public expiry_sink {
         void operator()(const entry& e, std::size_t position) const noexcept;
     };
 
+    using heap_type = detail::indexed_heap<entry, before, moved>;
+    static constexpr std::uint64_t in_heap = std::uint64_t{1} << 63;  // position_of_slot_ flag
+
     void append_or_coalesce(const event& e);
-    std::uint64_t calls_before_rival(const entry& first) const noexcept;
-    void take_from_top(std::uint64_t calls) noexcept;
+    entry* locate(std::uint32_t slot) noexcept;
+    void drop_dead_heads() noexcept;
+    const entry* rival_of(bool first_in_fifo) const noexcept;
+    static std::uint64_t calls_before(const entry& first, const entry* rival) noexcept;
+    void hand_out(bool first_in_fifo, std::uint64_t calls);
+    void forget_position(const entry& e, std::uint64_t position) noexcept;
     bool block(std::optional<time_point> deadline);  // false: woken, interrupted or timed out
     void consume_eventfd() noexcept;
 
     mutable std::mutex mutex_;
-    std::unique_ptr<detail::indexed_heap<entry, before, moved>> entries_;
-    // Heap position (+1) of each slot's entry, so a further expiry of the same timer finds its
-    // entry in O(1); 0 when none. Checked against the entry's id, so a stale one is harmless.
-    // Indexed by timer slot: dense, as the engine reuses slots.
+    std::deque<entry> fifo_;           // recorded in expiry order
+    std::uint64_t fifo_first_ = 0;     // absolute position of fifo_.front()
+    std::unique_ptr<heap_type> heap_;  // the rest, by next expiry
+    // Where each slot's entry is, so a further expiry of the same timer finds it in O(1):
+    // absolute FIFO position + 1, or heap position + 1 with the in_heap bit; 0 when none.
+    // Checked against the entry's id, so a stale one is harmless. Indexed by timer slot:
+    // dense, as the engine reuses slots.
     std::vector<std::uint64_t> position_of_slot_;
     std::uint64_t next_order_ = 0;
     std::size_t pending_ = 0;
