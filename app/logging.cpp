@@ -4,26 +4,44 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
+#include <utility>
 
 namespace mockit::app {
 namespace {
 
-// "%*" in the pattern: the syslog priority the journal reads from the start of a line
-// (sd-daemon.h's SD_ERR and friends).
-class syslog_priority final : public spdlog::custom_flag_formatter {
+// The syslog priority the journal reads from the start of a line (sd-daemon.h's SD_ERR...).
+std::string_view priority_of(spdlog::level::level_enum level) {
+    static constexpr const char* priority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", ""};
+    return priority[static_cast<int>(level)];
+}
+
+// "%J" in the pattern: the message as the journal wants it. The journal takes each line of
+// stderr as an entry, so every line of a multi-line message (a traceback) gets the priority.
+class journal_message final : public spdlog::custom_flag_formatter {
   public:
     void format(const spdlog::details::log_msg& msg, const std::tm&,
                 spdlog::memory_buf_t& dest) override {
-        static constexpr const char* priority[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", ""};
-        std::string_view p = priority[static_cast<int>(msg.level)];
-        dest.append(p.data(), p.data() + p.size());
+        std::string_view prefix = priority_of(msg.level);
+        dest.append(prefix.data(), prefix.data() + prefix.size());
+        for (char c : std::string_view{msg.payload.data(), msg.payload.size()}) {
+            dest.push_back(c);
+            if (c == '\n') dest.append(prefix.data(), prefix.data() + prefix.size());
+        }
     }
     std::unique_ptr<custom_flag_formatter> clone() const override {
-        return std::make_unique<syslog_priority>();
+        return std::make_unique<journal_message>();
     }
+};
+
+// The names --log-level accepts, and $MOCKIT_LOG_LEVEL too.
+constexpr std::pair<std::string_view, spdlog::level::level_enum> level_names[] = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off},
 };
 
 }  // namespace
@@ -38,12 +56,14 @@ bool stderr_is_journal() {
 
 bool setup_logging(log_format format, const std::string& level) {
     std::string name = level;
-    if (name.empty()) {
-        const char* env = std::getenv("MOCKIT_LOG_LEVEL");
-        name = env != nullptr ? env : "info";
+    if (const char* env = std::getenv("MOCKIT_LOG_LEVEL"); name.empty() && env != nullptr) {
+        name = env;  // an empty variable counts as unset
     }
-    auto parsed = spdlog::level::from_str(name);
-    if (parsed == spdlog::level::off && name != "off") return false;  // from_str's "unknown"
+    if (name.empty()) name = "info";
+    auto known = std::find_if(std::begin(level_names), std::end(level_names),
+                              [&](const auto& entry) { return entry.first == name; });
+    if (known == std::end(level_names)) return false;
+    auto parsed = known->second;
 
     auto logger = std::make_shared<spdlog::logger>(
         "mockit-run", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -51,7 +71,7 @@ bool setup_logging(log_format format, const std::string& level) {
         format == log_format::journal || (format == log_format::automatic && stderr_is_journal());
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     if (journal) {
-        formatter->add_flag<syslog_priority>('*').set_pattern("%*%v");
+        formatter->add_flag<journal_message>('J').set_pattern("%J");
     } else {
         formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
     }

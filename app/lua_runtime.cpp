@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -185,8 +186,11 @@ int run_loop(lua_State* L) {
     return code;
 }
 
+// As lua5.4: with no script and no -e (-l alone does not count), the script is stdin.
 bool should_read_stdin(const options& opts) {
-    return !opts.script && opts.steps.empty();
+    return !opts.script && std::none_of(opts.steps.begin(), opts.steps.end(), [](auto& step) {
+        return step.what == preload_step::execute;
+    });
 }
 
 // Everything that runs Lua, itself run in protected mode (lua.c's pmain).

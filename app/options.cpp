@@ -15,7 +15,11 @@ namespace {
 constexpr const char* usage_line =
     "usage: mockit-run [options] [script [args...]] (--help for more)";
 
-constexpr const char* footer = R"(Exit status:
+constexpr const char* footer = R"(Usage: mockit-run [options] [script [args...]]
+  script may be "-" for standard input; "--" ends the options. Everything after the
+  script belongs to the script.
+
+Exit status:
   0    success (or the code given to mockit.stop)
   1    an error in the script or in a callback
   2    usage error: unknown option, missing or unreadable script

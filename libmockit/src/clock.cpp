@@ -11,8 +11,10 @@ wall_time_point system_clock_source::wall_now() const noexcept {
 }
 
 system_clock_source& system_clock_source::instance() noexcept {
-    static system_clock_source clock;
-    return clock;
+    // Never destroyed: an engine thread may still read the clock while exit() runs static
+    // destructors (a script calling os.exit with timers armed), so it must outlive them all.
+    static auto* const clock = new system_clock_source{};
+    return *clock;
 }
 
 manual_clock::manual_clock(time_point start, wall_time_point wall_start) noexcept

@@ -161,7 +161,9 @@ void notify_observer(lua_State* L, const std::function<void()>& hook) {
 drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
-    while (ran < max && (stopped_before || !ctx.stop_requested)) {
+    // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
+    // signal the host turned into a stop (SIGTERM, SIGINT).
+    while (ran < max && (stopped_before || !ctx.stop_requested) && !stop_request_pending()) {
         outcome o = next_callback(L, ctx, max - ran);
         if (o == outcome::none) break;
         if (o == outcome::skipped) continue;

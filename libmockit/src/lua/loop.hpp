@@ -14,7 +14,7 @@ struct drain_result {
 };
 
 // Runs up to `max` callbacks (signal handlers first, then expiries in expiry order). Stops
-// early when mockit.stop() is called by one of them.
+// early when mockit.stop() is called by one of them, or a signal requests a stop.
 drain_result drain(lua_State* L, context& ctx, lua_Integer max);
 
 // Returns the pending count at once if non-zero; otherwise blocks until something is pending,

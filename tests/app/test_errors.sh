@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR disable=SC2317
+# Errors: in the main chunk, in -e, in callbacks (exit 1, or logged with --keep-going),
+# mockit.on_error, and error objects that are not strings.
+#
+#   tests/app/test_errors.sh path/to/mockit-run
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh" "$@"
+
+# stderr holds "mockit-run: <message>" and a traceback.
+expect_reported() {
+    expect_stderr_contains "mockit-run: $1"
+    expect_stderr_contains "stack traceback:"
+}
+
+case_main_chunk_error() {
+    printf 'print("before")\nerror("boom in main")\nprint("after")\n' >s.lua
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_reported "s.lua:2: boom in main"
+    expect_stdout_equals "before"
+}
+
+# Timers armed before the error do not run: the process ends with the main chunk.
+case_main_chunk_error_skips_loop() {
+    printf 'mockit.oneoff(10, print, "timer")\nlocal x = nil + 1\n' >s.lua
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_reported "s.lua:2: attempt to perform arithmetic on a nil value"
+    expect_stdout_not_contains "timer"
+}
+
+case_main_chunk_error_with_keep_going() {
+    printf 'error("boom in main")\n' >s.lua
+    run_capture "$MOCKIT_RUN" --keep-going s.lua
+    expect_status 1
+    expect_reported "s.lua:1: boom in main"
+}
+
+case_syntax_error() {
+    printf 'print("x"\n' >s.lua
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_stderr_contains "mockit-run: s.lua:"
+    expect_stdout_equals ""
+}
+
+case_e_error() {
+    printf 'print("script")\n' >s.lua
+    run_capture "$MOCKIT_RUN" -e 'error("boom in -e")' s.lua
+    expect_status 1
+    expect_reported "(command line):1: boom in -e"
+    expect_stdout_equals ""
+    run_capture "$MOCKIT_RUN" -e 'this is not lua'
+    expect_status 1
+    expect_stderr_contains "mockit-run: (command line):1:"
+}
+
+# Without --keep-going a callback error ends the process: exit 1, message and traceback,
+# and no other callback runs.
+case_callback_error() {
+    cat >s.lua <<'EOF'
+mockit.getit(10, function() io.write("tick\n") end)
+mockit.oneoff(30, function()
+    print("callback starts")
+    error("boom in callback")
+end)
+mockit.oneoff(1000, function() print("must not run") end)
+EOF
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_reported "s.lua:4: boom in callback"
+    expect_stderr_contains "in function <s.lua:2>"
+    expect_stdout_contains "callback starts"
+    expect_stdout_not_contains "must not run"
+}
+
+# With --keep-going the error is logged at error level and the loop goes on: the same
+# interval keeps ticking and later timers run.
+case_callback_error_keep_going() {
+    cat >s.lua <<'EOF'
+local n = 0
+mockit.getit(20, function()
+    n = n + 1
+    if n <= 2 then error("boom " .. n) end
+    print("tick", n)
+    if n == 4 then mockit.stop() end
+end)
+EOF
+    run_capture "$MOCKIT_RUN" --keep-going s.lua
+    expect_status 0
+    expect_stdout_equals "$(printf 'tick\t3\ntick\t4')"
+    expect_stderr_matches '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ error s\.lua:4: boom 1$'
+    expect_stderr_matches ' error s\.lua:4: boom 2$'
+    expect_stderr_contains "stack traceback:"
+    expect_stderr_not_contains "mockit-run: s.lua"
+}
+
+case_callback_error_keep_going_exit_status() {
+    run_capture "$MOCKIT_RUN" --keep-going -e 'mockit.oneoff(10, function() error("x") end)' \
+        -e 'mockit.oneoff(50, function() print("later") end)'
+    expect_status 0
+    expect_stdout_equals "later"
+    expect_stderr_contains "error (command line):1: x"
+}
+
+# mockit.on_error takes the errors; the loop goes on; nil restores the default.
+case_on_error() {
+    cat >s.lua <<'EOF'
+mockit.on_error(function(err, traceback)
+    print("handled: " .. tostring(err), type(traceback))
+end)
+mockit.oneoff(10, function() error("first", 0) end)
+mockit.oneoff(40, function()
+    mockit.on_error(nil)
+    error("second", 0)
+end)
+mockit.oneoff(1000, function() print("must not run") end)
+EOF
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_stdout_equals "$(printf 'handled: first\tstring')"
+    expect_stderr_contains "mockit-run: second"
+}
+
+case_error_objects() {
+    run_capture "$MOCKIT_RUN" -e 'mockit.oneoff(10, function() error({}) end)'
+    expect_status 1
+    expect_stderr_contains "mockit-run: (error object is a table value)"
+    run_capture "$MOCKIT_RUN" -e 'mockit.oneoff(10, function() error() end)'
+    expect_status 1
+    expect_stderr_contains "mockit-run: (error object is a nil value)"
+    run_capture "$MOCKIT_RUN" -e \
+        'mockit.oneoff(10, function() error(setmetatable({}, {__tostring = function() return "custom" end})) end)'
+    expect_status 1
+    expect_stderr_contains "mockit-run: custom"
+    run_capture "$MOCKIT_RUN" -e 'error(setmetatable({}, {__tostring = function() return "main custom" end}))'
+    expect_status 1
+    expect_stderr_contains "mockit-run: main custom"
+}
+
+case_bad_argument() {
+    run_capture "$MOCKIT_RUN" -e 'mockit.oneoff(-1, print)'
+    expect_status 1
+    expect_stderr_contains "bad argument #1 to 'oneoff'"
+    run_capture "$MOCKIT_RUN" -e 'mockit.getit(10, 42)'
+    expect_status 1
+    expect_stderr_contains "bad argument #2 to 'getit'"
+    run_capture "$MOCKIT_RUN" -e 'mockit.signal("SIGNOPE", print)'
+    expect_status 1
+    expect_stderr_contains "bad argument #1 to 'signal'"
+}
+
+run_case "an error in the main chunk: exit 1, message and traceback" case_main_chunk_error
+run_case "an error in the main chunk: the loop does not run" case_main_chunk_error_skips_loop
+run_case "--keep-going does not cover the main chunk" case_main_chunk_error_with_keep_going
+run_case "a syntax error in the script: exit 1" case_syntax_error
+run_case "an error in -e: exit 1, the script does not run" case_e_error
+run_case "a callback error: exit 1, message and traceback" case_callback_error
+run_case "--keep-going: logged at error level, the loop goes on" case_callback_error_keep_going
+run_case "--keep-going: exit 0 once the loop is done" case_callback_error_keep_going_exit_status
+run_case "mockit.on_error handles callback errors; nil restores the default" case_on_error
+run_case "error objects that are not strings" case_error_objects
+run_case "a bad argument to the API: exit 1, lauxlib's message" case_bad_argument
+finish
