@@ -46,13 +46,6 @@ struct loop_observer {
     std::optional<std::chrono::milliseconds> period;
 };
 
-// What the loop does for a signal that has no mockit.signal handler, when the host asked to
-// take it over with take_signal(): stop the loop (as SIGINT/SIGTERM do in mockit-run).
-struct stop_request {
-    bool requested = false;
-    int code = 0;
-};
-
 // Hooks a host installs after opening the module in `L`. Each returns false when the module
 // is not open in that state.
 MOCKIT_API bool set_log_sink(lua_State* L, log_sink sink, log_level level);
