@@ -36,9 +36,9 @@ bool event_queue::before::operator()(const entry& a, const entry& b) const noexc
 
 void event_queue::moved::operator()(const entry& e, std::size_t position) const noexcept {
     // Dead entries are nobody's; and when one slot has entries of two successive timers (a
-    // fired one-off's and its slot's next tenant's), the map follows whichever moved last: a
-    // lookup checks the id, so the worst case is a missed coalescing or discard, which the
-    // consumer's own id check covers.
+    // fired one-off's and its slot's next tenant's), the map follows whichever moved last:
+    // lookups check the id, coalescing only concerns the newer one (a fired one-off has no
+    // more expiries), and discard() searches when the map names the other.
     if (e.expiries.timer) {
         owner->position_of_slot_[e.expiries.timer.slot()] = (position + 1) | in_heap;
     }
@@ -94,14 +94,29 @@ void event_queue::append_or_coalesce(const event& e) {
     }
 }
 
+// Every entry, for the rare lookup the slot map cannot answer.
+event_queue::entry* event_queue::search(timer_id id) noexcept {
+    for (entry& e : fifo_) {
+        if (e.expiries.timer == id) return &e;
+    }
+    for (std::size_t i = 0; i < heap_->size(); ++i) {
+        if ((*heap_)[i].expiries.timer == id) return &(*heap_)[i];
+    }
+    return nullptr;
+}
+
 void event_queue::discard(timer_id id) noexcept {
     std::lock_guard lock(mutex_);
     entry* queued = locate(id.slot());
+    // The map names one entry per slot: the newest tenant's. A fired one-off whose slot was
+    // reused by a timer that fired too has an entry the map no longer names; only then search.
+    if (queued != nullptr && queued->expiries.timer != id) queued = search(id);
     if (queued == nullptr || queued->expiries.timer != id) return;
+    bool mapped = position_of_slot_[id.slot()] != 0 && locate(id.slot()) == queued;
     pending_ -= queued->expiries.count;
     queued->expiries.timer = timer_id{};  // dead: dropped by take(), still counted by size()
     queued->expiries.count = 0;
-    position_of_slot_[id.slot()] = 0;
+    if (mapped) position_of_slot_[id.slot()] = 0;
 }
 
 void event_queue::drop_dead_heads() noexcept {

@@ -169,6 +169,19 @@ TEST_CASE("queue: a timer moved on keeps coalescing new expiries", "[queue]") {
     CHECK(order == "baa");
 }
 
+TEST_CASE("queue: discard finds a fired one-off whose slot was reused", "[queue]") {
+    event_queue q;
+    timer_id first{4, 1}, second{4, 2};  // the same slot, successive timers
+    record(q, expiry(first));
+    record(q, expiry(second));
+    q.discard(first);
+    CHECK(q.pending() == 1);
+    std::vector<event> out;
+    q.take(out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].timer == second);
+}
+
 TEST_CASE("queue: discard kills an entry but keeps its place", "[queue]") {
     event_queue q;
     timer_id a{1, 1}, b{2, 1};

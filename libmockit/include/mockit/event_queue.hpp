@@ -18,7 +18,8 @@
 // go to an indexed heap; take() merges the two heads.
 //
 // Costs: record and take O(1) per event in the common case, O(log n) for a backlog's entries
-// (n: timers with undrained expiries); discard O(1).
+// (n: timers with undrained expiries); discard O(1), except O(n) in the rare case of a fired
+// one-off whose slot a later timer reused before either was drained.
 #pragma once
 
 #include <atomic>
@@ -92,6 +93,7 @@ class MOCKIT_API event_queue final : public expiry_sink {
 
     void append_or_coalesce(const event& e);
     entry* locate(std::uint32_t slot) noexcept;
+    entry* search(timer_id id) noexcept;
     void drop_dead_heads() noexcept;
     const entry* rival_of(bool first_in_fifo) const noexcept;
     static std::uint64_t calls_before(const entry& first, const entry* rival) noexcept;
