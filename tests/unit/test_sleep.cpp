@@ -69,7 +69,7 @@ TEST_CASE("sleep: a signal ends it early and says what was left", "[sleep][realt
     CHECK(result.interrupted);
     CHECK(handled.load() == before + 1);
     CHECK(result.left > 0ms);
-    CHECK(result.left < 4950ms + 1ms);
+    CHECK(result.left <= 5000ms);  // the signal may come under 50 ms into the sleep
     CHECK(clock.now() - start < 4s);
 }
 
