@@ -13,6 +13,7 @@
 #include "host_signals.hpp"
 #include "logging.hpp"
 #include "mockit/lua_module.hpp"
+#include "service_manager.hpp"
 
 namespace mockit::app {
 namespace {
@@ -29,6 +30,7 @@ struct run_context {
     const options* opts;
     int argc;
     char** argv;
+    service_manager* service;
     int status = EXIT_SUCCESS;
 };
 
@@ -138,7 +140,7 @@ void preload_mockit(lua_State* L) {
     lua_pop(L, 1);
 }
 
-void install_hooks(lua_State* L, const options& opts) {
+void install_hooks(lua_State* L, const options& opts, service_manager& service) {
     lua::set_log_sink(L, log_from_script, binding_level());
     if (opts.keep_going) {
         lua::set_error_sink(L, [](std::string_view message) {
@@ -146,8 +148,11 @@ void install_hooks(lua_State* L, const options& opts) {
             return true;
         });
     }
-    lua::loop_observer observer;
-    observer.on_start = [] { set_loop_running(true); };
+    lua::loop_observer observer = service.loop_observer();
+    observer.on_start = [notify_ready = std::move(observer.on_start)] {
+        set_loop_running(true);
+        if (notify_ready) notify_ready();
+    };
     observer.on_stop = [] { set_loop_running(false); };
     lua::set_loop_observer(L, std::move(observer));
     install_host_signals(L);
@@ -200,7 +205,7 @@ int pmain(lua_State* L) {
     luaL_checkversion(L);
     luaL_openlibs(L);
     preload_mockit(L);
-    install_hooks(L, opts);
+    install_hooks(L, opts, *ctx.service);
     create_arg_table(L, ctx.argv, ctx.argc, opts.script_index);
     if (should_read_stdin(opts) && isatty(STDIN_FILENO)) {
         std::fprintf(stderr, "usage: %s [options] [script [args...]] (--help for more)\n",
@@ -223,17 +228,20 @@ int pmain(lua_State* L) {
 }  // namespace
 
 int run_lua(const options& opts, int argc, char** argv) {
+    // Declared before the state, whose loop observer points at it, so it outlives the state.
+    service_manager service;
     state_ptr state{luaL_newstate()};
     if (!state) {
         std::fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
         return EXIT_FAILURE;
     }
     lua_State* L = state.get();
-    run_context ctx{&opts, argc, argv};
+    run_context ctx{&opts, argc, argv, &service};
     lua_pushcfunction(L, pmain);
     lua_pushlightuserdata(L, &ctx);
     if (report(L, lua_pcall(L, 1, 0, 0)) != LUA_OK) ctx.status = EXIT_FAILURE;
     if (interrupted() && ctx.status != EXIT_SUCCESS) ctx.status = 130;
+    service.stopping();
     return ctx.status;
 }
 
