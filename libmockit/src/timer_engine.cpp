@@ -33,12 +33,10 @@ void ask_for_precise_wakeups() noexcept {
 }  // namespace
 
 timer_engine::timer_engine(expiry_sink& sink, clock_source& clock, engine_mode mode)
-    : sink_{sink}, clock_{clock}, heap_{std::make_unique<detail::timer_heap>()} {
-    if (mode == engine_mode::threaded) {
-        thread_ =
-            detail::start_quiet_thread([this](std::stop_token stop) { run(std::move(stop)); });
-    }
-}
+    : sink_{sink},
+      clock_{clock},
+      heap_{std::make_unique<detail::timer_heap>()},
+      threaded_{mode == engine_mode::threaded} {}
 
 timer_engine::~timer_engine() {
     if (!thread_.joinable()) return;
@@ -62,6 +60,7 @@ timer_id timer_engine::arm_every(duration interval) {
 
 timer_id timer_engine::arm(duration delay, duration interval) {
     std::lock_guard lock(mutex_);
+    start_thread_once();
     time_point deadline = clock_.now() + delay;
     timer_id id = heap_->insert(deadline, interval);
     wake_if_earlier(deadline);
@@ -125,6 +124,14 @@ std::size_t timer_engine::expire_due(time_point now) {
     heap_->expire(now, batch_);
     if (!batch_.empty()) sink_.record(batch_);
     return batch_.size();
+}
+
+void timer_engine::start_thread_once() {
+    // The thread starts with the first timer, not with the engine: a program that never arms
+    // one (`mockit-run -e ''`, a script that only logs) never pays for it. It blocks on mutex_,
+    // held here, until the arming that started it is done.
+    if (!threaded_ || thread_.joinable()) return;
+    thread_ = detail::start_quiet_thread([this](std::stop_token stop) { run(std::move(stop)); });
 }
 
 void timer_engine::wake_if_earlier(time_point deadline) {

@@ -1,5 +1,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -265,4 +266,32 @@ TEST_CASE("engine thread: arming and cancelling from many threads", "[engine][re
         seen += e.count;
     // Cancelled timers either never fired or had their expiry discarded: only the kept ones.
     CHECK(seen == static_cast<std::uint64_t>(kept.load()));
+}
+
+namespace {
+
+std::size_t thread_count() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+        ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("engine: the thread starts with the first timer, not with the engine", "[engine]") {
+    mockit::event_queue queue;
+    std::size_t before = thread_count();
+    {
+        timer_engine engine{queue};
+        CHECK(thread_count() == before);
+        CHECK_FALSE(engine.cancel(timer_id{}));
+        CHECK(thread_count() == before);
+        timer_id id = engine.arm_once(1h);
+        CHECK(thread_count() == before + 1);
+        engine.arm_every(1h);
+        CHECK(thread_count() == before + 1);  // one thread, however many timers
+        CHECK(engine.cancel(id));
+    }
+    CHECK(thread_count() == before);  // joined by the destructor
 }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "mockit/clock.hpp"
+#include "mockit/detail/adaptive_mutex.hpp"
 #include "mockit/event.hpp"
 #include "mockit/export.h"
 
@@ -94,16 +95,18 @@ class MOCKIT_API timer_engine {
     std::size_t expire_due(time_point now);  // needs mutex_
     void run(std::stop_token stop);
     void wake_if_earlier(time_point deadline);  // needs mutex_
+    void start_thread_once();                   // needs mutex_
 
     expiry_sink& sink_;
     clock_source& clock_;
-    mutable std::mutex mutex_;
-    std::condition_variable changed_;
+    mutable detail::adaptive_mutex mutex_;
+    std::condition_variable_any changed_;
     std::unique_ptr<detail::timer_heap> heap_;
     std::vector<event> batch_;                  // expiries of one poll, reused
     std::optional<time_point> sleeping_until_;  // the deadline the thread waits for, if any
     bool stopping_ = false;
-    std::jthread thread_;  // last: started once everything above exists
+    const bool threaded_;
+    std::jthread thread_;  // started by the first arm, once everything above exists
 };
 
 }  // namespace mockit
