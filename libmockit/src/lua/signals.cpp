@@ -21,6 +21,9 @@ signal_slot slots[NSIG];
 constexpr std::size_t max_queues = 64;
 std::atomic<event_queue*> queues[max_queues];
 std::atomic<int> requested_stop{-1};
+// Every counted arrival, of any signal: lets next_arrival() skip its scan of all signals on
+// each callback when nothing arrived since the last scan.
+std::atomic<std::uint64_t> arrivals_total{0};
 std::mutex install_mutex;
 
 struct named_signal {
@@ -47,6 +50,7 @@ extern "C" void on_signal(int signo) {
     signal_slot& slot = slots[signo];
     if (slot.watchers.load() > 0) {
         slot.arrived.fetch_add(1);
+        arrivals_total.fetch_add(1);
     } else if (int code = slot.stop_code.load(); code >= 0) {
         requested_stop.store(code);
     }
@@ -139,12 +143,17 @@ std::size_t signal_inbox::pending() const noexcept {
 }
 
 int signal_inbox::next_arrival() noexcept {
+    // Read before the scan: an arrival during the scan leaves the total ahead, so the next
+    // call scans again.
+    std::uint64_t total = arrivals_total.load();
+    if (total == scanned_total_) return 0;
     for (int signo = 1; signo < NSIG; ++signo) {
         if (watched_[signo] && seen_[signo] != slots[signo].arrived.load()) {
             ++seen_[signo];
             return signo;
         }
     }
+    scanned_total_ = total;
     return 0;
 }
 

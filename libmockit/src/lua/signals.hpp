@@ -37,6 +37,7 @@ class signal_inbox {
     event_queue& queue_;
     std::uint32_t seen_[NSIG] = {};
     bool watched_[NSIG] = {};
+    std::uint64_t scanned_total_ = 0;  // arrivals_total when a scan last found nothing
 };
 
 // The host's default for a signal with no Lua handler: stop the loop with `exit_code`.
