@@ -1,17 +1,41 @@
 # Install rules: the library, its public headers, a CMake package (find_package(mockit) gives
-# mockit::mockit) and a pkg-config file for C programs.
+# mockit::mockit), a pkg-config file for C programs, and the Lua module where the stock lua5.4
+# looks for C modules.
 include(CMakePackageConfigHelpers)
 
 set(MOCKIT_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/mockit")
+
+# mockit_install_for_prefix(FILE DESTINATION FROM SUFFIX): installs FILE into DESTINATION with
+# every FROM replaced by "<prefix>SUFFIX", <prefix> being the one the file is installed under.
+# That prefix is only known when installing: `cmake --install --prefix DIR` and the .deb
+# (prefix /usr) each need paths that match where the files land, not the prefix configured.
+# The result goes straight to its destination (DESTDIR honoured, listed in the install
+# manifest): installs to different prefixes may run at once, so nothing is staged in the
+# build tree.
+function(mockit_install_for_prefix file destination from suffix)
+    get_filename_component(name "${file}" NAME)
+    install(CODE "
+        file(READ \"${file}\" mockit_content)
+        string(REPLACE \"${from}\" \"\${CMAKE_INSTALL_PREFIX}${suffix}\" mockit_content
+               \"\${mockit_content}\")
+        set(mockit_dest \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${destination}/${name}\")
+        message(STATUS \"Installing: \${mockit_dest}\")
+        file(WRITE \"\${mockit_dest}\" \"\${mockit_content}\")
+        list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${mockit_dest}\")
+    ")
+endfunction()
 
 install(TARGETS mockit
     EXPORT mockitTargets
     LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
     ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
     RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+# lua_module.hpp stays out: what it declares lives in the host and the Lua module, which
+# libmockit.so does not contain.
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/libmockit/include/mockit"
     DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-    FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
+    FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp"
+    PATTERN "lua_module.hpp" EXCLUDE)
 install(FILES "${PROJECT_BINARY_DIR}/libmockit/include/mockit/version.hpp"
     DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/mockit")
 
@@ -34,6 +58,29 @@ install(FILES
     "${PROJECT_BINARY_DIR}/mockitConfigVersion.cmake"
     DESTINATION "${MOCKIT_CMAKE_DIR}")
 
-configure_file("${CMAKE_CURRENT_LIST_DIR}/mockit.pc.in" "${PROJECT_BINARY_DIR}/mockit.pc" @ONLY)
-install(FILES "${PROJECT_BINARY_DIR}/mockit.pc"
-    DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+# mockit.pc.in's prefix is left as a placeholder, filled in at install time; the function
+# scope keeps the placeholder away from every other use of CMAKE_INSTALL_PREFIX.
+function(mockit_configure_pc output)
+    set(CMAKE_INSTALL_PREFIX "@MOCKIT_INSTALL_PREFIX@")
+    configure_file("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/mockit.pc.in" "${output}" @ONLY)
+endfunction()
+mockit_configure_pc("${CMAKE_CURRENT_BINARY_DIR}/install/mockit.pc")
+mockit_install_for_prefix("${CMAKE_CURRENT_BINARY_DIR}/install/mockit.pc"
+                          "${CMAKE_INSTALL_LIBDIR}/pkgconfig" "@MOCKIT_INSTALL_PREFIX@" "")
+
+# Debian's lua5.4 searches <prefix>/lib/<multiarch>/lua/5.4 (prefix /usr) and
+# /usr/local/lib/lua/5.4, which is what GNUInstallDirs' libdir gives for either prefix.
+# The default is derived on every configure, so it follows the libdir when the prefix changes.
+set(MOCKIT_LUA_CMOD_DIR "" CACHE STRING
+    "Where the mockit.so Lua module is installed, relative to the prefix (empty: <libdir>/lua/5.4)")
+if(MOCKIT_LUA_CMOD_DIR)
+    set(mockit_cmod_dir "${MOCKIT_LUA_CMOD_DIR}")
+else()
+    string(REGEX MATCH "^[0-9]+\\.[0-9]+" mockit_lua_version "${LUA54_VERSION}")
+    set(mockit_cmod_dir "${CMAKE_INSTALL_LIBDIR}/lua/${mockit_lua_version}")
+endif()
+set(MOCKIT_LUA_CMOD_INSTALL_DIR "${mockit_cmod_dir}" CACHE INTERNAL
+    "Where mockit.so is installed, relative to the prefix")
+install(TARGETS mockit_lua_module LIBRARY DESTINATION "${mockit_cmod_dir}")
+# The build tree's luamockit.so is a symlink to mockit.so; installing it keeps it one.
+install(FILES "${MOCKIT_LUA_MODULE_DIR}/luamockit.so" DESTINATION "${mockit_cmod_dir}")
