@@ -12,6 +12,7 @@
 
 #include "host_signals.hpp"
 #include "logging.hpp"
+#include "lua_state.hpp"
 #include "mockit/lua_module.hpp"
 #include "service_manager.hpp"
 
@@ -19,11 +20,6 @@ namespace mockit::app {
 namespace {
 
 constexpr const char* progname = "mockit-run";
-
-struct state_closer {
-    void operator()(lua_State* L) const noexcept { lua_close(L); }
-};
-using state_ptr = std::unique_ptr<lua_State, state_closer>;
 
 // What pmain hands back through its light userdata.
 struct run_context {
@@ -230,8 +226,8 @@ int pmain(lua_State* L) {
 int run_lua(const options& opts, int argc, char** argv) {
     // Declared before the state, whose loop observer points at it, so it outlives the state.
     service_manager service;
-    state_ptr state{luaL_newstate()};
-    if (!state) {
+    lua_state state;
+    if (state.get() == nullptr) {
         std::fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
         return EXIT_FAILURE;
     }
