@@ -2,6 +2,7 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <system_error>
 #include <vector>
 
@@ -136,9 +137,11 @@ void timer_engine::start_thread_once() {
 
 void timer_engine::wake_if_earlier(time_point deadline) {
     // Only a new earliest deadline concerns the sleeping thread; waking it for every arm would
-    // cost a context switch per timer.
-    if (!thread_.joinable() || (sleeping_until_ && *sleeping_until_ <= deadline)) return;
-    sleeping_until_ = deadline;
+    // cost a context switch per timer. Nor is it woken before its batching gap is over.
+    if (!thread_.joinable()) return;
+    time_point wake = std::max(deadline, earliest_wake_);
+    if (sleeping_until_ && *sleeping_until_ <= wake) return;
+    sleeping_until_ = wake;
     changed_.notify_one();
 }
 
@@ -146,9 +149,12 @@ void timer_engine::run(std::stop_token) {
     ask_for_precise_wakeups();
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        expire_due(clock_.now());
+        time_point now = clock_.now();
+        expire_due(now);
+        earliest_wake_ = now + batching_gap;
         sleeping_until_ = heap_->earliest();
         if (sleeping_until_) {
+            sleeping_until_ = std::max(*sleeping_until_, earliest_wake_);
             // Relative to the engine's own clock, so any clock_source keeps its meaning.
             changed_.wait_for(lock, *sleeping_until_ - clock_.now());
         } else {

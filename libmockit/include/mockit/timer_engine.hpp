@@ -20,6 +20,12 @@
 // on a condition variable until the earliest deadline, and is woken early only when a timer
 // with an earlier deadline is armed).
 //
+// Precision: the thread wakes at a deadline, with the smallest timer slack the kernel allows,
+// but at most once per batching_gap: deadlines closer together than that (a million timers
+// over two seconds fall due every two microseconds) are recorded in batches, each expiry
+// still carrying its own deadline. A consumer that wants to be woken exactly at a deadline
+// waits for next_deadline() itself and calls poll() there, as the Lua binding does.
+//
 // Thread-safety: every member function may be called from any thread, including from inside
 // the sink's consumer while the engine runs.
 #pragma once
@@ -54,6 +60,9 @@ class MOCKIT_API timer_engine {
     // The longest delay or interval accepted: 2^40 ms, about 34.8 years. Longer ones are
     // rejected (errc::out_of_range), never wrapped around.
     static constexpr duration max_delay = std::chrono::milliseconds{std::int64_t{1} << 40};
+    // The engine thread's shortest sleep between two wake-ups (the kernel's default timer
+    // slack): without it, dense deadlines cost one futex call each.
+    static constexpr duration batching_gap = std::chrono::microseconds{50};
 
     explicit timer_engine(expiry_sink& sink, clock_source& clock = system_clock_source::instance(),
                           engine_mode mode = engine_mode::threaded);
@@ -103,7 +112,8 @@ class MOCKIT_API timer_engine {
     std::condition_variable_any changed_;
     std::unique_ptr<detail::timer_heap> heap_;
     std::vector<event> batch_;                  // expiries of one poll, reused
-    std::optional<time_point> sleeping_until_;  // the deadline the thread waits for, if any
+    std::optional<time_point> sleeping_until_;  // when the thread will wake, if it waits
+    time_point earliest_wake_{};                // its last wake-up plus batching_gap
     bool stopping_ = false;
     const bool threaded_;
     std::jthread thread_;  // started by the first arm, once everything above exists
