@@ -1,0 +1,54 @@
+-- Workload "dispatch" for lua5.4 + luv: the counterpart of dispatch.lua.
+-- Usage: lua5.4 dispatch.luv.lua N INTERVAL_MS DURATION_MS
+local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")
+local uv = require("luv")
+local n, interval_ms, duration_ms = lib.args({ 10000, 1, 3000 })
+
+local counts, timers = {}, {}
+
+local t0 = uv.hrtime()
+for i = 1, n do
+    counts[i] = 0
+    local timer = uv.new_timer()
+    timer:start(interval_ms, interval_ms, function() counts[i] = counts[i] + 1 end)
+    timers[i] = timer
+end
+local t_stop
+local stop = uv.new_timer()
+stop:start(duration_ms, 0, function()
+    t_stop = uv.hrtime()
+    for i = 1, n do
+        timers[i]:stop()
+        timers[i]:close()
+    end
+    stop:close()
+end)
+uv.run()
+
+local total, lo, hi = 0, math.huge, 0
+for i = 1, n do
+    local c = counts[i]
+    total = total + c
+    if c < lo then lo = c end
+    if c > hi then hi = c end
+end
+local elapsed_ms = (t_stop - t0) / 1e6
+local ideal = duration_ms / interval_ms
+local errors = {}
+if hi > elapsed_ms // interval_ms + 1 then errors[#errors + 1] = "a timer ran more often than its schedule" end
+lib.emit({
+    workload = "dispatch",
+    n = n,
+    interval_ms = interval_ms,
+    duration_ms = duration_ms,
+    elapsed_ms = elapsed_ms,
+    -- how late the stop one-off ran: the backlog it waited behind
+    stop_late_ms = elapsed_ms - duration_ms,
+    callbacks = total,
+    callbacks_per_s = total / (elapsed_ms / 1000),
+    ideal_per_s = n / interval_ms * 1000,
+    share_min = lo / ideal,
+    share_max = hi / ideal,
+    ok = #errors == 0,
+    errors = errors,
+})

@@ -1,0 +1,33 @@
+-- Workload "interval": one interval timer; lateness of the k-th callback against t0 + k*interval,
+-- drift (lateness of the last minus the first) and fires against expected.
+-- Usage: mockit-run interval.lua INTERVAL_MS DURATION_MS
+local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")
+local mockit = require("mockit")
+local interval_ms, duration_ms = lib.args({ 1, 5000 })
+
+local interval_ns = interval_ms * 1000000
+local lateness = {}
+local fires = 0
+local t0 = mockit.hrtime()
+local timer = mockit.getit(interval_ms, function()
+    local now = mockit.hrtime()
+    fires = fires + 1
+    lateness[fires] = now - (t0 + fires * interval_ns)
+end)
+-- Armed after the interval timer with the same end, so it is due just after the last tick.
+mockit.oneoff(duration_ms, function() timer = timer:destroy() end)
+mockit.run()
+
+local s = lib.summary(lateness)
+lib.emit({
+    workload = "interval",
+    interval_ms = interval_ms,
+    duration_ms = duration_ms,
+    expected = duration_ms // interval_ms,
+    fires = fires,
+    drift_us = fires > 0 and (lateness[fires] - lateness[1]) / 1000 or nil,
+    lateness = s,
+    rss_kb = lib.status_kb("VmHWM"),
+    ok = fires <= duration_ms // interval_ms,
+    errors = fires > duration_ms // interval_ms and { "more fires than the schedule allows" } or {},
+})
