@@ -79,13 +79,17 @@ event_queue::entry* event_queue::locate(std::uint32_t slot) noexcept {
 
 void event_queue::append_or_coalesce(const event& e) {
     std::uint32_t slot = e.timer.slot();
-    if (slot >= position_of_slot_.size()) position_of_slot_.resize(std::size_t{slot} + 1, 0);
+    if (slot >= position_of_slot_.size()) {
+        position_of_slot_.resize(std::size_t{slot} + 1, 0);
+        entries_of_slot_.resize(std::size_t{slot} + 1, 0);
+    }
     pending_ += e.count;
     if (entry* queued = locate(slot); queued != nullptr && queued->expiries.timer == e.timer) {
         queued->expiries.count += e.count;  // its next expiry, and so its place, stay
         return;
     }
     entry fresh{e, next_order_++};
+    ++entries_of_slot_[slot];
     if (fifo_.empty() || !before{}(fresh, fifo_.back())) {
         fifo_.push_back(fresh);
         position_of_slot_[slot] = fifo_first_ + fifo_.size();
@@ -107,14 +111,21 @@ event_queue::entry* event_queue::search(timer_id id) noexcept {
 
 void event_queue::discard(timer_id id) noexcept {
     std::lock_guard lock(mutex_);
+    if (id.slot() >= entries_of_slot_.size()) return;  // never recorded
     entry* queued = locate(id.slot());
-    // The map names one entry per slot: the newest tenant's. A fired one-off whose slot was
-    // reused by a timer that fired too has an entry the map no longer names; only then search.
-    if (queued != nullptr && queued->expiries.timer != id) queued = search(id);
-    if (queued == nullptr || queued->expiries.timer != id) return;
+    // The map names at most one entry per slot, the newest tenant's, and none once that one
+    // is gone. A fired one-off whose slot was reused by a timer that fired too has an entry the
+    // map does not name: search, but only when the slot has an entry the map does not name.
+    if (queued == nullptr || queued->expiries.timer != id) {
+        bool named = queued != nullptr && queued->expiries.timer &&
+                     queued->expiries.timer.slot() == id.slot();
+        queued = entries_of_slot_[id.slot()] > (named ? 1U : 0U) ? search(id) : nullptr;
+    }
+    if (queued == nullptr) return;
     bool mapped = position_of_slot_[id.slot()] != 0 && locate(id.slot()) == queued;
     pending_ -= queued->expiries.count;
     queued->expiries.timer = timer_id{};  // dead: dropped by take(), still counted by size()
+    --entries_of_slot_[id.slot()];
     queued->expiries.count = 0;
     if (mapped) position_of_slot_[id.slot()] = 0;
 }
@@ -168,6 +179,7 @@ void event_queue::hand_out(bool first_in_fifo, std::uint64_t calls) {
     entry& first = first_in_fifo ? fifo_.front() : (*heap_)[0];
     pending_ -= calls;
     bool rest = calls < first.expiries.count;
+    if (!rest) --entries_of_slot_[first.expiries.timer.slot()];
     if (rest) {
         first.expiries.count -= calls;
         first.expiries.due += first.expiries.period * static_cast<duration::rep>(calls);
@@ -199,8 +211,9 @@ std::size_t event_queue::take(std::vector<event>& out, std::size_t max_calls) {
         const entry& first = first_in_fifo ? fifo_.front() : heap_->top();
         std::uint64_t calls = std::min<std::uint64_t>(calls_before(first, rival_of(first_in_fifo)),
                                                       max_calls - taken);
-        out.push_back(
-            event{first.expiries.timer, first.expiries.due, first.expiries.period, calls});
+        event handed = first.expiries;
+        handed.count = calls;
+        out.push_back(handed);
         taken += calls;
         hand_out(first_in_fifo, calls);
     }

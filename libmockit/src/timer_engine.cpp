@@ -49,21 +49,21 @@ timer_engine::~timer_engine() {
     thread_.join();
 }
 
-timer_id timer_engine::arm_once(duration delay) {
+timer_id timer_engine::arm_once(duration delay, std::uint32_t tag) {
     check_delay(delay);
-    return arm(delay, duration::zero());
+    return arm(delay, duration::zero(), tag);
 }
 
-timer_id timer_engine::arm_every(duration interval) {
+timer_id timer_engine::arm_every(duration interval, std::uint32_t tag) {
     check_interval(interval);
-    return arm(interval, interval);
+    return arm(interval, interval, tag);
 }
 
-timer_id timer_engine::arm(duration delay, duration interval) {
+timer_id timer_engine::arm(duration delay, duration interval, std::uint32_t tag) {
     std::lock_guard lock(mutex_);
+    time_point deadline = clock_.now() + delay;  // from the call, not from the thread's start
     start_thread_once();
-    time_point deadline = clock_.now() + delay;
-    timer_id id = heap_->insert(deadline, interval);
+    timer_id id = heap_->insert(deadline, interval, tag);
     wake_if_earlier(deadline);
     return id;
 }
@@ -83,12 +83,13 @@ timer_id timer_engine::reset(timer_id id, duration delay) {
     std::lock_guard lock(mutex_);
     std::optional<duration> interval = heap_->interval(id);
     if (!interval) return timer_id{};
+    std::uint32_t tag = heap_->tag(id);
     bool repeats = *interval != duration::zero();
     if (repeats) check_interval(delay);
     sink_.discard(id);
     heap_->erase(id);
     time_point deadline = clock_.now() + delay;
-    timer_id fresh = heap_->insert(deadline, repeats ? delay : duration::zero());
+    timer_id fresh = heap_->insert(deadline, repeats ? delay : duration::zero(), tag);
     wake_if_earlier(deadline);
     return fresh;
 }

@@ -18,7 +18,8 @@ duration::rep add_saturated(duration::rep a, duration::rep b) noexcept {
 
 bool timer_heap::before::operator()(const entry& a, const entry& b) const noexcept {
     if (a.deadline != b.deadline) return a.deadline < b.deadline;
-    return owner->slots_[a.slot].sequence < owner->slots_[b.slot].sequence;  // FIFO on ties
+    // FIFO on ties; the difference, read as signed, survives the counter wrapping around.
+    return static_cast<std::int32_t>(a.sequence - b.sequence) < 0;
 }
 
 void timer_heap::moved::operator()(const entry& e, std::size_t position) const noexcept {
@@ -39,7 +40,7 @@ std::uint32_t timer_heap::allocate_slot() {
         return index;
     }
     if (slots_.size() >= no_slot) throw std::system_error(errc::no_memory);
-    slots_.push_back(slot{0, 0, 1, no_slot});
+    slots_.push_back(slot{0, 1, no_slot, 0});
     return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
@@ -50,13 +51,14 @@ void timer_heap::release_slot(std::uint32_t index) noexcept {
     free_head_ = index;
 }
 
-timer_id timer_heap::insert(time_point deadline, duration interval) {
+timer_id timer_heap::insert(time_point deadline, duration interval, std::uint32_t tag) {
     std::uint32_t index = allocate_slot();
     slot& s = slots_[index];
     s.interval = interval.count();
-    s.sequence = next_sequence_++;
+    s.tag = tag;
+
     try {
-        heap_.push(entry{deadline.time_since_epoch().count(), index});
+        heap_.push(entry{deadline.time_since_epoch().count(), index, next_sequence_++});
     } catch (...) {
         release_slot(index);
         throw;
@@ -88,6 +90,11 @@ std::optional<duration> timer_heap::interval(timer_id id) const noexcept {
     return duration{s->interval};
 }
 
+std::uint32_t timer_heap::tag(timer_id id) const noexcept {
+    const slot* s = find(id);
+    return s != nullptr ? s->tag : 0;
+}
+
 std::optional<time_point> timer_heap::earliest() const noexcept {
     if (heap_.empty()) return std::nullopt;
     return time_point{duration{heap_.top().deadline}};
@@ -100,7 +107,7 @@ void timer_heap::expire(time_point now, std::vector<event>& out) {
         slot& s = slots_[top.slot];
         timer_id id{top.slot, s.generation};
         if (s.interval == 0) {
-            out.push_back(event{id, time_point{duration{top.deadline}}, duration{}, 1});
+            out.push_back(event{id, time_point{duration{top.deadline}}, duration{}, 1, s.tag});
             heap_.remove_at(0);
             release_slot(top.slot);
             continue;
@@ -108,7 +115,8 @@ void timer_heap::expire(time_point now, std::vector<event>& out) {
         // Every deadline up to `now` counts, and the next one stays on the k*interval grid;
         // the arming sequence is kept so equal-interval timers keep their relative order.
         auto missed = static_cast<std::uint64_t>((now_ns - top.deadline) / s.interval) + 1;
-        out.push_back(event{id, time_point{duration{top.deadline}}, duration{s.interval}, missed});
+        out.push_back(
+            event{id, time_point{duration{top.deadline}}, duration{s.interval}, missed, s.tag});
         heap_[0].deadline =
             add_saturated(top.deadline, static_cast<duration::rep>(missed) * s.interval);
         heap_.restore(0);

@@ -27,6 +27,35 @@ test("destroy(wait) accepts the argument and returns at once, whatever the inter
     assert(h.elapsed_ms(t0) < 1000, "took " .. h.elapsed_ms(t0) .. " ms")
 end)
 
+-- Found by the fuzz harness: a fired one-off whose engine slot a later one-off reused kept
+-- counting in pending() after both were destroyed, newest first.
+test("destroying fired one-offs that shared a slot leaves nothing pending", function()
+    local a = mockit.oneoff(0, expect(nil, 0))
+    assert(h.wait_queued(1), "a did not fire")
+    local b = mockit.oneoff(0, expect(nil, 0)) -- takes the slot a left when it fired
+    assert(h.wait_queued(2), "b did not fire")
+    b:destroy()
+    a:destroy()
+    assert(mockit.pending() == 0, "pending() is " .. mockit.pending())
+    assert(mockit.wait(0) == 0)
+end)
+
+test("timers taking destroyed timers' places each run their own callback once", function()
+    -- Handles are pinned at reusable indices: the newcomers reuse the ones given back.
+    local ran, timers = {}, {}
+    local function record(name) ran[name] = (ran[name] or 0) + 1 end
+    for i = 1, 100 do timers[i] = mockit.oneoff(5, record, "first" .. i) end
+    for i = 1, 100, 2 do timers[i]:destroy() end
+    for i = 1, 50 do mockit.oneoff(5, record, "second" .. i) end
+    local interval = mockit.getit(5, record, "interval")
+    h.loop_until(function() return (ran.interval or 0) >= 2 end)
+    interval:destroy()
+    for i = 1, 100 do
+        assert(ran["first" .. i] == (i % 2 == 0 and 1 or nil), "first" .. i .. ": " .. tostring(ran["first" .. i]))
+    end
+    for i = 1, 50 do assert(ran["second" .. i] == 1, "second" .. i .. ": " .. tostring(ran["second" .. i])) end
+end)
+
 test("a destroyed one-off never fires", function()
     local t = mockit.oneoff(10, expect(nil, 0))
     t:destroy()

@@ -182,6 +182,42 @@ TEST_CASE("queue: discard finds a fired one-off whose slot was reused", "[queue]
     CHECK(out[0].timer == second);
 }
 
+// Found by the fuzz harness: once the later tenant's entry was discarded, the slot map named no
+// entry, and discarding the one-off missed its queued expiry (pending() stayed at 1).
+TEST_CASE("queue: discard finds a fired one-off after its slot's later tenant went", "[queue]") {
+    event_queue q;
+    timer_id first{4, 1}, second{4, 2}, third{4, 3};
+    record(q, expiry(first));
+    record(q, expiry(second));
+    q.discard(second);
+    q.discard(first);
+    CHECK(q.pending() == 0);
+    record(q, expiry(third));  // and a third tenant is still found through the map
+    q.discard(third);
+    CHECK(q.pending() == 0);
+    std::vector<event> out;
+    CHECK(q.take(out) == 0);
+    CHECK(out.empty());
+    CHECK(q.size() == 0);
+}
+
+// Taking the only entry of a slot leaves nothing to search for: a later discard of an id of that
+// slot finds nothing and changes nothing.
+TEST_CASE("queue: discard after a take changes nothing", "[queue]") {
+    event_queue q;
+    timer_id first{4, 1}, other{5, 1};
+    record(q, expiry(first));
+    record(q, expiry(other));
+    std::vector<event> out;
+    CHECK(q.take(out, 1) == 1);
+    q.discard(first);
+    CHECK(q.pending() == 1);
+    out.clear();
+    CHECK(q.take(out) == 1);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].timer == other);
+}
+
 TEST_CASE("queue: discard kills an entry but keeps its place", "[queue]") {
     event_queue q;
     timer_id a{1, 1}, b{2, 1};

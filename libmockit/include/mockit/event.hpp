@@ -37,9 +37,10 @@ class timer_id {
 // the k-th of them was due at `due + k * period`.
 struct event {
     timer_id timer;
-    time_point due;       // when the first of these expiries was due
-    duration period{};    // the interval; zero for a one-off
-    std::uint64_t count;  // expiries this event stands for, at least 1
+    time_point due;         // when the first of these expiries was due
+    duration period{};      // the interval; zero for a one-off
+    std::uint64_t count;    // expiries this event stands for, at least 1
+    std::uint32_t tag = 0;  // the number the timer was armed with (see timer_engine::arm_once)
 };
 
 // Where the engine records expiries. It is called on the engine thread with the engine's lock

@@ -111,6 +111,10 @@ class MOCKIT_API event_queue final : public expiry_sink {
     // Checked against the entry's id, so a stale one is harmless. Indexed by timer slot:
     // dense, as the engine reuses slots.
     std::vector<std::uint64_t> position_of_slot_;
+    // Live entries per slot. The map names at most one of them; when it cannot name the one
+    // discard() looks for but the slot has others (fired one-offs of earlier tenants), only a
+    // search can find it.
+    std::vector<std::uint32_t> entries_of_slot_;
     std::uint64_t next_order_ = 0;
     std::size_t pending_ = 0;
     bool consumer_blocked_ = false;

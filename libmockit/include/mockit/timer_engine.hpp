@@ -71,11 +71,13 @@ class MOCKIT_API timer_engine {
     timer_engine& operator=(const timer_engine&) = delete;
 
     // Arms a one-off timer due `delay` from now. Throws std::system_error with
-    // errc::out_of_range for a negative delay or one beyond max_delay.
-    timer_id arm_once(duration delay);
+    // errc::out_of_range for a negative delay or one beyond max_delay. `tag` is the caller's own
+    // number for the timer, handed back in each of its events (and kept by reset()): a caller
+    // can find its record of a timer from an event without a map keyed by ids.
+    timer_id arm_once(duration delay, std::uint32_t tag = 0);
     // Arms an interval timer; `interval` must be positive (errc::invalid_argument) and at most
     // max_delay (errc::out_of_range).
-    timer_id arm_every(duration interval);
+    timer_id arm_every(duration interval, std::uint32_t tag = 0);
 
     // Disarms `id`. Returns false when it was not armed (already fired, cancelled, unknown).
     bool cancel(timer_id id) noexcept;
@@ -100,7 +102,7 @@ class MOCKIT_API timer_engine {
     [[nodiscard]] clock_source& clock() const noexcept { return clock_; }
 
   private:
-    timer_id arm(duration delay, duration interval);
+    timer_id arm(duration delay, duration interval, std::uint32_t tag);
     std::size_t expire_due(time_point now);  // needs mutex_
     void run(std::stop_token stop);
     void wake_if_earlier(time_point deadline);  // needs mutex_

@@ -3,8 +3,8 @@
 //
 // It lives in a full userdata (a context_box) anchored in the state's registry and passed to
 // every module function as upvalue 1. The box's user values hold the Lua side:
-//   1: pins     id (integer) -> timer userdata, for every timer armed or awaiting dispatch,
-//               so a timer whose handle the script dropped keeps running (the seed's anchor)
+//   1: pins     anchor (integer) -> timer userdata, for every timer armed or awaiting
+//               dispatch, so a timer whose handle the script dropped keeps running
 //   2: on_error the mockit.on_error handler, or nil
 //   3: signals  signal number -> handler function
 //
@@ -46,7 +46,12 @@ struct context {
     std::vector<event> in_hand;
     std::size_t next = 0;
 
-    std::size_t live_timers = 0;        // handles armed or awaiting dispatch
+    std::size_t live_timers = 0;  // handles armed or awaiting dispatch
+    // Pins table indices (anchors) of handles no longer pinned, for reuse; anchors 1..
+    // anchors_used have been handed out. Its capacity covers every anchor, so giving one back
+    // never allocates.
+    std::vector<std::uint32_t> free_anchors;
+    std::uint32_t anchors_used = 0;
     std::size_t referenced_timers = 0;  // ...of which keep run() alive
 
     bool stop_requested = false;

@@ -101,16 +101,20 @@ event* next_event(context& ctx, lua_Integer budget) {
 // Runs one expiry of `e`'s timer, or skips it when the timer is gone.
 outcome dispatch_timer(lua_State* L, context& ctx, event& e) {
     push_context_value(L, pins_uv);
-    lua_rawgeti(L, -1, static_cast<lua_Integer>(e.timer.value()));
+    lua_rawgeti(L, -1, e.tag);
     lua_remove(L, -2);
-    if (lua_isnil(L, -1)) {  // destroyed or reset since it expired
+    auto* pinned = static_cast<timer_handle*>(lua_touserdata(L, -1));
+    // The anchor is empty, or taken by another timer since, when this one was destroyed or
+    // reset after it expired.
+    if (pinned == nullptr || pinned->id != e.timer) {
         lua_pop(L, 1);
         e.count = 0;
         return outcome::skipped;
     }
     int ud = lua_gettop(L);
-    auto& t = *static_cast<timer_handle*>(lua_touserdata(L, ud));
+    auto& t = *pinned;
     --e.count;                         // consumed before the call, whatever the callback does
+    e.due += e.period;                 // what is left in hand is due one period later
     if (!t.repeats) unpin(L, ctx, t);  // a fired one-off; its callback may re-arm it
     int nargs = t.nargs;
     for (int uv = 1; uv <= nargs + 1; ++uv)
@@ -136,10 +140,14 @@ outcome dispatch_signal(lua_State* L, int signo) {
     return protected_call(L, 1) ? outcome::ran : outcome::failed;
 }
 
-outcome next_callback(lua_State* L, context& ctx, lua_Integer budget) {
+// Expiries due after `horizon` (when the drain began) are left for the next drain: they came due
+// while callbacks ran, and a drain that took them too would never end while callbacks are
+// slower than their timers (libuv runs the timers due when a loop turn begins, the same way).
+outcome next_callback(lua_State* L, context& ctx, lua_Integer budget, time_point horizon) {
     if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo);
     event* e = next_event(ctx, budget);
-    return e == nullptr ? outcome::none : dispatch_timer(L, ctx, *e);
+    if (e == nullptr || e->due > horizon) return outcome::none;
+    return dispatch_timer(L, ctx, *e);
 }
 
 bool stop_pending(context& ctx, int& code) {
@@ -170,10 +178,11 @@ void notify_observer(lua_State* L, const std::function<void()>& hook) {
 drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
+    time_point horizon = ctx.engine.clock().now();
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
     while (ran < max && (stopped_before || !ctx.stop_requested) && !stop_request_pending()) {
-        outcome o = next_callback(L, ctx, max - ran);
+        outcome o = next_callback(L, ctx, max - ran, horizon);
         if (o == outcome::none) break;
         if (o == outcome::skipped) continue;
         ++ran;

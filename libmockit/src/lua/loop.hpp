@@ -13,8 +13,9 @@ struct drain_result {
     bool failed;  // a callback's error is to propagate: its report is on top of the stack
 };
 
-// Runs up to `max` callbacks (signal handlers first, then expiries in expiry order). Stops
-// early when mockit.stop() is called by one of them, or a signal requests a stop.
+// Runs up to `max` callbacks (signal handlers first, then expiries in expiry order), of the
+// expiries due when it begins. Stops early when mockit.stop() is called by one of them, or a
+// signal requests a stop.
 drain_result drain(lua_State* L, context& ctx, lua_Integer max);
 
 // Returns the pending count at once if non-zero; otherwise blocks until something is pending,

@@ -1,16 +1,13 @@
 #include "timer.hpp"
 
+#include <algorithm>
+
 #include "lua_util.hpp"
 
 namespace mockit::lua::detail {
 namespace {
 
 using std::chrono::milliseconds;
-
-// Ids are 64-bit; as Lua integers they stay unique (the top half may look negative).
-lua_Integer pin_key(timer_id id) {
-    return static_cast<lua_Integer>(id.value());
-}
 
 timer_handle& check_timer(lua_State* L, int arg) {
     return *static_cast<timer_handle*>(luaL_checkudata(L, arg, timer_type));
@@ -28,21 +25,44 @@ context* context_if_open(lua_State* L) {
     return box != nullptr ? box->ctx.get() : nullptr;
 }
 
-void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id) {
+// The anchor the next pin will use: a free one, else a new one. Room to give it back later is
+// made now, while raising an error is still allowed.
+std::uint32_t next_anchor(lua_State* L, context& ctx) {
+    if (!ctx.free_anchors.empty()) return ctx.free_anchors.back();
+    if (ctx.anchors_used == UINT32_MAX) luaL_error(L, "too many timers");
+    std::size_t needed = std::size_t{ctx.anchors_used} + 1;
+    if (ctx.free_anchors.capacity() < needed) {
+        protect(L, [&] { ctx.free_anchors.reserve(std::max<std::size_t>(2 * needed, 64)); });
+    }
+    return ctx.anchors_used + 1;
+}
+
+void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id,
+         std::uint32_t anchor) {
+    // Rawseti may raise (out of memory) before anything below changes, and the anchor is
+    // only taken once it is set.
     push_context_value(L, pins_uv);
     lua_pushvalue(L, ud_index);
-    lua_rawseti(L, -2, pin_key(id));
+    lua_rawseti(L, -2, anchor);
     lua_pop(L, 1);
+    if (!ctx.free_anchors.empty() && ctx.free_anchors.back() == anchor) {
+        ctx.free_anchors.pop_back();
+    } else {
+        ++ctx.anchors_used;
+    }
     t.id = id;
+    t.anchor = anchor;
     ++ctx.live_timers;
     if (t.referenced) ++ctx.referenced_timers;
 }
 
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
+    std::uint32_t anchor = next_anchor(L, ctx);
     timer_id id = protect(L, [&] {
-        return t.repeats ? ctx.engine.arm_every(t.delay) : ctx.engine.arm_once(t.delay);
+        return t.repeats ? ctx.engine.arm_every(t.delay, anchor)
+                         : ctx.engine.arm_once(t.delay, anchor);
     });
-    pin(L, ctx, t, ud_index, id);
+    pin(L, ctx, t, ud_index, id, anchor);
 }
 
 // Cancels the timer and every expiry of it still queued or in hand.
@@ -162,9 +182,11 @@ void unpin(lua_State* L, context& ctx, timer_handle& t) {
     if (!t.id) return;
     push_context_value(L, pins_uv);
     lua_pushnil(L);
-    lua_rawseti(L, -2, pin_key(t.id));
+    lua_rawseti(L, -2, t.anchor);  // the key exists: setting it to nil never allocates
     lua_pop(L, 1);
+    ctx.free_anchors.push_back(t.anchor);  // within the capacity reserved by next_anchor
     t.id = timer_id{};
+    t.anchor = 0;
     --ctx.live_timers;
     if (t.referenced) --ctx.referenced_timers;
 }
@@ -175,7 +197,7 @@ int create_timer(lua_State* L, bool repeats) {
     check_callable(L, 2);
     int nargs = lua_gettop(L) - 2;
     auto* t = static_cast<timer_handle*>(lua_newuserdatauv(L, sizeof(timer_handle), nargs + 1));
-    *t = timer_handle{timer_id{}, delay, nargs, repeats, true, false};
+    *t = timer_handle{timer_id{}, 0, delay, nargs, repeats, true, false};
     luaL_setmetatable(L, timer_type);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments
         lua_pushvalue(L, uv + 1);

@@ -3,7 +3,9 @@
 // The userdata's user values hold the callback (1) and the extra arguments given when the timer
 // was armed (2..nargs+1), so a timer costs one Lua object and no registry references. While
 // armed, or while an expiry awaits dispatch, the handle is pinned in the context's pins table
-// under its current id; that keeps a timer whose handle the script dropped running.
+// at its anchor, a small number that is also the engine tag of its timer: that keeps a timer
+// whose handle the script dropped running, and finds the handle from an event by an array
+// index, not a hash lookup (anchors are reused, so the pins table stays dense).
 #pragma once
 
 #include <lua.hpp>
@@ -17,11 +19,12 @@ inline constexpr const char* timer_type = "mockit.timer";
 
 // Trivially destructible: it may be abandoned by a longjmp at any time.
 struct timer_handle {
-    timer_id id;      // the current arming; empty when neither armed nor awaiting dispatch
-    duration delay;   // the one-off's delay, or the interval
-    int nargs;        // extra callback arguments, in user values 2..nargs+1
-    bool repeats;     // interval timer
-    bool referenced;  // keeps run() alive while live
+    timer_id id;           // the current arming; empty when neither armed nor awaiting dispatch
+    std::uint32_t anchor;  // its index in the pins table while id is set; 0 otherwise
+    duration delay;        // the one-off's delay, or the interval
+    int nargs;             // extra callback arguments, in user values 2..nargs+1
+    bool repeats;          // interval timer
+    bool referenced;       // keeps run() alive while live
     bool destroyed;
 };
 
