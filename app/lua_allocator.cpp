@@ -10,7 +10,7 @@
 namespace mockit::app {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(MOCKIT_LUA_SYSTEM_ALLOCATOR)
 constexpr bool system_only = true;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -22,8 +22,8 @@ constexpr bool system_only = false;
 constexpr bool system_only = false;
 #endif
 
-// A chunk-sized, chunk-aligned mapping (huge pages need the alignment), or nullptr.
-void* map_chunk(std::size_t size) noexcept {
+// A mapping of `size` bytes aligned on `size` (huge pages need 2 MiB alignment), or nullptr.
+void* map_chunk(std::size_t size, bool huge) noexcept {
     void* raw =
         ::mmap(nullptr, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
@@ -34,7 +34,7 @@ void* map_chunk(std::size_t size) noexcept {
         ::munmap(reinterpret_cast<void*>(aligned + size), tail);
     }
     void* chunk = reinterpret_cast<void*>(aligned);
-    ::madvise(chunk, size, MADV_HUGEPAGE);  // advice only: without THP, plain pages
+    if (huge) ::madvise(chunk, size, MADV_HUGEPAGE);  // advice only: without THP, plain pages
     return chunk;
 }
 
@@ -43,8 +43,8 @@ void* map_chunk(std::size_t size) noexcept {
 const bool lua_allocator::pooling = !system_only;
 
 lua_allocator::~lua_allocator() {
-    for (void* chunk : chunks_)
-        ::munmap(chunk, chunk_size);
+    for (const chunk& c : chunks_)
+        ::munmap(c.start, c.size);
 }
 
 void* lua_allocator::allocate(void* ud, void* ptr, std::size_t osize, std::size_t nsize) noexcept {
@@ -109,11 +109,13 @@ bool lua_allocator::add_chunk() noexcept {
     } catch (...) {
         return false;
     }
-    void* chunk = map_chunk(chunk_size);
-    if (chunk == nullptr) return false;
-    chunks_.push_back(chunk);
-    bump_ = static_cast<char*>(chunk);
-    bump_end_ = bump_ + chunk_size;
+    std::size_t size =
+        std::min(first_chunk << std::min<std::size_t>(chunks_.size(), 16), huge_chunk);
+    void* start = map_chunk(size, size == huge_chunk);
+    if (start == nullptr) return false;
+    chunks_.push_back(chunk{start, size});
+    bump_ = static_cast<char*>(start);
+    bump_end_ = bump_ + size;
     return true;
 }
 

@@ -1,5 +1,7 @@
 // The allocator of mockit-run's Lua state: small blocks from size-class pools carved out of
-// 2 MiB chunks that ask for transparent huge pages, big blocks from the system.
+// chunks, big blocks from the system. Chunks start at 64 KiB and double up to 2 MiB; those
+// ask for transparent huge pages. A small script so stays as small as under malloc, and a big
+// one gets huge pages.
 //
 // Why: a script that arms a million timers makes a million small Lua objects. With malloc,
 // most of that time went to malloc itself and to one page fault per 4 KiB touched (costly
@@ -7,8 +9,8 @@
 // the page faults down by a factor of up to 512. Lua tells the allocator each block's size
 // when freeing it (lua_Alloc's `osize`), so the pools need no headers of their own.
 //
-// Builds with AddressSanitizer use the system allocator throughout, so every Lua object
-// stays visible to it.
+// Builds with AddressSanitizer, and builds for valgrind (MOCKIT_VALGRIND), use the system
+// allocator throughout, so every Lua object stays visible to the checker.
 #pragma once
 
 #include <array>
@@ -30,13 +32,19 @@ class lua_allocator {
 
     // Blocks up to this size come from the pools.
     static constexpr std::size_t max_pooled = 256;
-    // False in AddressSanitizer builds, where every block comes from the system allocator.
+    // False where every block comes from the system allocator (see above).
     static const bool pooling;
 
   private:
     static constexpr std::size_t granule = 16;
     static constexpr std::size_t classes = max_pooled / granule;
-    static constexpr std::size_t chunk_size = std::size_t{2} << 20;
+    static constexpr std::size_t first_chunk = std::size_t{64} << 10;
+    static constexpr std::size_t huge_chunk = std::size_t{2} << 20;
+
+    struct chunk {
+        void* start;
+        std::size_t size;
+    };
 
     struct free_block {
         free_block* next;
@@ -50,7 +58,7 @@ class lua_allocator {
     std::array<free_block*, classes> free_{};
     char* bump_ = nullptr;  // the unused tail of the newest chunk
     char* bump_end_ = nullptr;
-    std::vector<void*> chunks_;
+    std::vector<chunk> chunks_;
 };
 
 }  // namespace mockit::app
