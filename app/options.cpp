@@ -87,8 +87,13 @@ parse_result parse(int argc, char** argv) {
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        int code = cli.exit(error);
-        return {std::nullopt, code == 0 ? exit_status::success : exit_status::usage};
+        if (error.get_exit_code() == 0) {  // --help: CLI11 prints it
+            cli.exit(error);
+            return {std::nullopt, exit_status::success};
+        }
+        // Worded as every other usage error: who speaks, what is wrong, how to use it.
+        std::fprintf(stderr, "mockit-run: %s\n%s\n", error.what(), usage_line);
+        return {std::nullopt, exit_status::usage};
     }
     if (show_version) {
         print_versions();

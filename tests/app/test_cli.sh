@@ -316,6 +316,23 @@ EOF
     expect_stdout_equals "$(printf 'shebang\t./tool.lua\ta\tb c\ntimer')"
 }
 
+# The collector runs in the mode lua5.4 puts it in (generational): with the incremental mode a
+# long run's short-lived garbage piled up to several times the live heap (the soak test saw RSS
+# climb by 2 MB steps).
+case_gc_mode_as_lua54() {
+    if [[ -z "$LUA54" ]]; then
+        skip "lua5.4 not installed"
+        return
+    fi
+    local chunk='print(collectgarbage("incremental"))'
+    run_capture "$LUA54" -e "$chunk"
+    local want=$OUT
+    run_capture "$MOCKIT_RUN" -e "$chunk"
+    expect_status 0
+    expect_stdout_equals "$want"
+    expect_stdout_equals "generational"
+}
+
 run_case "-v/--version print the versions, exit 0" case_version
 run_case "-h/--help describe the options and exit statuses, exit 0" case_help
 run_case "an unknown option is a usage error (exit 2)" case_unknown_option
@@ -340,4 +357,5 @@ run_case "an error in LUA_INIT: exit 1, the script does not run" case_lua_init_e
 run_case "LUA_PATH and LUA_PATH_5_4 for require" case_lua_path
 run_case "a #!/usr/bin/env mockit-run script runs directly" case_shebang_through_env
 run_case "-l alone still reads the script from stdin" case_l_alone_reads_stdin
+run_case "the garbage collector's mode is lua5.4's" case_gc_mode_as_lua54
 finish

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Errors: in the main chunk, in -e, in callbacks (exit 1, or logged with --keep-going),
-# mockit.on_error, and error objects that are not strings.
+# mockit.on_error, error objects that are not strings, and the README's table of bad input.
 #
 #   tests/app/test_errors.sh path/to/mockit-run
 # shellcheck source=lib.sh
@@ -151,6 +151,132 @@ case_bad_argument() {
     expect_stderr_contains "bad argument #1 to 'signal'"
 }
 
+# The README's table "Bad input and what it gets", command-line half: one case per row, each
+# asserting the row's first stderr line exactly and its exit status.
+
+USAGE_LINE="usage: mockit-run [options] [script [args...]] (--help for more)"
+
+# expect_stderr_line N TEXT: line N of stderr is exactly TEXT.
+expect_stderr_line() {
+    local line
+    line=$(sed -n "$1p" <<<"$ERR")
+    [[ "$line" == "$2" ]] || fail "stderr line $1 is '$line', expected '$2'"
+}
+
+case_table_unknown_option() {
+    run_capture "$MOCKIT_RUN" --bogus s.lua
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: unrecognized option '--bogus'"
+    expect_stderr_line 2 "$USAGE_LINE"
+}
+
+case_table_missing_option_value() {
+    run_capture "$MOCKIT_RUN" -e
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: -e: 1 required CHUNK missing"
+    expect_stderr_line 2 "$USAGE_LINE"
+    run_capture "$MOCKIT_RUN" -l
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: -l: 1 required NAME missing"
+}
+
+case_table_bad_option_value() {
+    run_capture "$MOCKIT_RUN" --log-level loud -e 'print("ran")'
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: --log-level: loud not in {trace,debug,info,warn,error,off}"
+    expect_stdout_equals ""
+    run_capture env MOCKIT_LOG_LEVEL=loud "$MOCKIT_RUN" -e 'print("ran")'
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: unknown log level in MOCKIT_LOG_LEVEL"
+}
+
+case_table_missing_script() {
+    run_capture "$MOCKIT_RUN" nope.lua
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: cannot open nope.lua: No such file or directory"
+}
+
+# Root reads any file whatever its mode, so as root the locked file is read as nobody.
+case_table_unreadable_script() {
+    printf 'print("read")\n' >locked.lua
+    chmod 000 locked.lua
+    if ((EUID == 0)); then
+        if ! command -v setpriv >/dev/null; then
+            skip "running as root and setpriv(1) from util-linux is missing"
+            return
+        fi
+        chmod o+x "$TEST_ROOT" "$CASE_DIR"
+        run_capture setpriv --reuid=nobody --regid=nogroup --clear-groups "$MOCKIT_RUN" locked.lua
+    else
+        run_capture "$MOCKIT_RUN" locked.lua
+    fi
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: cannot open locked.lua: Permission denied"
+    expect_stdout_equals ""
+    # A file that opens but cannot be read: this process's own memory at address 0.
+    run_capture "$MOCKIT_RUN" /proc/self/mem
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: cannot read /proc/self/mem: Input/output error"
+}
+
+case_table_directory() {
+    mkdir adir
+    run_capture "$MOCKIT_RUN" adir
+    expect_status 2
+    expect_stderr_line 1 "mockit-run: cannot read adir: Is a directory"
+}
+
+# A binary that is not Lua is read as source: a syntax error on its first byte.
+case_table_binary_file() {
+    cp "$(type -P true)" prog
+    run_capture "$MOCKIT_RUN" prog
+    expect_status 1
+    expect_stderr_line 1 "mockit-run: prog:1: unexpected symbol near '<\\127>'"
+    expect_stdout_equals ""
+}
+
+# A file that starts like a precompiled chunk is loaded as one, as lua5.4 does, and checked.
+case_table_corrupt_precompiled_chunk() {
+    printf '\033Lua' >chunk.luac
+    run_capture "$MOCKIT_RUN" chunk.luac
+    expect_status 1
+    expect_stderr_line 1 "mockit-run: chunk.luac: bad binary format (truncated chunk)"
+}
+
+case_table_syntax_error() {
+    printf 'print("x"\n' >s.lua
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_stderr_line 1 "mockit-run: s.lua:2: ')' expected (to close '(' at line 1) near <eof>"
+    expect_stdout_equals ""
+}
+
+case_table_missing_module() {
+    run_capture "$MOCKIT_RUN" -l nosuch -e 'print("ran")'
+    expect_status 1
+    expect_stderr_line 1 "mockit-run: module 'nosuch' not found:"
+    expect_stderr_contains "no file './nosuch.lua'"
+    expect_stderr_contains "stack traceback:"
+    expect_stdout_equals ""
+}
+
+case_table_runtime_error() {
+    printf 'error("boom")\n' >s.lua
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_stderr_line 1 "mockit-run: s.lua:1: boom"
+    expect_stderr_line 2 "stack traceback:"
+}
+
+# A bad argument to the API is a runtime error like any other: the row of the API table.
+case_table_bad_argument() {
+    printf 'mockit.getit(-1, print)\n' >s.lua
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 1
+    expect_stderr_line 1 \
+        "mockit-run: s.lua:1: bad argument #1 to 'getit' (delay must be an integer from 0 to 1099511627776 ms)"
+}
+
 run_case "an error in the main chunk: exit 1, message and traceback" case_main_chunk_error
 run_case "an error in the main chunk: the loop does not run" case_main_chunk_error_skips_loop
 run_case "--keep-going does not cover the main chunk" case_main_chunk_error_with_keep_going
@@ -162,4 +288,16 @@ run_case "--keep-going: exit 0 once the loop is done" case_callback_error_keep_g
 run_case "mockit.on_error handles callback errors; nil restores the default" case_on_error
 run_case "error objects that are not strings" case_error_objects
 run_case "a bad argument to the API: exit 1, lauxlib's message" case_bad_argument
+run_case "table: an unknown option" case_table_unknown_option
+run_case "table: an option without its value (-e, -l)" case_table_missing_option_value
+run_case "table: a bad option value, a bad MOCKIT_LOG_LEVEL" case_table_bad_option_value
+run_case "table: a missing script" case_table_missing_script
+run_case "table: an unreadable script" case_table_unreadable_script
+run_case "table: a directory as the script" case_table_directory
+run_case "table: a binary file as the script" case_table_binary_file
+run_case "table: a corrupt precompiled chunk" case_table_corrupt_precompiled_chunk
+run_case "table: a syntax error" case_table_syntax_error
+run_case "table: -l of a missing module" case_table_missing_module
+run_case "table: an error in the script" case_table_runtime_error
+run_case "table: a bad argument to the API" case_table_bad_argument
 finish

@@ -1,5 +1,6 @@
 -- test_errors.lua: errors raised by callbacks (on_error, propagation out of
--- process_events), and the table of bad arguments: each raises "bad argument #N to 'NAME'".
+-- process_events), and the table of bad arguments: each raises "bad argument #N to 'NAME'",
+-- worded exactly as the README's "Bad input and what it gets" says.
 
 local h = require("harness")
 local mockit = require("mockit")
@@ -242,6 +243,111 @@ bad('mockit.log.info("%z", 1)', "invalid conversion", function() mockit.log.info
 bad('mockit.log.info("%d")', "no value", function() mockit.log.info("%d") end)
 
 bad("mockit.notify({})", "bad argument #1 to 'notify'", function() mockit.notify({}) end)
+
+-- The README's table "Bad input and what it gets", API half ---------------------------------
+--
+-- Each row's message exactly as the README gives it (after the "file:line: " position).
+
+-- Asserts that f() raises `want`, exactly, after the position prefix.
+local function raises_exactly(want, f)
+    local ok, err = pcall(f)
+    assert(not ok, "no error raised; expected: " .. want)
+    local msg = tostring(err):gsub("^.-:%d+: ", "", 1)
+    assert(msg == want, string.format("got %q, want %q", msg, want))
+end
+
+local DELAY_RANGE = "delay must be an integer from 0 to 1099511627776 ms"
+
+-- { label, message, function making the call (written out literally, for lauxlib's name) }
+local TABLE = {
+    { "oneoff(0.5, f)", "bad argument #1 to 'oneoff' (number has no integer representation)",
+        function() mockit.oneoff(0.5, f) end },
+    { "oneoff(0/0, f)", "bad argument #1 to 'oneoff' (number has no integer representation)",
+        function() mockit.oneoff(0 / 0, f) end },
+    { "getit(math.huge, f)", "bad argument #1 to 'getit' (number has no integer representation)",
+        function() mockit.getit(math.huge, f) end },
+    { 'oneoff("soon", f)', "bad argument #1 to 'oneoff' (number expected, got string)",
+        function() mockit.oneoff("soon", f) end },
+    { "getit(-1, f)", "bad argument #1 to 'getit' (" .. DELAY_RANGE .. ")",
+        function() mockit.getit(-1, f) end },
+    { "getit(2^40 + 1, f)", "bad argument #1 to 'getit' (" .. DELAY_RANGE .. ")",
+        function() mockit.getit((1 << 40) + 1, f) end },
+    { "oneoff(10, 42)", "bad argument #2 to 'oneoff' (function expected, got number)",
+        function() mockit.oneoff(10, 42) end },
+    { "getit(10)", "bad argument #2 to 'getit' (function expected, got no value)",
+        function() mockit.getit(10) end },
+    { "sleep(-1)", "bad argument #1 to 'sleep' (" .. DELAY_RANGE .. ")",
+        function() mockit.sleep(-1) end },
+    { 'wait("x")', "bad argument #1 to 'wait' (number expected, got string)",
+        function() mockit.wait("x") end },
+    { "t:reset(0.5)", "bad argument #1 to 'reset' (number has no integer representation)",
+        function(t) t:reset(0.5) end },
+    { "process_events(-1)", "bad argument #1 to 'process_events' (must not be negative)",
+        function() mockit.process_events(-1) end },
+    { "stop(256)", "bad argument #1 to 'stop' (exit code must be from 0 to 255)",
+        function() mockit.stop(256) end },
+    { "on_error(5)", "bad argument #1 to 'on_error' (function expected, got number)",
+        function() mockit.on_error(5) end },
+    { 'signal("SIGFOO", f)', "bad argument #1 to 'signal' (unknown signal 'SIGFOO')",
+        function() mockit.signal("SIGFOO", f) end },
+    { 'signal("SIGKILL", f)', "bad argument #1 to 'signal' (SIGKILL cannot be handled)",
+        function() mockit.signal("SIGKILL", f) end },
+    { 'signal("SIGSEGV", f)', "bad argument #1 to 'signal' (SIGSEGV cannot be handled)",
+        function() mockit.signal("SIGSEGV", f) end },
+    { "signal(nil, f)", "bad argument #1 to 'signal' (string expected, got nil)",
+        function() mockit.signal(nil, f) end },
+    { 'signal("SIGUSR1", 5)', "bad argument #2 to 'signal' (function expected, got number)",
+        function() mockit.signal("SIGUSR1", 5) end },
+    { "notify({})", "bad argument #1 to 'notify' (string expected, got table)",
+        function() mockit.notify({}) end },
+    { "log.info(nil)", "bad argument #1 to 'info' (string expected, got nil)",
+        function() mockit.log.info(nil) end },
+    { 'log.info("%d", "x")', "bad argument #2 to 'info' (number expected, got string)",
+        function() mockit.log.info("%d", "x") end },
+    { 'log.info("%z", 1)', "invalid conversion '%z' to 'format'",
+        function() mockit.log.info("%z", 1) end },
+    { "t.destroy({})", "bad argument #1 to 'destroy' (mockit.timer expected, got table)",
+        function(t) t.destroy({}) end },
+    { "dead:reset()", "calling 'reset' on bad self (timer is destroyed)",
+        function(_, dead) dead:reset() end },
+    { "dead:ref()", "calling 'ref' on bad self (timer is destroyed)",
+        function(_, dead) dead:ref() end },
+    { "dead:unref()", "calling 'unref' on bad self (timer is destroyed)",
+        function(_, dead) dead:unref() end },
+}
+
+for _, row in ipairs(TABLE) do
+    test("table: " .. row[1], function()
+        local t = mockit.getit(100000, f)
+        local dead = mockit.oneoff(100000, f)
+        dead:destroy()
+        made = nil
+        local ok, err = pcall(raises_exactly, row[2], function() row[3](t, dead) end)
+        t:destroy()
+        if made then
+            pcall(made.destroy, made)
+        end
+        assert(ok, err)
+    end)
+end
+
+test("table: what is not an error", function()
+    local dead = mockit.oneoff(100000, f)
+    dead:destroy()
+    assert(dead:destroy() == nil and dead:active() == false and dead:kind() == "oneoff")
+    assert(math.type(mockit.mstimestamp(1, "x")) == "integer") -- arguments ignored
+    assert(math.type(mockit.hrtime({})) == "integer")
+    assert(mockit.pending(true) == 0 and mockit.inqueue(f) == 0)
+    assert(math.type(select(2, mockit.time("x"))) == "integer" and mockit.stats(1).pending == 0)
+    mockit.on_error(nil) -- nil is "no handler"
+    mockit.signal("SIGUSR2", nil)
+    local fired = mockit.oneoff(0, f)
+    assert(mockit.wait(2000) == 1 and mockit.process_events() == 1)
+    fired:reset(10) -- re-arms a one-off that already fired (Node's refresh())
+    assert(fired:active())
+    fired:destroy()
+    assert(mockit.run("ignored") == 0) -- nothing keeps it going
+end)
 
 -- Good input at the edges -----------------------------------------------------------------
 

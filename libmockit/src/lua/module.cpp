@@ -1,6 +1,7 @@
 // luaopen_mockit: the module table, the clock functions, signals, logging and sd_notify, and
 // the hooks through which a host refines them.
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -60,6 +61,16 @@ int mockit_getit(lua_State* L) {
     return create_timer(L, true);
 }
 
+// Real signals a script may not handle: uncatchable ones, and faults (SIGSEGV, ...), whose
+// handler could only run long after the faulting instruction, as a queued event.
+bool refused(const char* name) {
+    for (const char* r : {"SIGKILL", "SIGSTOP", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP",
+                          "SIGABRT", "SIGSYS"}) {
+        if (std::strcmp(name, r) == 0) return true;
+    }
+    return false;
+}
+
 // mockit.signal(name, fn | nil)
 int mockit_signal(lua_State* L) {
     context& ctx = upvalue_context(L);
@@ -67,10 +78,10 @@ int mockit_signal(lua_State* L) {
     lua_settop(L, 2);
     int signo = signal_number(name);
     if (signo == 0) {
-        bool uncatchable = std::strcmp(name, "SIGKILL") == 0 || std::strcmp(name, "SIGSTOP") == 0;
         return luaL_argerror(
             L, 1,
-            lua_pushfstring(L, uncatchable ? "%s cannot be handled" : "unknown signal '%s'", name));
+            lua_pushfstring(L, refused(name) ? "%s cannot be handled" : "unknown signal '%s'",
+                            name));
     }
     bool clear = lua_isnoneornil(L, 2);
     if (!clear) check_callable(L, 2);
@@ -107,6 +118,20 @@ log_level level_from_environment() {
     return log_level::info;
 }
 
+// Raises string.format's error (on top of the stack) as mockit.log.<level>'s own, from the
+// caller's line: "bad argument #2 to 'format'" would name a function the script never called.
+int format_error(lua_State* L, log_level level) {
+    const char* message = lua_tostring(L, -1);
+    if (message == nullptr) return lua_error(L);
+    const char* reason = std::strstr(message, "' (");
+    int arg = 0;
+    if (std::sscanf(message, "bad argument #%d to '", &arg) == 1 && reason != nullptr) {
+        return luaL_error(L, "bad argument #%d to '%s' %s", arg,
+                          level_names[static_cast<int>(level)], reason + 2);
+    }
+    return luaL_error(L, "%s", message);
+}
+
 // mockit.log.<level>(fmt, ...): upvalue 2 is string.format, upvalue 3 the level.
 int log_at(lua_State* L) {
     context& ctx = upvalue_context(L);
@@ -116,7 +141,7 @@ int log_at(lua_State* L) {
     int nargs = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(2));
     lua_insert(L, 1);
-    lua_call(L, nargs, 1);
+    if (lua_pcall(L, nargs, 1, 0) != LUA_OK) return format_error(L, level);
     std::size_t length = 0;
     const char* line = lua_tolstring(L, -1, &length);
     protect(L, [&] { ctx.log(level, std::string_view{line, length}); });
