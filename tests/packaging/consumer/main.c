@@ -2,7 +2,6 @@
  * on the library's thread, with a context and a destructor. Prints what it saw; the test
  * compares the output, and the exit status is 1 when anything went wrong. */
 #include <mockit/mockit.h>
-
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +26,8 @@ int main(void) {
 
     printf("mockit %s\n", mockit_version());
     if (mockit_mstimestamp() <= 0) return 1;
-    if (mockit_timer_create(NULL, MOCKIT_ONEOFF, 5, on_expiry, NULL, NULL) != MOCKIT_EINVAL) return 1;
+    if (mockit_timer_create(NULL, MOCKIT_ONEOFF, 5, on_expiry, NULL, NULL) != MOCKIT_EINVAL)
+        return 1;
 
     rc = mockit_timer_create(&timer, MOCKIT_ONEOFF, 5, on_expiry, (void*)&one, on_destroy);
     if (rc == MOCKIT_OK) rc = mockit_timer_arm(timer);
@@ -36,7 +36,8 @@ int main(void) {
         return 1;
     }
     /* Generous: a loaded machine may run the callback late, never early. */
-    for (int i = 0; i < 500 && atomic_load(&fired) == 0; ++i) mockit_sleep(10, 1, NULL);
+    for (int i = 0; i < 500 && atomic_load(&fired) == 0; ++i)
+        mockit_sleep(10, 1, NULL);
     mockit_timer_destroy(timer);
 
     printf("fired %d\n", atomic_load(&fired));

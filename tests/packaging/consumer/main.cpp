@@ -1,11 +1,10 @@
 // Uses the installed libmockit's C++ API: an engine recording into an event queue, as the Lua
 // binding does, and the generated version header. Prints what it saw; the test compares it.
+#include <chrono>
+#include <cstdio>
 #include <mockit/event_queue.hpp>
 #include <mockit/timer_engine.hpp>
 #include <mockit/version.hpp>
-
-#include <chrono>
-#include <cstdio>
 #include <vector>
 
 int main() {
