@@ -113,7 +113,18 @@ max_gap() {
         END { print max + 0 }'
 }
 
-# WATCHDOG_USEC=400 ms: pings are due every 200 ms; systemd would act after 400 ms without one.
+# run_watched SCRIPT: runs SCRIPT as systemd's main process with WATCHDOG_USEC=400 ms (pings due
+# every 200 ms; systemd would act after 400 ms without one), then checks the cadence.
+run_watched() {
+    listen "$CASE_DIR/notify.sock"
+    NOTIFY_SOCKET="$CASE_DIR/notify.sock" WATCHDOG_USEC=400000 \
+        run_capture "${own_pid_wrapper[@]}" "$MOCKIT_RUN" "$1"
+    notes
+    expect_status 0
+    expect_note_order "READY=1 STOPPING=1"
+    check_cadence
+}
+
 check_cadence() {
     local pings gap
     pings=$(count_pings)
@@ -130,13 +141,7 @@ mockit.getit(20, function()
     if mockit.hrtime() - t0 >= 2000 * 1000000 then mockit.stop(0) end
 end)
 LUA
-    listen "$CASE_DIR/notify.sock"
-    NOTIFY_SOCKET="$CASE_DIR/notify.sock" WATCHDOG_USEC=400000 \
-        run_capture "${own_pid_wrapper[@]}" "$MOCKIT_RUN" busy.lua
-    notes
-    expect_status 0
-    expect_note_order "READY=1 STOPPING=1"
-    check_cadence
+    run_watched busy.lua
 }
 run_case "watchdog: a busy loop pings at half WATCHDOG_USEC" case_watchdog_busy
 
@@ -144,12 +149,7 @@ case_watchdog_idle() {
     cat >idle.lua <<'LUA'
 mockit.oneoff(2000, function() end)
 LUA
-    listen "$CASE_DIR/notify.sock"
-    NOTIFY_SOCKET="$CASE_DIR/notify.sock" WATCHDOG_USEC=400000 \
-        run_capture "${own_pid_wrapper[@]}" "$MOCKIT_RUN" idle.lua
-    notes
-    expect_status 0
-    check_cadence
+    run_watched idle.lua
 }
 run_case "watchdog: an idle loop (one timer 2 s away) still pings on time" case_watchdog_idle
 
