@@ -175,6 +175,23 @@ double per_timer(long kb, std::size_t n) {
     return kb < 0 ? -1.0 : static_cast<double>(kb) * 1024.0 / static_cast<double>(n);
 }
 
+// What both modes do once every expiry is recorded: drain the queue, check the ids, and make
+// the row. `recorded_ok` says whether recording went as it should.
+row finish_run(const char* mode, mockit::event_queue& queue, id_log& ids,
+               std::vector<mockit::event>& batch, double arm_ms, long grown_kb,
+               steady::time_point fire_start, steady::time_point fire_end, bool recorded_ok) {
+    drain_result drained = drain(queue, ids, batch, mode);
+    bool ids_ok = check_ids(ids, mode);
+    return {mode,
+            ids.armed.size(),
+            arm_ms,
+            ms_between(fire_start, fire_end),
+            drained.ms,
+            per_timer(grown_kb, ids.armed.size()),
+            status_kb("VmHWM:"),
+            recorded_ok && drained.ok && ids_ok};
+}
+
 row run_manual(const std::vector<mockit::duration>& delays) {
     std::size_t n = delays.size();
     id_log ids(n);
@@ -198,16 +215,7 @@ row run_manual(const std::vector<mockit::duration>& delays) {
                     fired, n, engine.size(), queue.pending());
     }
 
-    drain_result drained = drain(queue, ids, batch, "manual");
-    bool ids_ok = check_ids(ids, "manual");
-    return {"manual",
-            n,
-            arm_ms,
-            ms_between(fire_start, fire_end),
-            drained.ms,
-            per_timer(grown_kb, n),
-            status_kb("VmHWM:"),
-            ok && drained.ok && ids_ok};
+    return finish_run("manual", queue, ids, batch, arm_ms, grown_kb, fire_start, fire_end, ok);
 }
 
 row run_threaded(const std::vector<mockit::duration>& delays) {
@@ -238,16 +246,7 @@ row run_threaded(const std::vector<mockit::duration>& delays) {
                     pending, n, engine.size());
     }
 
-    drain_result drained = drain(queue, ids, batch, "threaded");
-    bool ids_ok = check_ids(ids, "threaded");
-    return {"threaded",
-            n,
-            arm_ms,
-            ms_between(fire_start, fire_end),
-            drained.ms,
-            per_timer(grown_kb, n),
-            status_kb("VmHWM:"),
-            ok && drained.ok && ids_ok};
+    return finish_run("threaded", queue, ids, batch, arm_ms, grown_kb, fire_start, fire_end, ok);
 }
 
 void print_row(const row& r) {
