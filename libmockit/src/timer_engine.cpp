@@ -34,10 +34,7 @@ void ask_for_precise_wakeups() noexcept {
 }  // namespace
 
 timer_engine::timer_engine(expiry_sink& sink, clock_source& clock, engine_mode mode)
-    : sink_{sink},
-      clock_{clock},
-      heap_{std::make_unique<detail::timer_heap>()},
-      threaded_{mode == engine_mode::threaded} {}
+    : sink_{sink}, clock_{clock}, heap_{std::make_unique<detail::timer_heap>()}, mode_{mode} {}
 
 timer_engine::~timer_engine() {
     if (!thread_.joinable()) return;
@@ -62,7 +59,7 @@ timer_id timer_engine::arm_every(duration interval, std::uint32_t tag) {
 timer_id timer_engine::arm(duration delay, duration interval, std::uint32_t tag) {
     std::lock_guard lock(mutex_);
     time_point deadline = clock_.now() + delay;  // from the call, not from the thread's start
-    start_thread_once();
+    if (mode_ == engine_mode::threaded) start_thread_once();
     timer_id id = heap_->insert(deadline, interval, tag);
     wake_if_earlier(deadline);
     return id;
@@ -128,11 +125,17 @@ std::size_t timer_engine::expire_due(time_point now) {
     return batch_.size();
 }
 
+void timer_engine::start_thread() {
+    std::lock_guard lock(mutex_);
+    start_thread_once();
+    // Deadlines armed before the thread existed: it computes its first sleep from the heap.
+}
+
 void timer_engine::start_thread_once() {
-    // The thread starts with the first timer, not with the engine: a program that never arms
-    // one (`mockit-run -e ''`, a script that only logs) never pays for it. It blocks on mutex_,
-    // held here, until the arming that started it is done.
-    if (!threaded_ || thread_.joinable()) return;
+    // The thread starts with the first timer (or start_thread()), not with the engine: a
+    // program that never arms one (`mockit-run -e ''`, a script that only logs) never pays for
+    // it. It blocks on mutex_, held here, until the caller is done.
+    if (mode_ == engine_mode::manual || thread_.joinable()) return;
     thread_ = detail::start_quiet_thread([this](std::stop_token stop) { run(std::move(stop)); });
 }
 
@@ -148,6 +151,10 @@ void timer_engine::wake_if_earlier(time_point deadline) {
 
 void timer_engine::run(std::stop_token) {
     ask_for_precise_wakeups();
+    // A thread's first allocation sets up its malloc arena, which takes a while; done here, it
+    // is not paid under the locks at the first deadline.
+    std::vector<event> first_allocation;
+    first_allocation.reserve(64);
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         time_point now = clock_.now();

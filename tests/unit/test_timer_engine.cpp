@@ -321,3 +321,23 @@ TEST_CASE("engine: events carry the tag their timer was armed with, across reset
     }
     CHECK(calls_of(out, every) == 3);  // at 3, 6 and 9 ms, with the tag reset() kept
 }
+
+TEST_CASE("engine: a deferred engine records nothing until start_thread(), then on time",
+          "[engine][realtime]") {
+    mockit::event_queue queue;
+    timer_engine engine{queue, mockit::system_clock_source::instance(), engine_mode::deferred};
+    timer_id id = engine.arm_once(1ms);
+    std::this_thread::sleep_for(30ms);
+    CHECK(queue.pending() == 0);  // no thread yet: the deadline passed unrecorded
+    CHECK(engine.armed(id));
+    engine.start_thread();
+    engine.start_thread();  // twice is harmless
+    REQUIRE(queue.wait(5s) == 1);
+    CHECK_FALSE(engine.armed(id));
+    timer_id later = engine.arm_once(20ms);  // the running thread is woken for a new deadline
+    std::vector<event> out;
+    queue.take(out);
+    REQUIRE(queue.wait(5s) == 1);
+    queue.take(out);
+    CHECK(out.back().timer == later);
+}

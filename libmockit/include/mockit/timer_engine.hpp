@@ -51,7 +51,9 @@ class timer_heap;
 }
 
 enum class engine_mode {
-    threaded,  // the engine's own thread records expiries as their deadlines come
+    threaded,  // the engine's own thread records expiries as their deadlines come; it starts
+               // with the first timer
+    deferred,  // the same thread, started by start_thread() (poll() works before that)
     manual,    // no thread: expiries are recorded only when the owner calls poll()
 };
 
@@ -99,6 +101,12 @@ class MOCKIT_API timer_engine {
     // manual mode the owner does. Returns the number of expiries recorded.
     std::size_t poll();
 
+    // Starts the thread of a deferred engine (nothing for the other modes, or once started).
+    // Starting a thread takes a few hundred microseconds: an owner that waits for deadlines
+    // itself calls this when it is about to wait, rather than paying for it in the first arm,
+    // which would make a deadline armed just before late.
+    void start_thread();
+
     [[nodiscard]] clock_source& clock() const noexcept { return clock_; }
 
   private:
@@ -117,7 +125,7 @@ class MOCKIT_API timer_engine {
     std::optional<time_point> sleeping_until_;  // when the thread will wake, if it waits
     time_point earliest_wake_{};                // its last wake-up plus batching_gap
     bool stopping_ = false;
-    const bool threaded_;
+    const engine_mode mode_;
     std::jthread thread_;  // started by the first arm, once everything above exists
 };
 

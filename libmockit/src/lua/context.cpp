@@ -1,5 +1,7 @@
 #include "context.hpp"
 
+#include "lua_util.hpp"
+
 namespace mockit::lua::detail {
 
 const char context_key = 0;
@@ -9,6 +11,12 @@ context::context() : signals{queue} {
 }
 
 context::~context() = default;
+
+void start_engine(lua_State* L, context& ctx) {
+    if (ctx.engine_started) return;
+    protect(L, [&] { ctx.engine.start_thread(); });  // std::system_error if no thread
+    ctx.engine_started = true;
+}
 
 context& upvalue_context(lua_State* L) {
     auto* box = static_cast<context_box*>(lua_touserdata(L, lua_upvalueindex(1)));

@@ -40,7 +40,10 @@ struct context {
     context& operator=(const context&) = delete;
 
     event_queue queue;
-    timer_engine engine{queue};
+    // Its thread starts when the loop first runs (start_engine), not in the first arm: a
+    // script's first deadline is then not late by the time it takes to start a thread.
+    timer_engine engine{queue, system_clock_source::instance(), engine_mode::deferred};
+    bool engine_started = false;
 
     // Taken from the queue, not yet dispatched: events[next..] (counts of 0 are dead).
     std::vector<event> in_hand;
@@ -81,6 +84,9 @@ void push_context_value(lua_State* L, int uv);
 std::size_t pending(const context& ctx);
 // Entries, dead ones included, and signal arrivals awaiting their handlers.
 std::size_t queued_entries(const context& ctx);
+
+// Starts the engine's thread, once: called where the loop begins to wait or drain.
+void start_engine(lua_State* L, context& ctx);
 
 // Forgets in-hand events of `id` (the timer was destroyed or reset under a new id).
 void forget_in_hand(context& ctx, timer_id id) noexcept;

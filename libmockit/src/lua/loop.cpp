@@ -176,6 +176,7 @@ void notify_observer(lua_State* L, const std::function<void()>& hook) {
 }  // namespace
 
 drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
+    start_engine(L, ctx);  // a script may drain in a loop of its own, never calling wait()
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
     time_point horizon = ctx.engine.clock().now();
@@ -195,6 +196,7 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     // A signal's wake-up is stale once its arrival is counted in pending(): forget it first, so
     // it cannot cut this wait short later. A signal arriving after this wakes the queue anew.
     ctx.queue.clear_wake();
+    start_engine(L, ctx);
     if (std::size_t n = pending(ctx); n > 0) return n;
     if (ctx.stop_requested || stop_request_pending()) return 0;
     ask_for_precise_wakeups();
