@@ -111,7 +111,9 @@ bool lua_allocator::add_chunk() noexcept {
     }
     std::size_t size =
         std::min(first_chunk << std::min<std::size_t>(chunks_.size(), 16), huge_chunk);
-    void* start = map_chunk(size, size == huge_chunk);
+    // Huge pages only once the pools are big: a huge page is resident as soon as it is
+    // touched, which would make a small script's memory jump by 2 MiB at a time.
+    void* start = map_chunk(size, chunks_.size() >= huge_after_chunks);
     if (start == nullptr) return false;
     chunks_.push_back(chunk{start, size});
     bump_ = static_cast<char*>(start);

@@ -1,7 +1,7 @@
 // The allocator of mockit-run's Lua state: small blocks from size-class pools carved out of
-// chunks, big blocks from the system. Chunks start at 64 KiB and double up to 2 MiB; those
-// ask for transparent huge pages. A small script so stays as small as under malloc, and a big
-// one gets huge pages.
+// chunks, big blocks from the system. Chunks start at 64 KiB and double up to 2 MiB; past the
+// first 16 chunks (about 24 MiB) they ask for transparent huge pages. A small script so stays
+// as small as under malloc, and a big one gets huge pages.
 //
 // Why: a script that arms a million timers makes a million small Lua objects. With malloc,
 // most of that time went to malloc itself and to one page fault per 4 KiB touched (costly
@@ -40,6 +40,7 @@ class lua_allocator {
     static constexpr std::size_t classes = max_pooled / granule;
     static constexpr std::size_t first_chunk = std::size_t{64} << 10;
     static constexpr std::size_t huge_chunk = std::size_t{2} << 20;
+    static constexpr std::size_t huge_after_chunks = 16;
 
     struct chunk {
         void* start;
