@@ -52,20 +52,7 @@ end
 for j = 1, trials do oneoff(j, setup) end
 uv.run()
 
-local out, errors = {}, {}
-for _, p in ipairs(phases) do
-    out[p] = lib.summary(samples[p])
-    if #samples[p] ~= trials then
-        errors[#errors + 1] = p .. ": " .. #samples[p] .. " of " .. trials .. " destroys ran"
-    end
-end
-if late_calls > 0 then errors[#errors + 1] = late_calls .. " callbacks ran after destroy" end
-lib.emit({
-    workload = "destroy",
-    interval_ms = interval,
-    trials = trials,
-    destroy = out,
+lib.report.destroy({
+    interval = interval, trials = trials, phases = phases, samples = samples,
     late_calls = late_calls,
-    ok = #errors == 0,
-    errors = errors,
 })

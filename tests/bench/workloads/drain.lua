@@ -5,7 +5,7 @@ local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")
 local mockit = require("mockit")
 local total, batch, delay = lib.args({ 1000000, 10000, 1 })
 
-local ran, in_batch, bad_batches, t_end = 0, 0, 0, nil
+local ran, in_batch, t_end = 0, 0, nil
 local arm_batch
 local function fired()
     ran = ran + 1
@@ -23,17 +23,6 @@ local t0 = mockit.hrtime()
 arm_batch()
 mockit.run()
 
-local errors = {}
-if ran ~= total then errors[#errors + 1] = "ran " .. ran .. " callbacks, expected " .. total end
-local elapsed_s = t_end and (t_end - t0) / 1e9 or nil
-lib.emit({
-    workload = "drain",
-    total = total,
-    batch = batch,
-    delay_ms = delay,
-    ran = ran,
-    elapsed_ms = elapsed_s and elapsed_s * 1000 or nil,
-    callbacks_per_s = elapsed_s and total / elapsed_s or nil,
-    ok = #errors == 0,
-    errors = errors,
+lib.report.drain({
+    total = total, batch = batch, delay = delay, ran = ran, t0 = t0, t_end = t_end,
 })

@@ -26,17 +26,6 @@ local t0 = uv.hrtime()
 arm_batch()
 uv.run()
 
-local errors = {}
-if ran ~= total then errors[#errors + 1] = "ran " .. ran .. " callbacks, expected " .. total end
-local elapsed_s = t_end and (t_end - t0) / 1e9 or nil
-lib.emit({
-    workload = "drain",
-    total = total,
-    batch = batch,
-    delay_ms = delay,
-    ran = ran,
-    elapsed_ms = elapsed_s and elapsed_s * 1000 or nil,
-    callbacks_per_s = elapsed_s and total / elapsed_s or nil,
-    ok = #errors == 0,
-    errors = errors,
+lib.report.drain({
+    total = total, batch = batch, delay = delay, ran = ran, t0 = t0, t_end = t_end,
 })

@@ -18,16 +18,6 @@ end)
 mockit.oneoff(duration_ms, function() timer = timer:destroy() end)
 mockit.run()
 
-local s = lib.summary(lateness)
-lib.emit({
-    workload = "interval",
-    interval_ms = interval_ms,
-    duration_ms = duration_ms,
-    expected = duration_ms // interval_ms,
-    fires = fires,
-    drift_us = fires > 0 and (lateness[fires] - lateness[1]) / 1000 or nil,
-    lateness = s,
-    rss_kb = lib.status_kb("VmHWM"),
-    ok = fires <= duration_ms // interval_ms,
-    errors = fires > duration_ms // interval_ms and { "more fires than the schedule allows" } or {},
+lib.report.interval({
+    interval_ms = interval_ms, duration_ms = duration_ms, lateness = lateness, fires = fires,
 })

@@ -103,4 +103,132 @@ function lib.emit(result)
     io.stdout:flush()
 end
 
+-- The end of each workload, shared by its mockit-run and luv variants so that both check and
+-- report the same way from the same raw measurements (times are hrtime nanoseconds).
+lib.report = {}
+
+function lib.report.interval(m)
+    local expected = m.duration_ms // m.interval_ms
+    local too_many = m.fires > expected
+    lib.emit({
+        workload = "interval",
+        interval_ms = m.interval_ms,
+        duration_ms = m.duration_ms,
+        expected = expected,
+        fires = m.fires,
+        drift_us = m.fires > 0 and (m.lateness[m.fires] - m.lateness[1]) / 1000 or nil,
+        lateness = lib.summary(m.lateness),
+        rss_kb = lib.status_kb("VmHWM"),
+        ok = not too_many,
+        errors = too_many and { "more fires than the schedule allows" } or {},
+    })
+end
+
+function lib.report.oneoff(m)
+    local errors = m.errors
+    for i = 1, m.count do
+        if m.ran[i] ~= 1 then
+            errors[#errors + 1] = "one-off " .. i .. " ran " .. (m.ran[i] or 0) .. " times"
+        end
+    end
+    lib.emit({
+        workload = "oneoff",
+        count = m.count,
+        ran = #m.lateness,
+        lateness = lib.summary(m.lateness),
+        ok = #errors == 0,
+        errors = errors,
+    })
+end
+
+function lib.report.scale(m)
+    local errors = {}
+    if m.dups > 0 then errors[#errors + 1] = m.dups .. " callbacks ran more than once" end
+    if m.done ~= m.n then errors[#errors + 1] = (m.n - m.done) .. " one-offs never ran" end
+    lib.emit({
+        workload = "scale",
+        n = m.n,
+        spread_ms = m.spread,
+        arm_ms = (m.t_armed - m.t0) / 1e6,
+        done_ms = m.t_done and (m.t_done - m.t0) / 1e6 or nil,
+        ran = m.done,
+        duplicates = m.dups,
+        peak_rss_kb = lib.status_kb("VmHWM"),
+        ok = #errors == 0,
+        errors = errors,
+    })
+end
+
+function lib.report.drain(m)
+    local errors = {}
+    if m.ran ~= m.total then
+        errors[#errors + 1] = "ran " .. m.ran .. " callbacks, expected " .. m.total
+    end
+    local elapsed_s = m.t_end and (m.t_end - m.t0) / 1e9 or nil
+    lib.emit({
+        workload = "drain",
+        total = m.total,
+        batch = m.batch,
+        delay_ms = m.delay,
+        ran = m.ran,
+        elapsed_ms = elapsed_s and elapsed_s * 1000 or nil,
+        callbacks_per_s = elapsed_s and m.total / elapsed_s or nil,
+        ok = #errors == 0,
+        errors = errors,
+    })
+end
+
+function lib.report.dispatch(m)
+    local total, lo, hi = 0, math.huge, 0
+    for i = 1, m.n do
+        local c = m.counts[i]
+        total = total + c
+        if c < lo then lo = c end
+        if c > hi then hi = c end
+    end
+    local elapsed_ms = (m.t_stop - m.t0) / 1e6
+    local ideal = m.duration_ms / m.interval_ms
+    local errors = {}
+    -- No timer can have expired more often than the time it has been armed allows.
+    if hi > elapsed_ms // m.interval_ms + 1 then
+        errors[#errors + 1] = "a timer ran more often than its schedule"
+    end
+    lib.emit({
+        workload = "dispatch",
+        n = m.n,
+        interval_ms = m.interval_ms,
+        duration_ms = m.duration_ms,
+        elapsed_ms = elapsed_ms,
+        -- how late the stop one-off ran: the backlog it waited behind
+        stop_late_ms = elapsed_ms - m.duration_ms,
+        callbacks = total,
+        callbacks_per_s = total / (elapsed_ms / 1000),
+        ideal_per_s = m.n / m.interval_ms * 1000,
+        share_min = lo / ideal,
+        share_max = hi / ideal,
+        ok = #errors == 0,
+        errors = errors,
+    })
+end
+
+function lib.report.destroy(m)
+    local out, errors = {}, {}
+    for _, p in ipairs(m.phases) do
+        out[p] = lib.summary(m.samples[p])
+        if #m.samples[p] ~= m.trials then
+            errors[#errors + 1] = p .. ": " .. #m.samples[p] .. " of " .. m.trials .. " destroys ran"
+        end
+    end
+    if m.late_calls > 0 then errors[#errors + 1] = m.late_calls .. " callbacks ran after destroy" end
+    lib.emit({
+        workload = "destroy",
+        interval_ms = m.interval,
+        trials = m.trials,
+        destroy = out,
+        late_calls = m.late_calls,
+        ok = #errors == 0,
+        errors = errors,
+    })
+end
+
 return lib

@@ -25,15 +25,4 @@ end
 arm(1)
 uv.run()
 
-for i = 1, count do
-    if ran[i] ~= 1 then errors[#errors + 1] = "one-off " .. i .. " ran " .. (ran[i] or 0) .. " times" end
-end
-local s = lib.summary(lateness)
-lib.emit({
-    workload = "oneoff",
-    count = count,
-    ran = #lateness,
-    lateness = s,
-    ok = #errors == 0,
-    errors = errors,
-})
+lib.report.oneoff({ count = count, lateness = lateness, ran = ran, errors = errors })

@@ -21,18 +21,6 @@ end
 local t_armed = mockit.hrtime()
 mockit.run()
 
-local errors = {}
-if dups > 0 then errors[#errors + 1] = dups .. " callbacks ran more than once" end
-if done ~= n then errors[#errors + 1] = (n - done) .. " one-offs never ran" end
-lib.emit({
-    workload = "scale",
-    n = n,
-    spread_ms = spread,
-    arm_ms = (t_armed - t0) / 1e6,
-    done_ms = t_done and (t_done - t0) / 1e6 or nil,
-    ran = done,
-    duplicates = dups,
-    peak_rss_kb = lib.status_kb("VmHWM"),
-    ok = #errors == 0,
-    errors = errors,
+lib.report.scale({
+    n = n, spread = spread, t0 = t0, t_armed = t_armed, t_done = t_done, done = done, dups = dups,
 })
