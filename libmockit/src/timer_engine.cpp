@@ -127,8 +127,7 @@ std::size_t timer_engine::expire_due(time_point now) {
 
 void timer_engine::start_thread() {
     std::lock_guard lock(mutex_);
-    start_thread_once();
-    // Deadlines armed before the thread existed: it computes its first sleep from the heap.
+    start_thread_once();  // timers armed before it are in the heap it starts from
 }
 
 void timer_engine::start_thread_once() {
@@ -151,10 +150,6 @@ void timer_engine::wake_if_earlier(time_point deadline) {
 
 void timer_engine::run(std::stop_token) {
     ask_for_precise_wakeups();
-    // A thread's first allocation sets up its malloc arena, which takes a while; done here, it
-    // is not paid under the locks at the first deadline.
-    std::vector<event> first_allocation;
-    first_allocation.reserve(64);
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         time_point now = clock_.now();

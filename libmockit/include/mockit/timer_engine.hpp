@@ -126,7 +126,7 @@ class MOCKIT_API timer_engine {
     time_point earliest_wake_{};                // its last wake-up plus batching_gap
     bool stopping_ = false;
     const engine_mode mode_;
-    std::jthread thread_;  // started by the first arm, once everything above exists
+    std::jthread thread_;  // started by the first arm (or start_thread()), after all the above
 };
 
 }  // namespace mockit
