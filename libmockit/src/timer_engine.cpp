@@ -1,12 +1,11 @@
 #include "mockit/timer_engine.hpp"
 
-#include <sys/prctl.h>
-
 #include <algorithm>
 #include <system_error>
 #include <vector>
 
 #include "mockit/error.hpp"
+#include "precise_wakeups.hpp"
 #include "quiet_thread.hpp"
 #include "timer_heap.hpp"
 
@@ -23,12 +22,6 @@ void check_interval(duration interval) {
     check_delay(interval);
     // A zero interval would expire without end on every poll.
     if (interval == duration::zero()) throw std::system_error(errc::invalid_argument);
-}
-
-// The kernel may defer a timed wake-up by the thread's timer slack (50 us by default) to batch
-// wake-ups. The engine thread exists to wake on time, so it asks for the smallest slack.
-void ask_for_precise_wakeups() noexcept {
-    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 }
 
 }  // namespace
@@ -149,7 +142,7 @@ void timer_engine::wake_if_earlier(time_point deadline) {
 }
 
 void timer_engine::run(std::stop_token) {
-    ask_for_precise_wakeups();
+    detail::ask_for_precise_wakeups();
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         time_point now = clock_.now();

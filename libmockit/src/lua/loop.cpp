@@ -6,10 +6,9 @@
 // the host's error sink, or propagation decides what happens next.
 #include "loop.hpp"
 
-#include <sys/prctl.h>
-
 #include <algorithm>
 
+#include "../precise_wakeups.hpp"
 #include "lua_util.hpp"
 #include "timer.hpp"
 
@@ -162,13 +161,6 @@ bool alive(const context& ctx) {
     return ctx.referenced_timers > 0 || pending(ctx) > 0;
 }
 
-// The kernel may defer a timed wake-up by the thread's timer slack (50 us by default) to batch
-// wake-ups; the thread that waits for deadlines asks for the smallest, once.
-void ask_for_precise_wakeups() noexcept {
-    thread_local bool asked = false;
-    if (!asked) asked = ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
-}
-
 void notify_observer(lua_State* L, const std::function<void()>& hook) {
     if (hook) protect(L, [&] { hook(); });
 }
@@ -199,7 +191,7 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     start_engine(L, ctx);
     if (std::size_t n = pending(ctx); n > 0) return n;
     if (ctx.stop_requested || stop_request_pending()) return 0;
-    ask_for_precise_wakeups();
+    mockit::detail::ask_for_precise_wakeups();
     // This thread never sleeps past the engine's next deadline: there it records the expiry
     // itself rather than wait for the engine thread to record it and wake this one. One thread
     // wake-up between a deadline and its callback instead of two is what keeps lateness close
