@@ -40,7 +40,7 @@ void event_queue::moved::operator()(const entry& e, std::size_t position) const 
     // lookups check the id, coalescing only concerns the newer one (a fired one-off has no
     // more expiries), and discard() searches when the map names the other.
     if (e.expiries.timer) {
-        owner->position_of_slot_[e.expiries.timer.slot()] = (position + 1) | in_heap;
+        owner->position_of_slot_[e.expiries.timer.slot()] = mapped_position(lane::heap, position);
     }
 }
 
@@ -67,14 +67,25 @@ void event_queue::record(std::span<const event> expiries) {
 
 event_queue::entry* event_queue::locate(std::uint32_t slot) noexcept {
     if (slot >= position_of_slot_.size()) return nullptr;
-    std::uint64_t position = position_of_slot_[slot];
-    if (position == 0) return nullptr;
-    if (position & in_heap) {
-        std::size_t at = (position & ~in_heap) - 1;
-        return at < heap_->size() ? &(*heap_)[at] : nullptr;
-    }
-    std::uint64_t at = position - 1 - fifo_first_;
-    return position - 1 >= fifo_first_ && at < fifo_.size() ? &fifo_[at] : nullptr;
+    std::uint64_t mapped = position_of_slot_[slot];
+    if (mapped == 0) return nullptr;
+    std::uint64_t position = (mapped & position_mask) - 1;
+    auto l = static_cast<lane>(mapped >> lane_shift);
+    if (l == lane::heap) return position < heap_->size() ? &(*heap_)[position] : nullptr;
+    fifo& f = fifo_of(l);
+    std::uint64_t at = position - f.first;
+    return position >= f.first && at < f.items.size() ? &f.items[at] : nullptr;
+}
+
+void event_queue::push_back(fifo& f, lane l, const entry& e) {
+    f.items.push_back(e);
+    position_of_slot_[e.expiries.timer.slot()] = mapped_position(l, f.first + f.items.size() - 1);
+}
+
+void event_queue::pop_front(fifo& f, lane l) noexcept {
+    forget_position(f.items.front(), mapped_position(l, f.first));
+    f.items.pop_front();
+    ++f.first;
 }
 
 void event_queue::append_or_coalesce(const event& e) {
@@ -90,9 +101,8 @@ void event_queue::append_or_coalesce(const event& e) {
     }
     entry fresh{e, next_order_++};
     ++entries_of_slot_[slot];
-    if (fifo_.empty() || !before{}(fresh, fifo_.back())) {
-        fifo_.push_back(fresh);
-        position_of_slot_[slot] = fifo_first_ + fifo_.size();
+    if (recorded_.items.empty() || !before{}(fresh, recorded_.items.back())) {
+        push_back(recorded_, lane::recorded, fresh);
     } else {
         heap_->push(fresh);
     }
@@ -100,8 +110,10 @@ void event_queue::append_or_coalesce(const event& e) {
 
 // Every entry, for the rare lookup the slot map cannot answer.
 event_queue::entry* event_queue::search(timer_id id) noexcept {
-    for (entry& e : fifo_) {
-        if (e.expiries.timer == id) return &e;
+    for (fifo* f : {&recorded_, &moved_on_}) {
+        for (entry& e : f->items) {
+            if (e.expiries.timer == id) return &e;
+        }
     }
     for (std::size_t i = 0; i < heap_->size(); ++i) {
         if ((*heap_)[i].expiries.timer == id) return &(*heap_)[i];
@@ -131,28 +143,54 @@ void event_queue::discard(timer_id id) noexcept {
 }
 
 void event_queue::drop_dead_heads() noexcept {
-    while (!fifo_.empty() && !fifo_.front().expiries.timer) {
-        fifo_.pop_front();
-        ++fifo_first_;
+    for (fifo* f : {&recorded_, &moved_on_}) {
+        while (!f->items.empty() && !f->items.front().expiries.timer) {
+            f->items.pop_front();
+            ++f->first;
+        }
     }
     while (!heap_->empty() && !heap_->top().expiries.timer)
         heap_->remove_at(0);
 }
 
-// The entry that comes next after the first one, of either structure: the FIFO's second or the
-// heap's top, or the heap's best child and the FIFO's head.
-const event_queue::entry* event_queue::rival_of(bool first_in_fifo) const noexcept {
+const event_queue::entry* event_queue::head(lane l) const noexcept {
+    switch (l) {
+        case lane::recorded:
+            return recorded_.items.empty() ? nullptr : &recorded_.items.front();
+        case lane::moved_on:
+            return moved_on_.items.empty() ? nullptr : &moved_on_.items.front();
+        case lane::heap:
+            return heap_->empty() ? nullptr : &heap_->top();
+    }
+    return nullptr;
+}
+
+// The lane whose head comes first; none when all are empty.
+std::optional<event_queue::lane> event_queue::first_lane() const noexcept {
+    std::optional<lane> best;
+    for (lane l : {lane::recorded, lane::moved_on, lane::heap}) {
+        const entry* h = head(l);
+        if (h != nullptr && (!best || before{}(*h, *head(*best)))) best = l;
+    }
+    return best;
+}
+
+// The entry that comes next after the first one: the best of the other lanes' heads and the
+// first lane's runner-up (a FIFO's second entry, or one of the heap top's children).
+const event_queue::entry* event_queue::rival_of(lane first) const noexcept {
     const entry* best = nullptr;
-    auto consider = [&](const entry& e) {
-        if (best == nullptr || before{}(e, *best)) best = &e;
+    auto consider = [&](const entry* e) {
+        if (e != nullptr && (best == nullptr || before{}(*e, *best))) best = e;
     };
-    if (first_in_fifo) {
-        if (fifo_.size() > 1) consider(fifo_[1]);
-        if (!heap_->empty()) consider(heap_->top());
-    } else {
-        if (!fifo_.empty()) consider(fifo_.front());
+    for (lane l : {lane::recorded, lane::moved_on, lane::heap}) {
+        if (l != first) consider(head(l));
+    }
+    if (first == lane::heap) {
         for (std::size_t c = 1; c <= 4 && c < heap_->size(); ++c)
-            consider((*heap_)[c]);
+            consider(&(*heap_)[c]);
+    } else {
+        const fifo& f = first == lane::recorded ? recorded_ : moved_on_;
+        if (f.items.size() > 1) consider(&f.items[1]);
     }
     return best;
 }
@@ -168,36 +206,45 @@ std::uint64_t event_queue::calls_before(const entry& first, const entry* rival) 
     return std::min(e.count, tie_lost ? k : k + 1);
 }
 
-void event_queue::forget_position(const entry& e, std::uint64_t position) noexcept {
-    std::uint64_t& mapped = position_of_slot_[e.expiries.timer.slot()];
-    if (mapped == position) mapped = 0;
+void event_queue::forget_position(const entry& e, std::uint64_t mapped) noexcept {
+    std::uint64_t& slot_position = position_of_slot_[e.expiries.timer.slot()];
+    if (slot_position == mapped) slot_position = 0;
 }
 
-// Hands out `calls` expiries of the first entry: it leaves, or moves on to its next expiry
-// (into the heap, as it is now out of recording order).
-void event_queue::hand_out(bool first_in_fifo, std::uint64_t calls) {
-    entry& first = first_in_fifo ? fifo_.front() : (*heap_)[0];
+// An entry moved on to its next expiry: to the moved FIFO when it comes in order there.
+void event_queue::move_on(const entry& e) {
+    if (moved_on_.items.empty() || !before{}(e, moved_on_.items.back())) {
+        push_back(moved_on_, lane::moved_on, e);
+    } else {
+        heap_->push(e);
+    }
+}
+
+// Hands out `calls` expiries of the first lane's head: it leaves, or moves on to its next
+// expiry.
+void event_queue::hand_out(lane first, std::uint64_t calls) {
+    entry& e = first == lane::heap ? (*heap_)[0] : fifo_of(first).items.front();
     pending_ -= calls;
-    bool rest = calls < first.expiries.count;
-    if (!rest) --entries_of_slot_[first.expiries.timer.slot()];
+    bool rest = calls < e.expiries.count;
+    if (!rest) --entries_of_slot_[e.expiries.timer.slot()];
+    entry moved_on = e;
     if (rest) {
-        first.expiries.count -= calls;
-        first.expiries.due += first.expiries.period * static_cast<duration::rep>(calls);
+        moved_on.expiries.count -= calls;
+        moved_on.expiries.due += e.expiries.period * static_cast<duration::rep>(calls);
     }
-    if (!first_in_fifo) {
-        if (rest) {
+    if (first == lane::heap) {
+        bool stays = rest && !moved_on_.items.empty() && before{}(moved_on, moved_on_.items.back());
+        if (stays) {  // the moved FIFO cannot take it: re-key it where it is
+            e = moved_on;
             heap_->restore(0);
-        } else {
-            forget_position(first, 1 | in_heap);
-            heap_->remove_at(0);
+            return;
         }
-        return;
+        forget_position(e, mapped_position(lane::heap, 0));
+        heap_->remove_at(0);
+    } else {
+        pop_front(fifo_of(first), first);
     }
-    entry moved_on = first;
-    forget_position(first, fifo_first_ + 1);
-    fifo_.pop_front();
-    ++fifo_first_;
-    if (rest) heap_->push(moved_on);
+    if (rest) move_on(moved_on);
 }
 
 std::size_t event_queue::take(std::vector<event>& out, std::size_t max_calls) {
@@ -205,17 +252,16 @@ std::size_t event_queue::take(std::vector<event>& out, std::size_t max_calls) {
     std::size_t taken = 0;
     while (taken < max_calls) {
         drop_dead_heads();
-        if (fifo_.empty() && heap_->empty()) break;
-        bool first_in_fifo =
-            heap_->empty() || (!fifo_.empty() && before{}(fifo_.front(), heap_->top()));
-        const entry& first = first_in_fifo ? fifo_.front() : heap_->top();
-        std::uint64_t calls = std::min<std::uint64_t>(calls_before(first, rival_of(first_in_fifo)),
-                                                      max_calls - taken);
-        event handed = first.expiries;
+        std::optional<lane> first = first_lane();
+        if (!first) break;
+        const entry& e = *head(*first);
+        std::uint64_t calls =
+            std::min<std::uint64_t>(calls_before(e, rival_of(*first)), max_calls - taken);
+        event handed = e.expiries;
         handed.count = calls;
         out.push_back(handed);
         taken += calls;
-        hand_out(first_in_fifo, calls);
+        hand_out(*first, calls);
     }
     return taken;
 }
@@ -265,7 +311,7 @@ std::size_t event_queue::pending() const {
 
 std::size_t event_queue::size() const {
     std::lock_guard lock(mutex_);
-    return fifo_.size() + heap_->size();
+    return recorded_.items.size() + moved_on_.items.size() + heap_->size();
 }
 
 void event_queue::clear_wake() noexcept {

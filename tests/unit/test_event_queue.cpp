@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -341,4 +343,84 @@ TEST_CASE("queue: producer and consumer threads lose and duplicate nothing", "[q
     CHECK(total == std::uint64_t{timers} * rounds);
     for (std::uint64_t c : calls)
         REQUIRE(c == rounds);
+}
+
+// A model engine drives the queue through backlogs of timers of one period and of mixed
+// periods, with takes of random budgets and cancellations in between. Whatever lane an entry
+// goes through, every expiry comes out once, in due order, and nothing of a discarded timer
+// comes out after its discard.
+TEST_CASE("queue: a random backlog comes out complete and in due order", "[queue]") {
+    std::uint32_t seed = GENERATE(1U, 2U, 3U, 4U, 5U, 6U, 7U, 8U);
+    bool one_period = seed % 2 == 0;
+    std::minstd_rand random{seed};
+    auto uniform = [&](int lo, int hi) {
+        return std::uniform_int_distribution<int>{lo, hi}(random);
+    };
+
+    struct model_timer {
+        timer_id id;
+        mockit::duration period;
+        time_point next;              // the next deadline not yet recorded
+        std::uint64_t recorded = 0;   // expiries recorded
+        std::uint64_t delivered = 0;  // expiries handed out
+        bool cancelled = false;
+    };
+    std::vector<model_timer> timers;
+    for (std::uint32_t slot = 0; slot < 200; ++slot) {
+        auto period = std::chrono::milliseconds{one_period ? 10 : uniform(3, 40)};
+        timers.push_back(
+            {timer_id{slot, 1}, period, time_point{std::chrono::milliseconds{uniform(1, 10)}}});
+    }
+
+    event_queue q;
+    std::vector<event> out;
+    time_point now{}, last_due{};
+    for (int step = 0; step < 400; ++step) {
+        now += std::chrono::milliseconds{uniform(1, 15)};
+        // Record what fell due since the last step, earliest first, as the engine does: one
+        // event per timer, with the deadlines it missed as its count.
+        std::vector<model_timer*> due;
+        for (auto& t : timers) {
+            if (!t.cancelled && t.next <= now) due.push_back(&t);
+        }
+        std::sort(due.begin(), due.end(), [](auto* a, auto* b) { return a->next < b->next; });
+        for (model_timer* t : due) {
+            auto missed = static_cast<std::uint64_t>((now - t->next) / t->period) + 1;
+            record(q, event{t->id, t->next, t->period, missed});
+            t->recorded += missed;
+            t->next += t->period * static_cast<mockit::duration::rep>(missed);
+        }
+        if (uniform(0, 40) == 0) {
+            auto& victim = timers[static_cast<std::size_t>(uniform(0, 199))];
+            q.discard(victim.id);
+            victim.cancelled = true;
+        }
+        out.clear();
+        q.take(out, static_cast<std::size_t>(uniform(1, 300)));
+        for (const event& e : out) {
+            auto& t = timers[e.timer.slot()];
+            REQUIRE_FALSE(t.cancelled);
+            REQUIRE(e.due >= last_due);
+            // The k-th expiry handed out is the timer's k-th deadline: none skipped or repeated.
+            time_point first_deadline =
+                t.next - t.period * static_cast<mockit::duration::rep>(t.recorded);
+            REQUIRE(e.due ==
+                    first_deadline + t.period * static_cast<mockit::duration::rep>(t.delivered));
+            t.delivered += e.count;
+            last_due = e.due + t.period * static_cast<mockit::duration::rep>(e.count - 1);
+        }
+    }
+    out.clear();
+    q.take(out);
+    for (const event& e : out) {
+        REQUIRE(e.due >= last_due);
+        auto& t = timers[e.timer.slot()];
+        t.delivered += e.count;
+        last_due = e.due + t.period * static_cast<mockit::duration::rep>(e.count - 1);
+    }
+    for (const auto& t : timers) {
+        if (!t.cancelled) REQUIRE(t.delivered == t.recorded);
+    }
+    CHECK(q.pending() == 0);
+    CHECK(q.size() == 0);
 }

@@ -13,13 +13,20 @@
 //   counts in size()) until a take() reaches it.
 // - wait() blocks on an eventfd, so wake() can be called from a signal handler.
 //
-// Structure: entries recorded in expiry order (nearly all: the engine records in that order)
-// go to a FIFO; only entries recorded out of order, or moved on to a later expiry by a take,
-// go to an indexed heap; take() merges the two heads.
+// Structure: three lanes, each in expiry order, whose heads take() merges.
+// - Entries recorded in expiry order (nearly all: the engine records in that order) go to the
+//   recorded FIFO.
+// - An entry that a take moves on to its next expiry goes to the moved FIFO when it does not
+//   come before that FIFO's last entry. In a backlog of timers of one period, which is what an
+//   overloaded loop has, every entry moved on comes in order: each take moves the earliest
+//   entry one period on, behind all the others.
+// - Only the rest (recorded out of order, or moved on out of order: timers of mixed periods)
+//   goes to an indexed heap; a heap entry moved on goes to the moved FIFO when it can.
 //
-// Costs: record and take O(1) per event in the common case, O(log n) for a backlog's entries
-// (n: timers with undrained expiries); discard O(1), except O(n) in the rare case of a fired
-// one-off whose slot a later timer reused before either was drained.
+// Costs: record and take O(1) per event in the common case, including a backlog of timers of
+// one period; O(log n) for backlog entries that have to stay in the heap (n: timers with
+// undrained expiries). discard O(1), except O(n) in the rare case of a fired one-off whose
+// slot a later timer reused before either was drained.
 #pragma once
 
 #include <atomic>
@@ -89,25 +96,45 @@ class MOCKIT_API event_queue final : public expiry_sink {
     };
 
     using heap_type = detail::indexed_heap<entry, before, moved>;
-    static constexpr std::uint64_t in_heap = std::uint64_t{1} << 63;  // position_of_slot_ flag
+    enum class lane : std::uint8_t { recorded, moved_on, heap };
+
+    // A FIFO lane; positions are absolute (they count every entry ever pushed), so the slot
+    // map stays valid as the front moves.
+    struct fifo {
+        std::deque<entry> items;
+        std::uint64_t first = 0;  // absolute position of items.front()
+    };
+
+    // position_of_slot_ holds (position + 1) | the lane's bits, 0 for none.
+    static constexpr int lane_shift = 62;
+    static constexpr std::uint64_t position_mask = (std::uint64_t{1} << lane_shift) - 1;
+    static std::uint64_t mapped_position(lane l, std::uint64_t position) noexcept {
+        return (position + 1) | (std::uint64_t{static_cast<std::uint8_t>(l)} << lane_shift);
+    }
 
     void append_or_coalesce(const event& e);
+    void push_back(fifo& f, lane l, const entry& e);
+    void pop_front(fifo& f, lane l) noexcept;
+    fifo& fifo_of(lane l) noexcept { return l == lane::recorded ? recorded_ : moved_on_; }
+    [[nodiscard]] const entry* head(lane l) const noexcept;
+    [[nodiscard]] std::optional<lane> first_lane() const noexcept;
     entry* locate(std::uint32_t slot) noexcept;
     entry* search(timer_id id) noexcept;
     void drop_dead_heads() noexcept;
-    const entry* rival_of(bool first_in_fifo) const noexcept;
+    const entry* rival_of(lane first) const noexcept;
     static std::uint64_t calls_before(const entry& first, const entry* rival) noexcept;
-    void hand_out(bool first_in_fifo, std::uint64_t calls);
-    void forget_position(const entry& e, std::uint64_t position) noexcept;
+    void hand_out(lane first, std::uint64_t calls);
+    void move_on(const entry& e);
+    void forget_position(const entry& e, std::uint64_t mapped) noexcept;
     bool block(std::optional<time_point> deadline);  // false: woken, interrupted or timed out
     void consume_eventfd() noexcept;
 
     mutable std::mutex mutex_;
-    std::deque<entry> fifo_;           // recorded in expiry order
-    std::uint64_t fifo_first_ = 0;     // absolute position of fifo_.front()
+    fifo recorded_;                    // recorded in expiry order
+    fifo moved_on_;                    // moved on by a take, in expiry order
     std::unique_ptr<heap_type> heap_;  // the rest, by next expiry
-    // Where each slot's entry is, so a further expiry of the same timer finds it in O(1):
-    // absolute FIFO position + 1, or heap position + 1 with the in_heap bit; 0 when none.
+    // Where each slot's entry is, so a further expiry of the same timer finds it in O(1)
+    // (see mapped_position).
     // Checked against the entry's id, so a stale one is harmless. Indexed by timer slot:
     // dense, as the engine reuses slots.
     std::vector<std::uint64_t> position_of_slot_;
