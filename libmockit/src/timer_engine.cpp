@@ -53,7 +53,7 @@ timer_id timer_engine::arm(duration delay, duration interval, std::uint32_t tag)
     std::lock_guard lock(mutex_);
     time_point deadline = clock_.now() + delay;  // from the call, not from the thread's start
     if (mode_ == engine_mode::threaded) start_thread_once();
-    timer_id id = heap_->insert(deadline, interval, tag);
+    timer_id id = heap_->insert(deadline, interval, tag, delay);
     wake_if_earlier(deadline);
     return id;
 }
@@ -79,7 +79,7 @@ timer_id timer_engine::reset(timer_id id, duration delay) {
     sink_.discard(id);
     heap_->erase(id);
     time_point deadline = clock_.now() + delay;
-    timer_id fresh = heap_->insert(deadline, repeats ? delay : duration::zero(), tag);
+    timer_id fresh = heap_->insert(deadline, repeats ? delay : duration::zero(), tag, delay);
     wake_if_earlier(deadline);
     return fresh;
 }

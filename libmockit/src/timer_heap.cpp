@@ -22,8 +22,12 @@ bool timer_heap::before::operator()(const entry& a, const entry& b) const noexce
     return static_cast<std::int32_t>(a.sequence - b.sequence) < 0;
 }
 
-void timer_heap::moved::operator()(const entry& e, std::size_t position) const noexcept {
-    owner->slots_[e.slot].link = static_cast<std::uint32_t>(position);
+void timer_heap::timer_moved::operator()(const entry& e, std::size_t position) const noexcept {
+    heap->slots_[e.owner].link = static_cast<std::uint32_t>(position);
+}
+
+void timer_heap::lane_moved::operator()(const entry& e, std::size_t position) const noexcept {
+    heap->lanes_[e.owner].position = static_cast<std::uint32_t>(position);
 }
 
 const timer_heap::slot* timer_heap::find(timer_id id) const noexcept {
@@ -33,44 +37,151 @@ const timer_heap::slot* timer_heap::find(timer_id id) const noexcept {
     return s.generation == id.generation() ? &s : nullptr;
 }
 
+timer_heap::entry timer_heap::key_of(std::uint32_t index, std::uint32_t owner) const noexcept {
+    return entry{slots_[index].deadline, owner, slots_[index].sequence};
+}
+
+// The timer that falls due first: the general heap's top or the head of the first lane.
+std::optional<std::uint32_t> timer_heap::first() const noexcept {
+    const entry* general = heap_.empty() ? nullptr : &heap_.top();
+    const entry* first_lane = lanes_by_head_.empty() ? nullptr : &lanes_by_head_.top();
+    if (first_lane != nullptr && (general == nullptr || before{}(*first_lane, *general))) {
+        return lanes_[first_lane->owner].head;
+    }
+    if (general != nullptr) return general->owner;
+    return std::nullopt;
+}
+
 std::uint32_t timer_heap::allocate_slot() {
-    if (free_head_ != no_slot) {
-        std::uint32_t index = free_head_;
-        free_head_ = slots_[index].link;
+    if (free_slot_ != none) {
+        std::uint32_t index = free_slot_;
+        free_slot_ = slots_[index].link;
         return index;
     }
-    if (slots_.size() >= no_slot) throw std::system_error(errc::no_memory);
-    slots_.push_back(slot{0, 1, no_slot, 0});
+    if (slots_.size() >= none) throw std::system_error(errc::no_memory);
+    slots_.push_back(slot{0, 0, 1, 0, 0, in_heap, none, none});
     return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
 void timer_heap::release_slot(std::uint32_t index) noexcept {
     slot& s = slots_[index];
     s.generation = s.generation == UINT32_MAX ? 1 : s.generation + 1;  // 0 stays invalid
-    s.link = free_head_;
-    free_head_ = index;
+    s.link = free_slot_;
+    free_slot_ = index;
 }
 
-timer_id timer_heap::insert(time_point deadline, duration interval, std::uint32_t tag) {
+timer_id timer_heap::insert(time_point deadline, duration interval, std::uint32_t tag,
+                            duration delay) {
     std::uint32_t index = allocate_slot();
     slot& s = slots_[index];
+    s.deadline = deadline.time_since_epoch().count();
     s.interval = interval.count();
     s.tag = tag;
-
+    s.sequence = next_sequence_++;
     try {
-        heap_.push(entry{deadline.time_since_epoch().count(), index, next_sequence_++});
+        place(index, (delay != duration::zero() ? delay : interval).count());
     } catch (...) {
         release_slot(index);
         throw;
     }
+    ++size_;
     return timer_id{index, s.generation};
 }
 
+// Puts a timer that is in no lane and not in the general heap where it belongs.
+void timer_heap::place(std::uint32_t index, duration::rep delay) {
+    auto found = lane_of_delay_.find(delay);
+    if (found == lane_of_delay_.end()) {
+        open_lane(index, delay);
+    } else if (!before{}(key_of(index, 0), key_of(lanes_[found->second].tail, 0))) {
+        append(found->second, index);
+    } else {
+        slots_[index].lane = in_heap;
+        heap_.push(key_of(index, index));
+    }
+}
+
+void timer_heap::open_lane(std::uint32_t index, duration::rep delay) {
+    bool reused = !free_lanes_.empty();
+    std::uint32_t number = reused ? free_lanes_.back() : static_cast<std::uint32_t>(lanes_.size());
+    try {
+        if (!reused) {
+            lanes_.push_back(lane{});
+            free_lanes_.reserve(lanes_.size());  // so closing a lane never allocates
+        }
+        lane_of_delay_.emplace(delay, number);
+        try {
+            lanes_by_head_.push(key_of(index, number));
+        } catch (...) {
+            lane_of_delay_.erase(delay);
+            throw;
+        }
+    } catch (...) {
+        if (!reused && lanes_.size() > number) lanes_.pop_back();
+        throw;
+    }
+    if (reused) free_lanes_.pop_back();
+    lane& l = lanes_[number];
+    l.delay = delay;
+    l.head = l.tail = index;
+    slot& s = slots_[index];
+    s.lane = number;
+    s.link = s.prev = none;
+}
+
+void timer_heap::append(std::uint32_t lane_index, std::uint32_t index) noexcept {
+    lane& l = lanes_[lane_index];
+    slot& s = slots_[index];
+    s.lane = lane_index;
+    s.prev = l.tail;
+    s.link = none;
+    slots_[l.tail].link = index;
+    l.tail = index;
+}
+
+void timer_heap::take_out(std::uint32_t index) noexcept {
+    if (slots_[index].lane == in_heap) {
+        heap_.remove_at(slots_[index].link);
+    } else {
+        unlink(index);
+    }
+}
+
+// Takes a timer out of its lane; a lane left empty closes.
+void timer_heap::unlink(std::uint32_t index) noexcept {
+    const slot& s = slots_[index];
+    std::uint32_t lane_index = s.lane;
+    lane& l = lanes_[lane_index];
+    if (s.prev != none) {
+        slots_[s.prev].link = s.link;
+    } else {
+        l.head = s.link;
+    }
+    if (s.link != none) {
+        slots_[s.link].prev = s.prev;
+    } else {
+        l.tail = s.prev;
+    }
+    if (l.head == none) {
+        lanes_by_head_.remove_at(l.position);
+        lane_of_delay_.erase(l.delay);
+        free_lanes_.push_back(lane_index);  // within the capacity reserved by open_lane
+    } else if (s.prev == none) {
+        head_changed(lane_index);
+    }
+}
+
+void timer_heap::head_changed(std::uint32_t lane_index) noexcept {
+    const lane& l = lanes_[lane_index];
+    lanes_by_head_[l.position] = key_of(l.head, lane_index);
+    lanes_by_head_.restore(l.position);
+}
+
 bool timer_heap::erase(timer_id id) noexcept {
-    const slot* s = find(id);
-    if (s == nullptr) return false;
-    heap_.remove_at(s->link);
+    if (find(id) == nullptr) return false;
+    take_out(id.slot());
     release_slot(id.slot());
+    --size_;
     return true;
 }
 
@@ -81,7 +192,7 @@ bool timer_heap::contains(timer_id id) const noexcept {
 std::optional<time_point> timer_heap::deadline(timer_id id) const noexcept {
     const slot* s = find(id);
     if (s == nullptr) return std::nullopt;
-    return time_point{duration{heap_[s->link].deadline}};
+    return time_point{duration{s->deadline}};
 }
 
 std::optional<duration> timer_heap::interval(timer_id id) const noexcept {
@@ -96,30 +207,62 @@ std::uint32_t timer_heap::tag(timer_id id) const noexcept {
 }
 
 std::optional<time_point> timer_heap::earliest() const noexcept {
-    if (heap_.empty()) return std::nullopt;
-    return time_point{duration{heap_.top().deadline}};
+    std::optional<std::uint32_t> index = first();
+    if (!index) return std::nullopt;
+    return time_point{duration{slots_[*index].deadline}};
 }
 
 void timer_heap::expire(time_point now, std::vector<event>& out) {
     const duration::rep now_ns = now.time_since_epoch().count();
-    while (!heap_.empty() && heap_.top().deadline <= now_ns) {
-        entry top = heap_.top();
-        slot& s = slots_[top.slot];
-        timer_id id{top.slot, s.generation};
+    while (std::optional<std::uint32_t> index = first()) {
+        const slot& s = slots_[*index];
+        if (s.deadline > now_ns) break;
+        timer_id id{*index, s.generation};
         if (s.interval == 0) {
-            out.push_back(event{id, time_point{duration{top.deadline}}, duration{}, 1, s.tag});
-            heap_.remove_at(0);
-            release_slot(top.slot);
+            out.push_back(event{id, time_point{duration{s.deadline}}, duration{}, 1, s.tag});
+            take_out(*index);
+            release_slot(*index);
+            --size_;
             continue;
         }
-        // Every deadline up to `now` counts, and the next one stays on the k*interval grid;
-        // the arming sequence is kept so equal-interval timers keep their relative order.
-        auto missed = static_cast<std::uint64_t>((now_ns - top.deadline) / s.interval) + 1;
+        // Every deadline up to `now` counts, and the next one stays on the k*interval grid.
+        auto missed = static_cast<std::uint64_t>((now_ns - s.deadline) / s.interval) + 1;
         out.push_back(
-            event{id, time_point{duration{top.deadline}}, duration{s.interval}, missed, s.tag});
-        heap_[0].deadline =
-            add_saturated(top.deadline, static_cast<duration::rep>(missed) * s.interval);
-        heap_.restore(0);
+            event{id, time_point{duration{s.deadline}}, duration{s.interval}, missed, s.tag});
+        move_on(*index, missed);
+    }
+}
+
+// Moves a due interval timer (the first of all) to its next deadline, keeping its sequence so
+// timers of one interval keep their relative order.
+void timer_heap::move_on(std::uint32_t index, std::uint64_t missed) {
+    slot& s = slots_[index];
+    duration::rep next = add_saturated(s.deadline, static_cast<duration::rep>(missed) * s.interval);
+    // The common case, from the head of its interval's lane to its tail, allocates nothing.
+    if (s.lane != in_heap && lanes_[s.lane].delay == s.interval) {
+        std::uint32_t lane_index = s.lane;
+        const lane& l = lanes_[lane_index];
+        if (l.head == l.tail) {
+            s.deadline = next;
+            head_changed(lane_index);
+            return;
+        }
+        const slot& tail = slots_[l.tail];
+        if (!before{}(entry{next, 0, s.sequence}, entry{tail.deadline, 0, tail.sequence})) {
+            unlink(index);
+            s.deadline = next;
+            append(lane_index, index);
+            return;
+        }
+    }
+    take_out(index);
+    s.deadline = next;
+    try {
+        place(index, s.interval);
+    } catch (...) {  // out of memory: the timer is lost, but the structure stays sound
+        release_slot(index);
+        --size_;
+        throw;
     }
 }
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
 #include <vector>
@@ -172,5 +173,78 @@ TEST_CASE("timer_heap: random arm/erase/expire agrees with a simple model", "[ti
             }
         }
         REQUIRE(heap.size() == model.size());
+    }
+}
+
+// Lanes, the general heap and the moves between them against a model that keeps every timer
+// in one list: the same events, in the same order, with the same counts. Delays come from a
+// small set, so lanes fill up; intervals put back on their grid, and deadlines set by hand,
+// fall out of their lane's order and go to the general heap.
+TEST_CASE("timer_heap: lanes and the general heap agree with a model, event for event",
+          "[timer_heap]") {
+    std::uint32_t seed = GENERATE(11U, 12U, 13U, 14U);
+    std::mt19937 rng{seed};
+    struct model_timer {
+        timer_id id;
+        duration deadline;
+        duration interval;
+        std::uint32_t sequence;
+    };
+    timer_heap heap;
+    std::vector<model_timer> model;
+    std::uint32_t sequence = 0;
+    const duration delays[] = {1ms, 2ms, 5ms, 10ms, 7ms};
+    duration now{};
+    for (int step = 0; step < 6000; ++step) {
+        auto pick = rng() % 10;
+        if (pick < 4) {
+            duration delay = delays[rng() % 5];
+            bool by_hand = rng() % 8 == 0;  // a deadline that is not now + delay
+            duration deadline =
+                by_hand ? now + std::chrono::microseconds{rng() % 9000} : now + delay;
+            duration interval = rng() % 3 == 0 ? delay : duration::zero();
+            timer_id id = heap.insert(at(deadline), interval, 0, delay);
+            model.push_back({id, deadline, interval, sequence++});
+        } else if (pick < 5 && !model.empty()) {
+            std::size_t i = rng() % model.size();
+            REQUIRE(heap.erase(model[i].id));
+            REQUIRE_FALSE(heap.contains(model[i].id));
+            model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            now += std::chrono::microseconds{rng() % 1500};
+            std::vector<event> expected;
+            for (;;) {
+                auto first = std::min_element(model.begin(), model.end(), [](auto& a, auto& b) {
+                    return a.deadline != b.deadline ? a.deadline < b.deadline
+                                                    : a.sequence < b.sequence;
+                });
+                if (first == model.end() || first->deadline > now) break;
+                if (first->interval == duration::zero()) {
+                    expected.push_back(event{first->id, at(first->deadline), {}, 1});
+                    model.erase(first);
+                    continue;
+                }
+                auto missed =
+                    static_cast<std::uint64_t>((now - first->deadline) / first->interval) + 1;
+                expected.push_back(event{first->id, at(first->deadline), first->interval, missed});
+                first->deadline += first->interval * static_cast<duration::rep>(missed);
+            }
+            auto out = expire(heap, now);
+            bool same =
+                std::equal(out.begin(), out.end(), expected.begin(), expected.end(),
+                           [](const event& a, const event& b) {
+                               return a.timer == b.timer && a.due == b.due && a.count == b.count;
+                           });
+            REQUIRE(same);
+        }
+        REQUIRE(heap.size() == model.size());
+        if (model.empty()) {
+            REQUIRE_FALSE(heap.earliest());
+            REQUIRE(heap.lanes() == 0);  // empty lanes close
+        } else {
+            auto first = std::min_element(model.begin(), model.end(),
+                                          [](auto& a, auto& b) { return a.deadline < b.deadline; });
+            REQUIRE(heap.earliest() == at(first->deadline));
+        }
     }
 }

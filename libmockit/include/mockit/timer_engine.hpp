@@ -15,10 +15,12 @@
 // - reset() restarts a timer's countdown from now, with a given delay (interval), and gives
 //   the timer a new id: expiries recorded under the old id are discarded.
 //
-// Costs: arm, cancel and reset are O(log n) in the number of armed timers; an expiry is
-// O(log n); a thread waiting for a deadline an hour away costs nothing until then (it sleeps
-// on a condition variable until the earliest deadline, and is woken early only when a timer
-// with an earlier deadline is armed).
+// Costs: timers armed with one delay form a lane in deadline order (see timer_heap.hpp), so
+// arm, cancel and reset are O(1), or O(log d) for d distinct delays when they change a lane's
+// first timer, and an expiry is O(log d); only timers that fall out of their lane's order cost
+// O(log n). A thread waiting for a deadline an hour away costs nothing until then (it sleeps on
+// a condition variable until the earliest deadline, and is woken early only when a timer with
+// an earlier deadline is armed).
 //
 // Precision: the thread wakes at a deadline, with the smallest timer slack the kernel allows,
 // but at most once per batching_gap: deadlines closer together than that (a million timers
