@@ -33,6 +33,7 @@
 #include "indexed_heap.hpp"
 #include "mockit/clock.hpp"
 #include "mockit/event.hpp"
+#include "segmented_vector.hpp"
 
 namespace mockit::detail {
 
@@ -118,7 +119,7 @@ class timer_heap {
     void head_changed(std::uint32_t lane_index) noexcept;
     void move_on(std::uint32_t index, std::uint64_t missed);
 
-    std::vector<slot> slots_;
+    segmented_vector<slot> slots_;
     std::uint32_t free_slot_ = none;
     std::uint32_t next_sequence_ = 0;
     std::size_t size_ = 0;
