@@ -223,7 +223,7 @@ constexpr api_entry read_only_api[] = {
     {"notify", api_entry::function, 0, {}},       {"log.debug", api_entry::function, 0, {}},
     {"log.warn", api_entry::function, 0, {}},     {"active", api_entry::method, 0, {}},
     {"interval", api_entry::method, 0, {}},       {"kind", api_entry::method, 0, {}},
-    {"__tostring", api_entry::metamethod, 0, {}}, {"__gc", api_entry::metamethod, 0, {}},
+    {"__tostring", api_entry::metamethod, 0, {}},
 };
 
 constexpr const char* formats[] = {"%d",       "%s",      "%q",    "%5.2f", "%z",
@@ -1061,10 +1061,6 @@ void harness::random_call() {
         }
         int v = in_.ConsumeIntegralInRange(0, palette_size - 1);
         if (v == no_value) v = 0;  // nil: trailing "no value" is just fewer arguments
-        // __gc on a live timer would cancel it behind the binding's back (no script can do
-        // that: __gc is only reachable through debug.getmetatable).
-        if (v == value_of(object::live_timer) && std::strcmp(entry.name, "__gc") == 0)
-            v = value_of(object::dead_timer);
         push_value(v);
     }
     if (lua_pcall(L_, nargs, LUA_MULTRET, 0) != LUA_OK && lua_type(L_, -1) != LUA_TSTRING)

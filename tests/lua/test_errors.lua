@@ -100,6 +100,36 @@ test("other timers keep running after a propagated error", function()
     assert(n >= 3, "the interval ran " .. n .. " times after the error")
 end)
 
+-- One drain runs many callbacks on one stack: a slot left behind by each would overflow it
+-- (AddressSanitizer sees that).
+test("on_error(fn): 500 failing callbacks in one process_events", function()
+    local errors = 0
+    mockit.on_error(function() errors = errors + 1 end)
+    for i = 1, 500 do
+        mockit.oneoff(1, expect(function() error(i) end, 1))
+    end
+    assert(h.wait_queued(500), "not queued")
+    local n = mockit.process_events()
+    mockit.on_error(nil)
+    assert(n == 500 and errors == 500, string.format("ran %d, %d errors", n, errors))
+end)
+
+test("a callback's own process_events raises an inner error; the outer drain goes on", function()
+    local ran = {}
+    mockit.oneoff(1, expect(function()
+        local ok, err = pcall(mockit.process_events)
+        assert(not ok and err:find("inner", 1, true), tostring(err))
+        assert(err:find("stack traceback", 1, true), "no traceback in: " .. err)
+        table.insert(ran, "a")
+    end, 1))
+    mockit.oneoff(3, expect(function() error("inner") end, 1))
+    mockit.oneoff(5, expect(function() table.insert(ran, "c") end, 1))
+    assert(h.wait_queued(3), "not queued")
+    local n = mockit.process_events()
+    assert(table.concat(ran) == "ac", "ran " .. table.concat(ran))
+    assert(n == 2, "process_events() returned " .. n)
+end)
+
 -- Bad arguments --------------------------------------------------------------------------
 --
 -- Every call below is written out literally (mockit.getit(...), t:reset(...)), never through
@@ -369,6 +399,19 @@ test("edge delays are accepted: 0, 2^31, 2^40 (integer and float)", function()
     assert(t:interval() == 1 << 40)
     t:reset(0)
     t:destroy()
+end)
+
+test("more than 65,000 callback arguments are refused, 65,000 are kept", function()
+    local args = {}
+    for i = 1, 65001 do args[i] = i end
+    checkerr("too many callback arguments (at most 65000)",
+        function() mockit.oneoff(1, f, table.unpack(args)) end)
+    checkerr("too many callback arguments (at most 65000)",
+        function() mockit.getit(1, f, table.unpack(args)) end)
+    local last
+    mockit.oneoff(0, function(...) last = select("#", ...) end, table.unpack(args, 1, 65000))
+    assert(mockit.wait(2000) == 1 and mockit.process_events() == 1)
+    assert(last == 65000, tostring(last))
 end)
 
 test("a callable table is accepted by getit() and oneoff()", function()

@@ -43,6 +43,23 @@ test("a kept handle stays usable after its one-off fired and a collection", func
     t:destroy()
 end)
 
+-- A drain pushes the callback's arguments on its own stack, which a collection may have shrunk
+-- well below what the call that armed the timer needed.
+test("a callback with 20,000 arguments gets them all after a collection", function()
+    local function arm()
+        local args = {}
+        for i = 1, 20000 do
+            args[i] = i
+        end
+        mockit.oneoff(1, expect(function(...)
+            assert(select("#", ...) == 20000, "got " .. select("#", ...) .. " arguments")
+            assert(select(20000, ...) == 20000)
+        end, 1), table.unpack(args))
+    end
+    arm()
+    full_gc()
+end)
+
 -- Returns a weak-keyed table holding `obj`, to ask later whether `obj` was collected.
 local function watch(obj)
     local weak = setmetatable({}, { __mode = "k" })

@@ -7,6 +7,8 @@
 //               dispatch, so a timer whose handle the script dropped keeps running
 //   2: on_error the mockit.on_error handler, or nil
 //   3: signals  signal number -> handler function
+//   4: timer_mt the "mockit.timer" metatable: create_timer and check_timer reach it by index,
+//               not by a registry lookup by name (a string hash and compare per call)
 //
 // Invariant: only the thread running the Lua state touches this; the engine thread only
 // writes the queue.
@@ -27,7 +29,8 @@ namespace mockit::lua::detail {
 inline constexpr int pins_uv = 1;
 inline constexpr int on_error_uv = 2;
 inline constexpr int signals_uv = 3;
-inline constexpr int context_uv_count = 3;
+inline constexpr int timer_mt_uv = 4;
+inline constexpr int context_uv_count = 4;
 
 // Events are taken from the queue in batches of at most this many callbacks, so a batch fits
 // in storage reserved up front and draining never allocates.
@@ -77,7 +80,7 @@ struct context_box {
 // The context of the calling module function (upvalue 1); raises once the state is closing.
 context& upvalue_context(lua_State* L);
 
-// Pushes the context box's user value `uv` (pins, on_error, signals).
+// Pushes the context box's user value `uv` (pins, on_error, signals, timer_mt).
 void push_context_value(lua_State* L, int uv);
 
 // Callbacks still to run: in hand, queued, and signals with a handler.

@@ -17,6 +17,19 @@ namespace {
 
 enum class outcome { none, skipped, ran, failed };
 
+// What every callback of one drain needs, pushed once at fixed (absolute) stack indices when
+// the drain begins rather than fetched and inserted around each call.
+struct drain_slots {
+    int pins;     // the pins table, to find a handle from its event's anchor
+    int handler;  // message_handler, the protected calls' message handler
+};
+
+// Stack slots above those two that a drain makes room for once, when it begins: enough for a
+// handle, its callback and up to six arguments (dispatch_timer makes room for more), and for an
+// error's value, traceback and report. Its callers' LUA_MINSTACK would hold them, but a drain
+// does not count on how much of that its caller has used.
+constexpr int reserved_slots = 8;
+
 // Turns an error into {error, traceback}: on_error gets both parts, and the propagated
 // message can carry the traceback as lua.c prints it.
 int message_handler(lua_State* L) {
@@ -28,15 +41,11 @@ int message_handler(lua_State* L) {
     return 1;
 }
 
-// Calls the function below `nargs` arguments on top of the stack in protected mode. On error
-// leaves the error value and the traceback string on the stack and returns false.
-bool protected_call(lua_State* L, int nargs) {
-    int handler = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, message_handler);
-    lua_insert(L, handler);
-    int status = lua_pcall(L, nargs, 0, handler);
-    lua_remove(L, handler);
-    if (status == LUA_OK) return true;
+// Calls the function below `nargs` arguments on top of the stack in protected mode, with the
+// message_handler at stack index `handler`. On error leaves the error value and the traceback
+// string on the stack and returns false.
+bool protected_call(lua_State* L, int nargs, int handler) {
+    if (lua_pcall(L, nargs, 0, handler) == LUA_OK) return true;
     if (lua_istable(L, -1)) {
         lua_rawgeti(L, -1, 1);
         lua_rawgeti(L, -2, 2);
@@ -98,10 +107,8 @@ event* next_event(context& ctx, lua_Integer budget) {
 }
 
 // Runs one expiry of `e`'s timer, or skips it when the timer is gone.
-outcome dispatch_timer(lua_State* L, context& ctx, event& e) {
-    push_context_value(L, pins_uv);
-    lua_rawgeti(L, -1, e.tag);
-    lua_remove(L, -2);
+outcome dispatch_timer(lua_State* L, context& ctx, event& e, const drain_slots& slots) {
+    lua_rawgeti(L, slots.pins, e.tag);
     auto* pinned = static_cast<timer_handle*>(lua_touserdata(L, -1));
     // The anchor is empty, or taken by another timer since, when this one was destroyed or
     // reset after it expired.
@@ -112,13 +119,16 @@ outcome dispatch_timer(lua_State* L, context& ctx, event& e) {
     }
     int ud = lua_gettop(L);
     auto& t = *pinned;
-    --e.count;                         // consumed before the call, whatever the callback does
-    e.due += e.period;                 // what is left in hand is due one period later
-    if (!t.repeats) unpin(L, ctx, t);  // a fired one-off; its callback may re-arm it
     int nargs = t.nargs;
+    // The handle takes the first reserved slot, the callback and its arguments the next ones.
+    // Checked before anything changes: failing to grow the stack leaves the event in hand.
+    if (nargs + 2 > reserved_slots) luaL_checkstack(L, nargs + 1, "too many callback arguments");
+    --e.count;          // consumed before the call, whatever the callback does
+    e.due += e.period;  // what is left in hand is due one period later
+    if (!t.repeats) unpin(L, ctx, t, slots.pins);  // a fired one-off; its callback may re-arm it
     for (int uv = 1; uv <= nargs + 1; ++uv)
         lua_getiuservalue(L, ud, uv);
-    bool ok = protected_call(L, nargs);
+    bool ok = protected_call(L, nargs, slots.handler);
     if (ok)
         lua_settop(L, ud - 1);
     else
@@ -127,7 +137,7 @@ outcome dispatch_timer(lua_State* L, context& ctx, event& e) {
 }
 
 // Runs the mockit.signal handler for one arrival of `signo`.
-outcome dispatch_signal(lua_State* L, int signo) {
+outcome dispatch_signal(lua_State* L, int signo, const drain_slots& slots) {
     push_context_value(L, signals_uv);
     lua_rawgeti(L, -1, signo);
     lua_remove(L, -2);
@@ -136,17 +146,18 @@ outcome dispatch_signal(lua_State* L, int signo) {
         return outcome::skipped;
     }
     lua_pushstring(L, signal_name(signo));
-    return protected_call(L, 1) ? outcome::ran : outcome::failed;
+    return protected_call(L, 1, slots.handler) ? outcome::ran : outcome::failed;
 }
 
 // Expiries due after `horizon` (when the drain began) are left for the next drain: they came due
 // while callbacks ran, and a drain that took them too would never end while callbacks are
 // slower than their timers (libuv runs the timers due when a loop turn begins, the same way).
-outcome next_callback(lua_State* L, context& ctx, lua_Integer budget, time_point horizon) {
-    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo);
+outcome next_callback(lua_State* L, context& ctx, const drain_slots& slots, lua_Integer budget,
+                      time_point horizon) {
+    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo, slots);
     event* e = next_event(ctx, budget);
     if (e == nullptr || e->due > horizon) return outcome::none;
-    return dispatch_timer(L, ctx, *e);
+    return dispatch_timer(L, ctx, *e, slots);
 }
 
 bool stop_pending(context& ctx, int& code) {
@@ -169,18 +180,29 @@ void notify_observer(lua_State* L, const std::function<void()>& hook) {
 
 drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     start_engine(L, ctx);  // a script may drain in a loop of its own, never calling wait()
+    int top = lua_gettop(L);
+    luaL_checkstack(L, 2 + reserved_slots, nullptr);
+    drain_slots slots{top + 1, top + 2};
+    push_context_value(L, pins_uv);  // the box's own table, never replaced: safe to hold
+    lua_pushcfunction(L, message_handler);
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
     time_point horizon = ctx.engine.clock().now();
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
     while (ran < max && (stopped_before || !ctx.stop_requested) && !stop_request_pending()) {
-        outcome o = next_callback(L, ctx, max - ran, horizon);
+        outcome o = next_callback(L, ctx, slots, max - ran, horizon);
         if (o == outcome::none) break;
         if (o == outcome::skipped) continue;
         ++ran;
-        if (o == outcome::failed && !absorb_error(L, ctx)) return {ran, true};
+        if (o == outcome::failed && !absorb_error(L, ctx)) {
+            // The report goes where the slots began: the caller raises what is on top.
+            lua_replace(L, top + 1);
+            lua_settop(L, top + 1);
+            return {ran, true};
+        }
     }
+    lua_settop(L, top);
     return {ran, false};
 }
 

@@ -15,7 +15,7 @@ struct drain_result {
 
 // Runs up to `max` callbacks (signal handlers first, then expiries in expiry order), of the
 // expiries due when it begins. Stops early when mockit.stop() is called by one of them, or a
-// signal requests a stop.
+// signal requests a stop. Leaves the stack as it found it, but for the report on failure.
 drain_result drain(lua_State* L, context& ctx, lua_Integer max);
 
 // Returns the pending count at once if non-zero; otherwise blocks until something is pending,

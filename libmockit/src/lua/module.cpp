@@ -185,8 +185,8 @@ const luaL_Reg module_functions[] = {
 };
 
 int context_gc(lua_State* L) {
-    // Stops the engine thread and forgets every timer; the handles' own __gc, run earlier
-    // (they were created later), found the context still open.
+    // Stops the engine thread and forgets every timer: what lets the handles do without a
+    // __gc of their own.
     static_cast<context_box*>(lua_touserdata(L, 1))->ctx.reset();
     return 0;
 }

@@ -9,20 +9,28 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// A userdata keeps its count of user values (the callback and its arguments) in 16 bits.
+constexpr int max_callback_args = 65000;
+
+// luaL_checkudata(L, arg, timer_type), test and error alike, against the metatable kept in the
+// box rather than the one the registry holds under the type's name: that lookup hashes and
+// compares the name on every method call.
 timer_handle& check_timer(lua_State* L, int arg) {
-    return *static_cast<timer_handle*>(luaL_checkudata(L, arg, timer_type));
+    void* p = lua_touserdata(L, arg);
+    if (p != nullptr && lua_getmetatable(L, arg)) {
+        push_context_value(L, timer_mt_uv);
+        bool is_timer = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (is_timer) return *static_cast<timer_handle*>(p);
+    }
+    luaL_typeerror(L, arg, timer_type);
+    __builtin_unreachable();
 }
 
 timer_handle& check_live_timer(lua_State* L, int arg) {
     timer_handle& t = check_timer(L, arg);
     luaL_argcheck(L, !t.destroyed, arg, "timer is destroyed");
     return t;
-}
-
-// Like upvalue_context, but for metamethods that must not raise: nullptr once closing.
-context* context_if_open(lua_State* L) {
-    auto* box = static_cast<context_box*>(lua_touserdata(L, lua_upvalueindex(1)));
-    return box != nullptr ? box->ctx.get() : nullptr;
 }
 
 // The anchor the next pin will use: a free one, else a new one. Room to give it back later is
@@ -70,7 +78,9 @@ void disarm(lua_State* L, context& ctx, timer_handle& t) {
     if (!t.id) return;
     ctx.engine.cancel(t.id);
     forget_in_hand(ctx, t.id);
-    unpin(L, ctx, t);
+    push_context_value(L, pins_uv);
+    unpin(L, ctx, t, lua_gettop(L));
+    lua_pop(L, 1);
 }
 
 // Node's rule: a zero interval repeats every millisecond rather than without pause.
@@ -154,15 +164,6 @@ int timer_tostring(lua_State* L) {
     return 1;
 }
 
-// __gc: a handle is only collectable once unpinned, i.e. disarmed, except when the whole state
-// closes; then the engine is told, if it still exists.
-int timer_gc(lua_State* L) {
-    auto* t = static_cast<timer_handle*>(luaL_testudata(L, 1, timer_type));
-    context* ctx = context_if_open(L);
-    if (t != nullptr && t->id && ctx != nullptr) ctx->engine.cancel(t->id);
-    return 0;
-}
-
 const luaL_Reg timer_methods[] = {
     {"destroy", timer_destroy},   {"reset", timer_reset}, {"active", timer_active},
     {"interval", timer_interval}, {"kind", timer_kind},   {"ref", timer_ref},
@@ -171,19 +172,16 @@ const luaL_Reg timer_methods[] = {
 
 const luaL_Reg timer_metamethods[] = {
     {"__close", timer_destroy},
-    {"__gc", timer_gc},
     {"__tostring", timer_tostring},
     {nullptr, nullptr},
 };
 
 }  // namespace
 
-void unpin(lua_State* L, context& ctx, timer_handle& t) {
+void unpin(lua_State* L, context& ctx, timer_handle& t, int pins) {
     if (!t.id) return;
-    push_context_value(L, pins_uv);
     lua_pushnil(L);
-    lua_rawseti(L, -2, t.anchor);  // the key exists: setting it to nil never allocates
-    lua_pop(L, 1);
+    lua_rawseti(L, pins, t.anchor);        // the key exists: setting it to nil never allocates
     ctx.free_anchors.push_back(t.anchor);  // within the capacity reserved by next_anchor
     t.id = timer_id{};
     t.anchor = 0;
@@ -196,9 +194,13 @@ int create_timer(lua_State* L, bool repeats) {
     duration delay = effective_delay(check_delay(L, 1), repeats);
     check_callable(L, 2);
     int nargs = lua_gettop(L) - 2;
+    if (nargs > max_callback_args) {
+        return luaL_error(L, "too many callback arguments (at most %d)", max_callback_args);
+    }
     auto* t = static_cast<timer_handle*>(lua_newuserdatauv(L, sizeof(timer_handle), nargs + 1));
     *t = timer_handle{timer_id{}, 0, delay, nargs, repeats, true, false};
-    luaL_setmetatable(L, timer_type);
+    push_context_value(L, timer_mt_uv);
+    lua_setmetatable(L, -2);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments
         lua_pushvalue(L, uv + 1);
         lua_setiuservalue(L, -2, uv);
@@ -216,7 +218,7 @@ void register_timer_type(lua_State* L) {
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, box);
     luaL_setfuncs(L, timer_metamethods, 1);
-    lua_pop(L, 1);
+    lua_setiuservalue(L, box, timer_mt_uv);  // the registry keeps it by name too, for checkudata
 }
 
 }  // namespace mockit::lua::detail

@@ -6,6 +6,11 @@
 // at its anchor, a small number that is also the engine tag of its timer: that keeps a timer
 // whose handle the script dropped running, and finds the handle from an event by an array
 // index, not a hash lookup (anchors are reused, so the pins table stays dense).
+//
+// The handle has no __gc: a finalizer would cost every timer a pass through the collector's
+// finalizer list and an extra GC cycle alive. The engine never needs to hear of a collected
+// handle: while its timer is armed the pins table keeps it reachable, and at lua_close() the
+// context box's __gc destroys the engine, which forgets every timer at once.
 #pragma once
 
 #include <lua.hpp>
@@ -31,11 +36,12 @@ struct timer_handle {
 // mockit.oneoff / mockit.getit.
 int create_timer(lua_State* L, bool repeats);
 
-// Registers the metatable (needs the context box on top of the stack).
+// Registers the metatable, and keeps it in the box's user value timer_mt_uv (needs the context
+// box on top of the stack).
 void register_timer_type(lua_State* L);
 
-// Takes the handle at `index` off the pins table and the live counts (its id is gone: a one-off
-// about to run its callback, or a destroyed timer).
-void unpin(lua_State* L, context& ctx, timer_handle& t);
+// Takes the handle off the pins table, which is at absolute stack index `pins`, and the live
+// counts (its id is gone: a one-off about to run its callback, or a destroyed timer).
+void unpin(lua_State* L, context& ctx, timer_handle& t, int pins);
 
 }  // namespace mockit::lua::detail
