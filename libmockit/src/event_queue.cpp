@@ -198,7 +198,7 @@ const event_queue::entry* event_queue::rival_of(lane first) const noexcept {
 // How many expiries of `first` come before `rival`, so they can be handed out as one event.
 std::uint64_t event_queue::calls_before(const entry& first, const entry* rival) noexcept {
     const event& e = first.expiries;
-    if (rival == nullptr || e.count == 1 || e.period <= duration::zero()) return e.count;
+    if (rival == nullptr || e.period <= duration::zero()) return e.count;
     const event& r = rival->expiries;
     auto k = static_cast<std::uint64_t>((r.due - e.due) / e.period);  // due_k <= rival's due
     bool tie_lost =
@@ -255,8 +255,9 @@ std::size_t event_queue::take(std::vector<event>& out, std::size_t max_calls) {
         std::optional<lane> first = first_lane();
         if (!first) break;
         const entry& e = *head(*first);
-        std::uint64_t calls =
-            std::min<std::uint64_t>(calls_before(e, rival_of(*first)), max_calls - taken);
+        // A single expiry (every one-off's) goes whole: no need to look for what comes next.
+        std::uint64_t whole = e.expiries.count == 1 ? 1 : calls_before(e, rival_of(*first));
+        std::uint64_t calls = std::min<std::uint64_t>(whole, max_calls - taken);
         event handed = e.expiries;
         handed.count = calls;
         out.push_back(handed);
