@@ -7,6 +7,7 @@
 #include "mockit/error.hpp"
 #include "precise_wakeups.hpp"
 #include "quiet_thread.hpp"
+#include "thread_allocator.hpp"
 #include "timer_heap.hpp"
 
 namespace mockit {
@@ -143,6 +144,7 @@ void timer_engine::wake_if_earlier(time_point deadline) {
 
 void timer_engine::run(std::stop_token) {
     detail::ask_for_precise_wakeups();
+    detail::set_up_thread_allocator();
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         time_point now = clock_.now();
