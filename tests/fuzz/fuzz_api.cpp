@@ -167,10 +167,6 @@ constexpr int first_string = first_float + static_cast<int>(std::size(palette_fl
 constexpr int first_object = first_string + static_cast<int>(std::size(palette_strings));
 constexpr int palette_size = first_object + static_cast<int>(object::count);
 
-constexpr int value_of(object o) {
-    return first_object + static_cast<int>(o);
-}
-
 enum class param : std::uint8_t {
     delay,
     delay_opt,
