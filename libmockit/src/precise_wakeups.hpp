@@ -7,9 +7,10 @@
 
 namespace mockit::detail {
 
-inline void ask_for_precise_wakeups() noexcept {
-    thread_local bool asked = false;
-    if (!asked) asked = ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
+// For the calling thread; the caller asks once (a thread_local flag here would give a module
+// that is unloaded, as lua5.4 unloads mockit.so, a TLS block in every thread that used it).
+inline bool ask_for_precise_wakeups() noexcept {
+    return ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL) == 0;
 }
 
 }  // namespace mockit::detail

@@ -119,6 +119,12 @@ std::size_t timer_engine::expire_due(time_point now) {
     return batch_.size();
 }
 
+void timer_engine::set_owner_busy(bool busy) noexcept {
+    std::lock_guard lock(mutex_);
+    owner_busy_ = busy;
+    if (!busy && parked_) changed_.notify_one();
+}
+
 void timer_engine::start_thread() {
     std::lock_guard lock(mutex_);
     start_thread_once();  // timers armed before it are in the heap it starts from
@@ -148,6 +154,11 @@ void timer_engine::run(std::stop_token) {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         time_point now = clock_.now();
+        if (std::optional<time_point> first = heap_->earliest();
+            owner_busy_ && first && *first <= now) {
+            park(lock);
+            continue;
+        }
         expire_due(now);
         earliest_wake_ = now + batching_gap;
         sleeping_until_ = heap_->earliest();
@@ -159,6 +170,16 @@ void timer_engine::run(std::stop_token) {
             changed_.wait(lock);
         }
     }
+}
+
+void timer_engine::park(std::unique_lock<detail::adaptive_mutex>& lock) {
+    // Something is due, but the owner records it itself when it next looks. Until it waits
+    // again there is nothing to do: no deadline to sleep to, and arms need not wake the thread
+    // (wake_if_earlier sees a wake-up that is never later than theirs).
+    parked_ = true;
+    sleeping_until_ = time_point::min();
+    changed_.wait(lock, [this] { return stopping_ || !owner_busy_; });
+    parked_ = false;
 }
 
 }  // namespace mockit

@@ -8,6 +8,9 @@ const char context_key = 0;
 
 context::context() : signals{queue} {
     in_hand.reserve(batch_calls);
+    // The loop records expiries itself whenever it looks at the queue (catch_up); the engine
+    // thread only records them while the loop waits (see wait_for_events).
+    engine.set_owner_busy(true);
 }
 
 context::~context() = default;
@@ -16,6 +19,10 @@ void start_engine(lua_State* L, context& ctx) {
     if (ctx.engine_started) return;
     protect(L, [&] { ctx.engine.start_thread(); });  // std::system_error if no thread
     ctx.engine_started = true;
+}
+
+void catch_up(lua_State* L, context& ctx) {
+    protect(L, [&] { return ctx.engine.poll(); });
 }
 
 context& upvalue_context(lua_State* L) {

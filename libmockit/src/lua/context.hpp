@@ -47,6 +47,7 @@ struct context {
     // script's first deadline is then not late by the time it takes to start a thread.
     timer_engine engine{queue, system_clock_source::instance(), engine_mode::deferred};
     bool engine_started = false;
+    bool precise_wakeups = false;  // asked for the thread that runs the loop
 
     // Taken from the queue, not yet dispatched: events[next..] (counts of 0 are dead).
     std::vector<event> in_hand;
@@ -87,6 +88,10 @@ void push_context_value(lua_State* L, int uv);
 std::size_t pending(const context& ctx);
 // Entries, dead ones included, and signal arrivals awaiting their handlers.
 std::size_t queued_entries(const context& ctx);
+
+// Records the expiries due now. The engine thread leaves that to the loop while Lua runs, so
+// whatever reads or drains the queue catches up first.
+void catch_up(lua_State* L, context& ctx);
 
 // Starts the engine's thread, once: called where the loop begins to wait or drain.
 void start_engine(lua_State* L, context& ctx);

@@ -187,6 +187,7 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     lua_pushcfunction(L, message_handler);
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
+    catch_up(L, ctx);  // the engine thread left what fell due while Lua ran to the loop
     time_point horizon = ctx.engine.clock().now();
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
@@ -211,9 +212,10 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     // it cannot cut this wait short later. A signal arriving after this wakes the queue anew.
     ctx.queue.clear_wake();
     start_engine(L, ctx);
+    catch_up(L, ctx);  // what fell due while Lua ran: no need to wait for it
     if (std::size_t n = pending(ctx); n > 0) return n;
     if (ctx.stop_requested || stop_request_pending()) return 0;
-    mockit::detail::ask_for_precise_wakeups();
+    if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
     // This thread never sleeps past the engine's next deadline: there it records the expiry
     // itself rather than wait for the engine thread to record it and wake this one. One thread
     // wake-up between a deadline and its callback instead of two is what keeps lateness close
@@ -228,7 +230,10 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
         std::optional<duration> slice;
         if (wake_at) slice = std::max(*wake_at - clock.now(), duration::zero());
+        // The engine thread records expiries only while this thread waits (set_owner_busy).
+        ctx.engine.set_owner_busy(false);
         protect(L, [&] { return ctx.queue.wait(slice); });
+        ctx.engine.set_owner_busy(true);
         if (std::size_t n = pending(ctx); n > 0) return n;
         if (ctx.stop_requested || stop_request_pending()) return 0;
         time_point now = clock.now();
@@ -309,18 +314,23 @@ int mockit_on_error(lua_State* L) {
 }
 
 int mockit_pending(lua_State* L) {
-    lua_pushinteger(L, static_cast<lua_Integer>(pending(upvalue_context(L))));
+    context& ctx = upvalue_context(L);
+    catch_up(L, ctx);
+    lua_pushinteger(L, static_cast<lua_Integer>(pending(ctx)));
     return 1;
 }
 
 int mockit_inqueue(lua_State* L) {
-    lua_pushinteger(L, static_cast<lua_Integer>(queued_entries(upvalue_context(L))));
+    context& ctx = upvalue_context(L);
+    catch_up(L, ctx);
+    lua_pushinteger(L, static_cast<lua_Integer>(queued_entries(ctx)));
     return 1;
 }
 
 // mockit.stats() -> {timers, referenced, armed, pending, inqueue}: for tests and dumps.
 int mockit_stats(lua_State* L) {
     context& ctx = upvalue_context(L);
+    catch_up(L, ctx);
     auto field = [&](const char* name, std::size_t value) {
         lua_pushinteger(L, static_cast<lua_Integer>(value));
         lua_setfield(L, -2, name);
