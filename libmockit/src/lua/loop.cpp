@@ -219,8 +219,8 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     // This thread never sleeps past the engine's next deadline: there it records the expiry
     // itself rather than wait for the engine thread to record it and wake this one. One thread
     // wake-up between a deadline and its callback instead of two is what keeps lateness close
-    // to the machine's floor on a busy machine. The engine thread still records expiries while
-    // Lua is busy running callbacks.
+    // to the machine's floor on a busy machine. While Lua runs, the engine thread leaves the
+    // recording to this thread too (catch_up), so the two do not trade locks and cache lines.
     clock_source& clock = ctx.engine.clock();
     std::optional<time_point> until;
     if (timeout) until = clock.now() + *timeout;
