@@ -154,15 +154,9 @@ void event_queue::drop_dead_heads() noexcept {
 }
 
 const event_queue::entry* event_queue::head(lane l) const noexcept {
-    switch (l) {
-        case lane::recorded:
-            return recorded_.items.empty() ? nullptr : &recorded_.items.front();
-        case lane::moved_on:
-            return moved_on_.items.empty() ? nullptr : &moved_on_.items.front();
-        case lane::heap:
-            return heap_->empty() ? nullptr : &heap_->top();
-    }
-    return nullptr;
+    if (l == lane::heap) return heap_->empty() ? nullptr : &heap_->top();
+    const fifo& f = fifo_of(l);
+    return f.items.empty() ? nullptr : &f.items.front();
 }
 
 // The lane whose head comes first; none when all are empty.
@@ -189,7 +183,7 @@ const event_queue::entry* event_queue::rival_of(lane first) const noexcept {
         for (std::size_t c = 1; c <= 4 && c < heap_->size(); ++c)
             consider(&(*heap_)[c]);
     } else {
-        const fifo& f = first == lane::recorded ? recorded_ : moved_on_;
+        const fifo& f = fifo_of(first);
         if (f.items.size() > 1) consider(&f.items[1]);
     }
     return best;

@@ -88,12 +88,17 @@ timer_id timer_heap::insert(time_point deadline, duration interval, std::uint32_
     return timer_id{index, s.generation};
 }
 
+bool timer_heap::fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
+                                 std::uint32_t sequence) const noexcept {
+    return !before{}(entry{deadline, 0, sequence}, key_of(lanes_[lane_index].tail, 0));
+}
+
 // Puts a timer that is in no lane and not in the general heap where it belongs.
 void timer_heap::place(std::uint32_t index, duration::rep delay) {
     auto found = lane_of_delay_.find(delay);
     if (found == lane_of_delay_.end()) {
         open_lane(index, delay);
-    } else if (!before{}(key_of(index, 0), key_of(lanes_[found->second].tail, 0))) {
+    } else if (fits_after_tail(found->second, slots_[index].deadline, slots_[index].sequence)) {
         append(found->second, index);
     } else {
         slots_[index].lane = in_heap;
@@ -247,8 +252,7 @@ void timer_heap::move_on(std::uint32_t index, std::uint64_t missed) {
             head_changed(lane_index);
             return;
         }
-        const slot& tail = slots_[l.tail];
-        if (!before{}(entry{next, 0, s.sequence}, entry{tail.deadline, 0, tail.sequence})) {
+        if (fits_after_tail(lane_index, next, s.sequence)) {
             unlink(index);
             s.deadline = next;
             append(lane_index, index);

@@ -111,6 +111,9 @@ class timer_heap {
     std::uint32_t allocate_slot();
     void release_slot(std::uint32_t index) noexcept;
 
+    // Whether a timer due at (deadline, sequence) may go behind the lane's tail.
+    [[nodiscard]] bool fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
+                                       std::uint32_t sequence) const noexcept;
     void place(std::uint32_t index, duration::rep delay);
     void open_lane(std::uint32_t index, duration::rep delay);
     void append(std::uint32_t lane_index, std::uint32_t index) noexcept;

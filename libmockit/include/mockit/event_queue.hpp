@@ -116,6 +116,9 @@ class MOCKIT_API event_queue final : public expiry_sink {
     void push_back(fifo& f, lane l, const entry& e);
     void pop_front(fifo& f, lane l) noexcept;
     fifo& fifo_of(lane l) noexcept { return l == lane::recorded ? recorded_ : moved_on_; }
+    const fifo& fifo_of(lane l) const noexcept {
+        return l == lane::recorded ? recorded_ : moved_on_;
+    }
     [[nodiscard]] const entry* head(lane l) const noexcept;
     [[nodiscard]] std::optional<lane> first_lane() const noexcept;
     entry* locate(std::uint32_t slot) noexcept;
