@@ -105,16 +105,16 @@ std::size_t timer_engine::size() const {
     return heap_->size();
 }
 
-std::size_t timer_engine::poll() {
+std::size_t timer_engine::poll(std::size_t max) {
     std::lock_guard lock(mutex_);
-    return expire_due(clock_.now());
+    return expire_due(clock_.now(), max);
 }
 
-std::size_t timer_engine::expire_due(time_point now) {
+std::size_t timer_engine::expire_due(time_point now, std::size_t max) {
     // Collected first, then handed over in one call: one lock of the sink per wake-up, not
     // one per expiry. Both happen under mutex_, so a cancel() that returned is final.
     batch_.clear();
-    heap_->expire(now, batch_);
+    heap_->expire(now, batch_, max);
     if (!batch_.empty()) sink_.record(batch_);
     return batch_.size();
 }

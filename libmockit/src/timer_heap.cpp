@@ -217,9 +217,12 @@ std::optional<time_point> timer_heap::earliest() const noexcept {
     return time_point{duration{slots_[*index].deadline}};
 }
 
-void timer_heap::expire(time_point now, std::vector<event>& out) {
+std::size_t timer_heap::expire(time_point now, std::vector<event>& out, std::size_t max) {
     const duration::rep now_ns = now.time_since_epoch().count();
-    while (std::optional<std::uint32_t> index = first()) {
+    std::size_t appended = 0;
+    for (; appended < max; ++appended) {
+        std::optional<std::uint32_t> index = first();
+        if (!index) break;
         const slot& s = slots_[*index];
         if (s.deadline > now_ns) break;
         timer_id id{*index, s.generation};
@@ -236,6 +239,7 @@ void timer_heap::expire(time_point now, std::vector<event>& out) {
             event{id, time_point{duration{s.deadline}}, duration{s.interval}, missed, s.tag});
         move_on(*index, missed);
     }
+    return appended;
 }
 
 // Moves a due interval timer (the first of all) to its next deadline, keeping its sequence so

@@ -58,10 +58,11 @@ class timer_heap {
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] std::size_t lanes() const noexcept { return lane_of_delay_.size(); }
 
-    // Appends to `out` one event per timer due at `now`, in expiry order. One-offs leave; an
-    // interval timer that missed k > 1 deadlines yields one event with count k and moves to
-    // its next deadline after `now`.
-    void expire(time_point now, std::vector<event>& out);
+    // Appends to `out` one event per timer due at `now`, in expiry order, at most `max` of
+    // them: the rest stay due for the next call. One-offs leave; an interval timer that missed
+    // k > 1 deadlines yields one event with count k and moves to its next deadline after `now`.
+    // Returns the number of events appended.
+    std::size_t expire(time_point now, std::vector<event>& out, std::size_t max = SIZE_MAX);
 
   private:
     static constexpr std::uint32_t none = UINT32_MAX;

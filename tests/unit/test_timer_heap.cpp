@@ -48,6 +48,30 @@ TEST_CASE("timer_heap: expiries come out in deadline order", "[timer_heap]") {
     CHECK(heap.size() == 0);
 }
 
+TEST_CASE("timer_heap: a limited expire leaves the rest due, in order, for the next one",
+          "[timer_heap]") {
+    timer_heap heap;
+    std::vector<timer_id> ids;
+    for (int i = 0; i < 10; ++i)
+        ids.push_back(heap.insert(at(std::chrono::milliseconds{10 - i}), duration::zero()));
+    timer_id ticker = heap.insert(at(3ms), 4ms);  // due at 3 and 7 by 10 ms: one event
+    std::vector<event> out;
+    CHECK(heap.expire(at(10ms), out, 4) == 4);
+    CHECK(heap.expire(at(10ms), out, 4) == 4);
+    CHECK(heap.size() == 4);  // three one-offs and the interval timer
+    CHECK(heap.expire(at(10ms), out, 4) == 3);
+    CHECK(heap.expire(at(10ms), out, 4) == 0);
+    REQUIRE(out.size() == 11);
+    for (std::size_t i = 1; i < out.size(); ++i)
+        CHECK(out[i - 1].due <= out[i].due);
+    auto tick =
+        std::find_if(out.begin(), out.end(), [&](const event& e) { return e.timer == ticker; });
+    REQUIRE(tick != out.end());
+    CHECK(tick->count == 2);
+    CHECK(heap.size() == 1);
+    CHECK(expire(heap, 11ms).size() == 1);  // the interval's next deadline, 11 ms
+}
+
 TEST_CASE("timer_heap: equal deadlines expire in arming order", "[timer_heap]") {
     timer_heap heap;
     std::vector<timer_id> ids;

@@ -35,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -99,9 +100,12 @@ class MOCKIT_API timer_engine {
     [[nodiscard]] std::optional<time_point> next_deadline() const;
     [[nodiscard]] std::size_t size() const;  // armed timers
 
-    // Records every expiry due at the clock's current time. The engine thread calls it; in
-    // manual mode the owner does. Returns the number of expiries recorded.
-    std::size_t poll();
+    // Records the expiries due at the clock's current time, in expiry order: all of them, or
+    // the first `max` (events; an interval's missed deadlines make one), leaving the rest due
+    // for the next poll. An owner that drains as it goes can so keep the sink to a bounded
+    // size however many timers fell due at once. The engine thread records all of them; in
+    // manual mode the owner calls it. Returns the number of events recorded.
+    std::size_t poll(std::size_t max = SIZE_MAX);
 
     // For an owner that records expiries itself with poll() whenever it looks at the sink, as
     // the Lua loop does: while the owner is busy (running callbacks), the thread leaves the
@@ -121,7 +125,7 @@ class MOCKIT_API timer_engine {
 
   private:
     timer_id arm(duration delay, duration interval, std::uint32_t tag);
-    std::size_t expire_due(time_point now);  // needs mutex_
+    std::size_t expire_due(time_point now, std::size_t max = SIZE_MAX);  // needs mutex_
     void run(std::stop_token stop);
     void park(std::unique_lock<detail::adaptive_mutex>& lock);  // while the owner is busy
     void wake_if_earlier(time_point deadline);                  // needs mutex_

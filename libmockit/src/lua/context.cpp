@@ -21,8 +21,8 @@ void start_engine(lua_State* L, context& ctx) {
     ctx.engine_started = true;
 }
 
-void catch_up(lua_State* L, context& ctx) {
-    protect(L, [&] { return ctx.engine.poll(); });
+void catch_up(lua_State* L, context& ctx, std::size_t max) {
+    ctx.behind = protect(L, [&] { return ctx.engine.poll(max); }) == max;
 }
 
 context& upvalue_context(lua_State* L) {

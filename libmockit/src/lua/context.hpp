@@ -4,7 +4,8 @@
 // It lives in a full userdata (a context_box) anchored in the state's registry and passed to
 // every module function as upvalue 1. The box's user values hold the Lua side:
 //   1: pins     anchor (integer) -> timer userdata, for every timer armed or awaiting
-//               dispatch, so a timer whose handle the script dropped keeps running
+//               dispatch, so a timer whose handle the script dropped keeps running; a free
+//               anchor holds the next free one (see free_anchor)
 //   2: on_error the mockit.on_error handler, or nil
 //   3: signals  signal number -> handler function
 //   4: timer_mt the "mockit.timer" metatable: create_timer and check_timer reach it by index,
@@ -36,6 +37,10 @@ inline constexpr int context_uv_count = 4;
 // in storage reserved up front and draining never allocates.
 inline constexpr std::size_t batch_calls = 256;
 
+// The loop records at most this many expiries at a time (catch_up), and more when it has run
+// those: a million timers falling due at once then never sit in the queue all together.
+inline constexpr std::size_t catch_up_events = 16 * batch_calls;
+
 struct context {
     context();
     ~context();
@@ -47,6 +52,7 @@ struct context {
     // script's first deadline is then not late by the time it takes to start a thread.
     timer_engine engine{queue, system_clock_source::instance(), engine_mode::deferred};
     bool engine_started = false;
+    bool behind = false;           // the last catch_up stopped at its limit: more may be due
     bool precise_wakeups = false;  // asked for the thread that runs the loop
 
     // Taken from the queue, not yet dispatched: events[next..] (counts of 0 are dead).
@@ -54,10 +60,10 @@ struct context {
     std::size_t next = 0;
 
     std::size_t live_timers = 0;  // handles armed or awaiting dispatch
-    // Pins table indices (anchors) of handles no longer pinned, for reuse; anchors 1..
-    // anchors_used have been handed out. Its capacity covers every anchor, so giving one back
-    // never allocates.
-    std::vector<std::uint32_t> free_anchors;
+    // Pins table indices (anchors) not in use form a list through the table itself: a free
+    // anchor's entry holds the next free one (0 ends the list). Anchors 1..anchors_used have
+    // been handed out; giving one back never allocates, as its entry already exists.
+    std::uint32_t free_anchor = 0;
     std::uint32_t anchors_used = 0;
     std::size_t referenced_timers = 0;  // ...of which keep run() alive
 
@@ -89,9 +95,9 @@ std::size_t pending(const context& ctx);
 // Entries, dead ones included, and signal arrivals awaiting their handlers.
 std::size_t queued_entries(const context& ctx);
 
-// Records the expiries due now. The engine thread leaves that to the loop while Lua runs, so
-// whatever reads or drains the queue catches up first.
-void catch_up(lua_State* L, context& ctx);
+// Records the expiries due now, at most `max` of them. The engine thread leaves that to the
+// loop while Lua runs, so whatever reads or drains the queue catches up first.
+void catch_up(lua_State* L, context& ctx, std::size_t max = catch_up_events);
 
 // Starts the engine's thread, once: called where the loop begins to wait or drain.
 void start_engine(lua_State* L, context& ctx);

@@ -1,7 +1,5 @@
 #include "timer.hpp"
 
-#include <algorithm>
-
 #include "lua_util.hpp"
 
 namespace mockit::lua::detail {
@@ -9,7 +7,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A userdata keeps its count of user values (the callback and its arguments) in 16 bits.
+// A userdata keeps its count of user values (the callback and its arguments) in 16 bits, and
+// timer_handle::nargs has as many.
 constexpr int max_callback_args = 65000;
 
 // luaL_checkudata(L, arg, timer_type), test and error alike, against the metatable kept in the
@@ -33,31 +32,28 @@ timer_handle& check_live_timer(lua_State* L, int arg) {
     return t;
 }
 
-// The anchor the next pin will use: a free one, else a new one. Room to give it back later is
-// made now, while raising an error is still allowed.
-std::uint32_t next_anchor(lua_State* L, context& ctx) {
-    if (!ctx.free_anchors.empty()) return ctx.free_anchors.back();
+// Makes sure an anchor is free, adding an entry to the pins table when none is. That is the
+// one step of arming that can raise (out of memory), so it comes before the engine arms.
+void reserve_anchor(lua_State* L, context& ctx) {
+    if (ctx.free_anchor != 0) return;
     if (ctx.anchors_used == UINT32_MAX) luaL_error(L, "too many timers");
-    std::size_t needed = std::size_t{ctx.anchors_used} + 1;
-    if (ctx.free_anchors.capacity() < needed) {
-        protect(L, [&] { ctx.free_anchors.reserve(std::max<std::size_t>(2 * needed, 64)); });
-    }
-    return ctx.anchors_used + 1;
+    push_context_value(L, pins_uv);
+    lua_pushinteger(L, 0);  // the end of the free list
+    lua_rawseti(L, -2, ctx.anchors_used + 1);
+    lua_pop(L, 1);
+    ctx.free_anchor = ++ctx.anchors_used;
 }
 
-void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id,
-         std::uint32_t anchor) {
-    // Rawseti may raise (out of memory) before anything below changes, and the anchor is
-    // only taken once it is set.
+// Pins the handle at stack index `ud_index` at the first free anchor (see reserve_anchor).
+void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id) {
+    std::uint32_t anchor = ctx.free_anchor;
     push_context_value(L, pins_uv);
-    lua_pushvalue(L, ud_index);
-    lua_rawseti(L, -2, anchor);
+    lua_rawgeti(L, -1, anchor);
+    ctx.free_anchor = static_cast<std::uint32_t>(lua_tointeger(L, -1));
     lua_pop(L, 1);
-    if (!ctx.free_anchors.empty() && ctx.free_anchors.back() == anchor) {
-        ctx.free_anchors.pop_back();
-    } else {
-        ++ctx.anchors_used;
-    }
+    lua_pushvalue(L, ud_index);
+    lua_rawseti(L, -2, anchor);  // the entry exists: setting it never allocates
+    lua_pop(L, 1);
     t.id = id;
     t.anchor = anchor;
     ++ctx.live_timers;
@@ -65,12 +61,12 @@ void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id,
 }
 
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
-    std::uint32_t anchor = next_anchor(L, ctx);
+    reserve_anchor(L, ctx);
     timer_id id = protect(L, [&] {
-        return t.repeats ? ctx.engine.arm_every(t.delay, anchor)
-                         : ctx.engine.arm_once(t.delay, anchor);
+        return t.repeats ? ctx.engine.arm_every(t.delay, ctx.free_anchor)
+                         : ctx.engine.arm_once(t.delay, ctx.free_anchor);
     });
-    pin(L, ctx, t, ud_index, id, anchor);
+    pin(L, ctx, t, ud_index, id);
 }
 
 // Cancels the timer and every expiry of it still queued or in hand.
@@ -180,9 +176,9 @@ const luaL_Reg timer_metamethods[] = {
 
 void unpin(lua_State* L, context& ctx, timer_handle& t, int pins) {
     if (!t.id) return;
-    lua_pushnil(L);
-    lua_rawseti(L, pins, t.anchor);        // the key exists: setting it to nil never allocates
-    ctx.free_anchors.push_back(t.anchor);  // within the capacity reserved by next_anchor
+    lua_pushinteger(L, ctx.free_anchor);
+    lua_rawseti(L, pins, t.anchor);  // the entry exists: setting it never allocates
+    ctx.free_anchor = t.anchor;
     t.id = timer_id{};
     t.anchor = 0;
     --ctx.live_timers;
@@ -198,7 +194,8 @@ int create_timer(lua_State* L, bool repeats) {
         return luaL_error(L, "too many callback arguments (at most %d)", max_callback_args);
     }
     auto* t = static_cast<timer_handle*>(lua_newuserdatauv(L, sizeof(timer_handle), nargs + 1));
-    *t = timer_handle{timer_id{}, 0, delay, nargs, repeats, true, false};
+    *t =
+        timer_handle{timer_id{}, 0, static_cast<std::uint16_t>(nargs), repeats, true, false, delay};
     push_context_value(L, timer_mt_uv);
     lua_setmetatable(L, -2);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments

@@ -22,16 +22,19 @@ namespace mockit::lua::detail {
 
 inline constexpr const char* timer_type = "mockit.timer";
 
-// Trivially destructible: it may be abandoned by a longjmp at any time.
+// Trivially destructible: it may be abandoned by a longjmp at any time. Kept to 24 bytes: with
+// the userdata's header and two user values (a callback and one argument, the common case) a
+// handle is then a 96-byte block, and a million armed timers hold a million of them.
 struct timer_handle {
     timer_id id;           // the current arming; empty when neither armed nor awaiting dispatch
     std::uint32_t anchor;  // its index in the pins table while id is set; 0 otherwise
-    duration delay;        // the one-off's delay, or the interval
-    int nargs;             // extra callback arguments, in user values 2..nargs+1
-    bool repeats;          // interval timer
-    bool referenced;       // keeps run() alive while live
-    bool destroyed;
+    std::uint16_t nargs;   // extra callback arguments, in user values 2..nargs+1
+    bool repeats : 1;      // interval timer
+    bool referenced : 1;   // keeps run() alive while live
+    bool destroyed : 1;
+    duration delay;  // the one-off's delay, or the interval
 };
+static_assert(sizeof(timer_handle) <= 24);
 
 // mockit.oneoff / mockit.getit.
 int create_timer(lua_State* L, bool repeats);
