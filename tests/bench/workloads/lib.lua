@@ -141,6 +141,20 @@ function lib.report.oneoff(m)
     })
 end
 
+-- A set of the integers 0..n, one bit each, 64 to a table entry: the Lua counterpart of the
+-- Uint8Array the Node.js workload keeps (a table of n booleans would take 16 bytes an entry and
+-- weigh on the peak memory the workload measures). mark(i) adds i and tells whether it was in.
+function lib.bitset(n)
+    local words = {}
+    for w = 1, (n >> 6) + 1 do words[w] = 0 end
+    return function(i)
+        local w, bit = (i >> 6) + 1, 1 << (i & 63)
+        local word = words[w]
+        words[w] = word | bit
+        return word & bit ~= 0
+    end
+end
+
 function lib.report.scale(m)
     local errors = {}
     if m.dups > 0 then errors[#errors + 1] = m.dups .. " callbacks ran more than once" end

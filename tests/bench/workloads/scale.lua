@@ -5,10 +5,9 @@ local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")
 local mockit = require("mockit")
 local n, spread = lib.args({ 1000000, 2000 })
 
-local ran, done, dups, t_done = {}, 0, 0, nil
+local marked, done, dups, t_done = lib.bitset(n), 0, 0, nil
 local function fired(i)
-    if ran[i] then dups = dups + 1; return end
-    ran[i] = true
+    if marked(i) then dups = dups + 1; return end
     done = done + 1
     if done == n then t_done = mockit.hrtime() end
 end

@@ -5,11 +5,10 @@ local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")
 local uv = require("luv")
 local n, spread = lib.args({ 1000000, 2000 })
 
-local ran, done, dups, t_done = {}, 0, 0, nil
+local marked, done, dups, t_done = lib.bitset(n), 0, 0, nil
 local function fired(timer, i)
     timer:close()
-    if ran[i] then dups = dups + 1; return end
-    ran[i] = true
+    if marked(i) then dups = dups + 1; return end
     done = done + 1
     if done == n then t_done = uv.hrtime() end
 end
