@@ -119,10 +119,10 @@ std::size_t timer_engine::expire_due(time_point now, std::size_t max) {
     return batch_.size();
 }
 
-void timer_engine::set_owner_busy(bool busy) noexcept {
+void timer_engine::set_owner_records(bool records) noexcept {
     std::lock_guard lock(mutex_);
-    owner_busy_ = busy;
-    if (!busy && parked_) changed_.notify_one();
+    owner_records_ = records;
+    if (!records && parked_) changed_.notify_one();
 }
 
 void timer_engine::start_thread() {
@@ -153,12 +153,11 @@ void timer_engine::run(std::stop_token) {
     detail::set_up_thread_allocator();
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        time_point now = clock_.now();
-        if (std::optional<time_point> first = heap_->earliest();
-            owner_busy_ && first && *first <= now) {
+        if (owner_records_) {
             park(lock);
             continue;
         }
+        time_point now = clock_.now();
         expire_due(now);
         earliest_wake_ = now + batching_gap;
         sleeping_until_ = heap_->earliest();
@@ -173,12 +172,12 @@ void timer_engine::run(std::stop_token) {
 }
 
 void timer_engine::park(std::unique_lock<detail::adaptive_mutex>& lock) {
-    // Something is due, but the owner records it itself when it next looks. Until it waits
-    // again there is nothing to do: no deadline to sleep to, and arms need not wake the thread
-    // (wake_if_earlier sees a wake-up that is never later than theirs).
+    // The owner records what falls due itself: until it hands that back there is nothing to
+    // do, no deadline to sleep to, and arms need not wake the thread (wake_if_earlier sees a
+    // wake-up that is never later than theirs).
     parked_ = true;
     sleeping_until_ = time_point::min();
-    changed_.wait(lock, [this] { return stopping_ || !owner_busy_; });
+    changed_.wait(lock, [this] { return stopping_ || !owner_records_; });
     parked_ = false;
 }
 

@@ -342,15 +342,17 @@ TEST_CASE("engine: a deferred engine records nothing until start_thread(), then 
     CHECK(out.back().timer == later);
 }
 
-TEST_CASE("engine: the thread leaves expiries to a busy owner and records them once it waits",
-          "[engine][realtime]") {
+TEST_CASE(
+    "engine: the thread leaves expiries to an owner that records, and records them once handed "
+    "back",
+    "[engine][realtime]") {
     mockit::event_queue queue;
     timer_engine engine{queue};
-    engine.set_owner_busy(true);
+    engine.set_owner_records(true);
     timer_id first = engine.arm_once(1ms);
     timer_id every = engine.arm_every(2ms);
     std::this_thread::sleep_for(30ms);
-    CHECK(queue.pending() == 0);  // due many times over, but the owner is busy
+    CHECK(queue.pending() == 0);  // due many times over, but the owner records them
     CHECK(engine.armed(first));
     engine.arm_once(1ms);  // arming does not wake the parked thread into recording either
     std::this_thread::sleep_for(10ms);
@@ -359,7 +361,7 @@ TEST_CASE("engine: the thread leaves expiries to a busy owner and records them o
     CHECK(queue.pending() >= 2 + 15);  // the interval's missed expiries are one count
     std::vector<event> out;
     queue.take(out);
-    engine.set_owner_busy(false);  // waiting: the thread records on its own again
+    engine.set_owner_records(false);  // handed back: the thread records on its own again
     REQUIRE(queue.wait(5s) >= 1);
     queue.take(out);
     CHECK(out.back().timer == every);

@@ -107,13 +107,16 @@ class MOCKIT_API timer_engine {
     // manual mode the owner calls it. Returns the number of events recorded.
     std::size_t poll(std::size_t max = SIZE_MAX);
 
-    // For an owner that records expiries itself with poll() whenever it looks at the sink, as
-    // the Lua loop does: while the owner is busy (running callbacks), the thread leaves the
-    // timers and the sink alone and sleeps until the owner waits again. A thread recording
-    // expiries on another core while the owner arms timers and drains the sink only moves cache
-    // lines and locks between the cores: on a two-core machine that cost a drain of a million
-    // one-offs a third of its speed. Off by default: the thread always records.
-    void set_owner_busy(bool busy) noexcept;
+    // For an owner that records expiries itself, as the Lua loop does: it calls poll() whenever
+    // it looks at the sink, and never waits past next_deadline(), so it wakes at each deadline
+    // on its own and records there. While set, the thread stays out of the way: it sleeps
+    // without a deadline, and neither deadlines nor arms wake it, until the owner hands the
+    // recording back. Two threads woken at each deadline would only contend: on a two-core
+    // machine the second one's wake-up cost the first one its core (a first tick 0.2 ms late),
+    // and a thread recording on another core while the owner arms and drains only moves cache
+    // lines and locks between the cores (a third of a million-timer drain's speed). Off by
+    // default: the thread records, and wakes the sink's consumer.
+    void set_owner_records(bool records) noexcept;
 
     // Starts the thread of a deferred engine (nothing for the other modes, or once started).
     // Starting a thread takes a few hundred microseconds: an owner that waits for deadlines
@@ -127,7 +130,7 @@ class MOCKIT_API timer_engine {
     timer_id arm(duration delay, duration interval, std::uint32_t tag);
     std::size_t expire_due(time_point now, std::size_t max = SIZE_MAX);  // needs mutex_
     void run(std::stop_token stop);
-    void park(std::unique_lock<detail::adaptive_mutex>& lock);  // while the owner is busy
+    void park(std::unique_lock<detail::adaptive_mutex>& lock);  // while the owner records
     void wake_if_earlier(time_point deadline);                  // needs mutex_
     void start_thread_once();                                   // needs mutex_
 
@@ -140,8 +143,8 @@ class MOCKIT_API timer_engine {
     std::optional<time_point> sleeping_until_;  // when the thread will wake, if it waits
     time_point earliest_wake_{};                // its last wake-up plus batching_gap
     bool stopping_ = false;
-    bool owner_busy_ = false;  // see set_owner_busy
-    bool parked_ = false;      // the thread sleeps until the owner is no longer busy
+    bool owner_records_ = false;  // see set_owner_records
+    bool parked_ = false;         // the thread sleeps until the owner hands recording back
     const engine_mode mode_;
     std::jthread thread_;  // started by the first arm (or start_thread()), after all the above
 };

@@ -8,9 +8,9 @@ const char context_key = 0;
 
 context::context() : signals{queue} {
     in_hand.reserve(batch_calls);
-    // The loop records expiries itself whenever it looks at the queue (catch_up); the engine
-    // thread only records them while the loop waits (see wait_for_events).
-    engine.set_owner_busy(true);
+    // The loop records expiries itself: whenever it looks at the queue (catch_up), and at each
+    // deadline, which it never sleeps past (wait_for_events). The engine thread stays parked.
+    engine.set_owner_records(true);
 }
 
 context::~context() = default;

@@ -96,7 +96,7 @@ std::size_t pending(const context& ctx);
 std::size_t queued_entries(const context& ctx);
 
 // Records the expiries due now, at most `max` of them. The engine thread leaves that to the
-// loop while Lua runs, so whatever reads or drains the queue catches up first.
+// loop, so whatever reads or drains the queue catches up first.
 void catch_up(lua_State* L, context& ctx, std::size_t max = catch_up_events);
 
 // Starts the engine's thread, once: called where the loop begins to wait or drain.

@@ -224,8 +224,8 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     // This thread never sleeps past the engine's next deadline: there it records the expiry
     // itself rather than wait for the engine thread to record it and wake this one. One thread
     // wake-up between a deadline and its callback instead of two is what keeps lateness close
-    // to the machine's floor on a busy machine. While Lua runs, the engine thread leaves the
-    // recording to this thread too (catch_up), so the two do not trade locks and cache lines.
+    // to the machine's floor on a busy machine. The engine thread leaves all the recording to
+    // this thread (set_owner_records), so the two neither wake together nor trade locks.
     clock_source& clock = ctx.engine.clock();
     std::optional<time_point> until;
     if (timeout) until = clock.now() + *timeout;
@@ -235,10 +235,7 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
         std::optional<duration> slice;
         if (wake_at) slice = std::max(*wake_at - clock.now(), duration::zero());
-        // The engine thread records expiries only while this thread waits (set_owner_busy).
-        ctx.engine.set_owner_busy(false);
         protect(L, [&] { return ctx.queue.wait(slice); });
-        ctx.engine.set_owner_busy(true);
         if (std::size_t n = pending(ctx); n > 0) return n;
         if (ctx.stop_requested || stop_request_pending()) return 0;
         time_point now = clock.now();
