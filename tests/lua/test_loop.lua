@@ -83,6 +83,16 @@ test("process_events() runs a backlog of 10,000 one-offs whole and in arming ord
     assert(mockit.pending() == 0 and mockit.inqueue() == 0)
 end)
 
+test("wait() counts a large backlog as far as it is queued; pending() counts all of it", function()
+    local n = 5000
+    for _ = 1, n do mockit.oneoff(0, function() end) end
+    mockit.sleep(5)
+    local queued = mockit.wait(0)
+    assert(queued >= 4096 and queued <= n, "wait() " .. queued)
+    assert(mockit.pending() == n, "pending() " .. mockit.pending())
+    assert(mockit.process_events() == n)
+end)
+
 test("pending() counts every expiry due, however large the backlog", function()
     local n = 10000
     local calls = 0
