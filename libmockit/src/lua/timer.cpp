@@ -32,21 +32,24 @@ timer_handle& check_live_timer(lua_State* L, int arg) {
     return t;
 }
 
-// Makes sure an anchor is free, adding an entry to the pins table when none is. That is the
-// one step of arming that can raise (out of memory), so it comes before the engine arms.
-void reserve_anchor(lua_State* L, context& ctx) {
-    if (ctx.free_anchor != 0) return;
+// The anchor the next pin takes: the head of the free list, after adding an entry to the pins
+// table when the list is empty. That is the one step of arming that can raise (out of memory),
+// so it comes before the engine arms.
+std::uint32_t reserve_anchor(lua_State* L, context& ctx) {
+    if (ctx.free_anchor != 0) return ctx.free_anchor;
     if (ctx.anchors_used == UINT32_MAX) luaL_error(L, "too many timers");
     push_context_value(L, pins_uv);
     lua_pushinteger(L, 0);  // the end of the free list
     lua_rawseti(L, -2, ctx.anchors_used + 1);
     lua_pop(L, 1);
     ctx.free_anchor = ++ctx.anchors_used;
+    return ctx.free_anchor;
 }
 
-// Pins the handle at stack index `ud_index` at the first free anchor (see reserve_anchor).
-void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id) {
-    std::uint32_t anchor = ctx.free_anchor;
+// Pins the handle at stack index `ud_index` at `anchor`, the head of the free list (what
+// reserve_anchor returned), and takes the anchor off the list.
+void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id,
+         std::uint32_t anchor) {
     push_context_value(L, pins_uv);
     lua_rawgeti(L, -1, anchor);
     ctx.free_anchor = static_cast<std::uint32_t>(lua_tointeger(L, -1));
@@ -61,12 +64,12 @@ void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id)
 }
 
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
-    reserve_anchor(L, ctx);
+    std::uint32_t anchor = reserve_anchor(L, ctx);
     timer_id id = protect(L, [&] {
-        return t.repeats ? ctx.engine.arm_every(t.delay, ctx.free_anchor)
-                         : ctx.engine.arm_once(t.delay, ctx.free_anchor);
+        return t.repeats ? ctx.engine.arm_every(t.delay, anchor)
+                         : ctx.engine.arm_once(t.delay, anchor);
     });
-    pin(L, ctx, t, ud_index, id);
+    pin(L, ctx, t, ud_index, id, anchor);
 }
 
 // Cancels the timer and every expiry of it still queued or in hand.
