@@ -110,6 +110,11 @@ std::size_t timer_engine::poll(std::size_t max) {
     return expire_due(clock_.now(), max);
 }
 
+std::size_t timer_engine::take_due(std::vector<event>& out, std::size_t max) {
+    std::lock_guard lock(mutex_);
+    return heap_->expire(clock_.now(), out, max);
+}
+
 std::size_t timer_engine::expire_due(time_point now, std::size_t max) {
     // Collected first, then handed over in one call: one lock of the sink per wake-up, not
     // one per expiry. Both happen under mutex_, so a cancel() that returned is final.

@@ -367,3 +367,27 @@ TEST_CASE(
     CHECK(out.back().timer == every);
     CHECK_FALSE(engine.armed(first));
 }
+
+TEST_CASE("engine: take_due hands the due events to the owner and leaves the sink alone",
+          "[engine]") {
+    manual_engine m;
+    timer_id a = m.engine.arm_once(1ms);
+    timer_id b = m.engine.arm_once(2ms);
+    timer_id every = m.engine.arm_every(1ms);
+    timer_id later = m.engine.arm_once(1h);
+    m.clock.advance(3ms);
+    std::vector<event> out;
+    CHECK(m.engine.take_due(out, 2) == 2);  // at most `max`, the first ones in expiry order
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].timer == a);
+    CHECK(out[1].timer == every);
+    CHECK(out[1].count == 3);  // due at 1, 2 and 3 ms: one event
+    CHECK(m.engine.take_due(out) == 1);
+    CHECK(out.back().timer == b);
+    CHECK(m.queue.pending() == 0);  // nothing went through the sink
+    CHECK_FALSE(m.engine.armed(a));
+    CHECK(m.engine.armed(every));  // an interval moves on to its next deadline
+    CHECK(m.engine.deadline(every) == m.clock.now() + 1ms);
+    CHECK(m.engine.take_due(out) == 0);
+    CHECK(m.engine.armed(later));
+}

@@ -106,6 +106,12 @@ class MOCKIT_API timer_engine {
     // size however many timers fell due at once. The engine thread records all of them; in
     // manual mode the owner calls it. Returns the number of events recorded.
     std::size_t poll(std::size_t max = SIZE_MAX);
+    // Like poll(), but appends the events to `out` instead of recording them: for an owner that
+    // records and runs the expiries itself (set_owner_records), and so needs no hand-over to
+    // another thread. The sink never sees these events, so cancel() cannot discard them: the
+    // owner skips the expiries of timers it cancelled after taking them. Returns the number of
+    // events appended.
+    std::size_t take_due(std::vector<event>& out, std::size_t max = SIZE_MAX);
 
     // For an owner that records expiries itself, as the Lua loop does: it calls poll() whenever
     // it looks at the sink, and never waits past next_deadline(), so it wakes at each deadline

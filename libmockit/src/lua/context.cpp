@@ -1,5 +1,8 @@
 #include "context.hpp"
 
+#include <algorithm>
+#include <span>
+
 #include "lua_util.hpp"
 
 namespace mockit::lua::detail {
@@ -21,8 +24,33 @@ void start_engine(lua_State* L, context& ctx) {
     ctx.engine_started = true;
 }
 
+namespace {
+
+// While nothing is queued, expiries go from the engine straight into the hand: they come in
+// expiry order, so the queue, which merges, would only copy them (and keep an index entry per
+// timer slot). An interval that missed deadlines is one event with a count, whose expiries
+// must interleave with the other timers' as they happened: from the first such event on, the
+// queue takes them. Anything queued already comes first, so then the queue takes them all.
+std::size_t record_due(context& ctx, std::size_t max) {
+    if (ctx.queue.size() != 0) return ctx.engine.poll(max);
+    auto& hand = ctx.in_hand;
+    hand.erase(hand.begin(), hand.begin() + static_cast<std::ptrdiff_t>(ctx.next));
+    ctx.next = 0;
+    std::size_t taken_from = hand.size();
+    std::size_t n = ctx.engine.take_due(hand, max);
+    auto backlog = std::find_if(hand.begin() + static_cast<std::ptrdiff_t>(taken_from), hand.end(),
+                                [](const event& e) { return e.count > 1; });
+    if (backlog != hand.end()) {
+        ctx.queue.record(std::span<const event>{backlog, hand.end()});
+        hand.erase(backlog, hand.end());
+    }
+    return n;
+}
+
+}  // namespace
+
 void catch_up(lua_State* L, context& ctx, std::size_t max) {
-    ctx.behind = protect(L, [&] { return ctx.engine.poll(max); }) == max;
+    ctx.behind = protect(L, [&] { return record_due(ctx, max); }) == max;
 }
 
 context& upvalue_context(lua_State* L) {

@@ -34,11 +34,12 @@ inline constexpr int timer_mt_uv = 4;
 inline constexpr int context_uv_count = 4;
 
 // Events are taken from the queue in batches of at most this many callbacks, so a batch fits
-// in storage reserved up front and draining never allocates.
+// in the hand's storage and taking it never allocates.
 inline constexpr std::size_t batch_calls = 256;
 
 // The loop records at most this many expiries at a time (catch_up), and more when it has run
-// those: a million timers falling due at once then never sit in the queue all together.
+// those: a million timers falling due at once then never sit in the hand or the queue all
+// together.
 inline constexpr std::size_t catch_up_events = 16 * batch_calls;
 
 struct context {
@@ -55,7 +56,8 @@ struct context {
     bool behind = false;           // the last catch_up stopped at its limit: more may be due
     bool precise_wakeups = false;  // asked for the thread that runs the loop
 
-    // Taken from the queue, not yet dispatched: events[next..] (counts of 0 are dead).
+    // Taken from the engine or the queue, not yet dispatched: in_hand[next..], in expiry order
+    // (counts of 0 are dead). The queue's events come after these.
     std::vector<event> in_hand;
     std::size_t next = 0;
 
@@ -95,8 +97,8 @@ std::size_t pending(const context& ctx);
 // Entries, dead ones included, and signal arrivals awaiting their handlers.
 std::size_t queued_entries(const context& ctx);
 
-// Records the expiries due now, at most `max` of them. The engine thread leaves that to the
-// loop, so whatever reads or drains the queue catches up first.
+// Records the expiries due now, at most `max` of them, into the hand or the queue. The engine
+// thread leaves that to the loop, so whatever reads or drains them catches up first.
 void catch_up(lua_State* L, context& ctx, std::size_t max = catch_up_events);
 
 // Starts the engine's thread, once: called where the loop begins to wait or drain.

@@ -75,8 +75,9 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
 // Cancels the timer and every expiry of it still queued or in hand.
 void disarm(lua_State* L, context& ctx, timer_handle& t) {
     if (!t.id) return;
-    ctx.engine.cancel(t.id);
-    forget_in_hand(ctx, t.id);
+    bool was_armed = ctx.engine.cancel(t.id);
+    // A one-off still armed has not fired: no expiry of it can be in hand, so no need to look.
+    if (t.repeats || !was_armed) forget_in_hand(ctx, t.id);
     push_context_value(L, pins_uv);
     unpin(L, ctx, t, lua_gettop(L));
     lua_pop(L, 1);
