@@ -1,9 +1,9 @@
 // A growable array whose elements never move: segment k holds first_segment << k elements, so
 // growing allocates a segment twice the last and copies nothing.
 //
-// For the engine's per-timer arrays (a million timers make 40 MB of slots): a std::vector
+// For the engine's per-timer arrays (a million timers make 32 MB of slots): a std::vector
 // doubling to that size copies every element at each step and needs the old and the new block
-// at once, and moving 40 MB into fresh pages cost about a third of arming a million timers.
+// at once, and moving them into fresh pages cost about a third of arming a million timers.
 // Segments from 2 MiB up ask for transparent huge pages, as the Lua allocator's chunks do:
 // a few page faults instead of hundreds per segment.
 //

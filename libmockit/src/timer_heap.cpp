@@ -22,8 +22,9 @@ bool timer_heap::before::operator()(const entry& a, const entry& b) const noexce
     return static_cast<std::int32_t>(a.sequence - b.sequence) < 0;
 }
 
-void timer_heap::timer_moved::operator()(const entry& e, std::size_t position) const noexcept {
-    heap->slots_[e.owner].link = static_cast<std::uint32_t>(position);
+void timer_heap::timer_moved::operator()(const timer_entry& e,
+                                         std::size_t position) const noexcept {
+    heap->slots_[e.key.owner].link = static_cast<std::uint32_t>(position);
 }
 
 void timer_heap::lane_moved::operator()(const entry& e, std::size_t position) const noexcept {
@@ -41,9 +42,15 @@ timer_heap::entry timer_heap::key_of(std::uint32_t index, std::uint32_t owner) c
     return entry{slots_[index].deadline, owner, slots_[index].sequence};
 }
 
+duration::rep timer_heap::interval_of(std::uint32_t index) const noexcept {
+    const slot& s = slots_[index];
+    if (!s.repeats) return 0;
+    return s.lane == in_heap ? heap_[s.link].interval : lanes_[s.lane].delay;
+}
+
 // The timer that falls due first: the general heap's top or the head of the first lane.
 std::optional<std::uint32_t> timer_heap::first() const noexcept {
-    const entry* general = heap_.empty() ? nullptr : &heap_.top();
+    const entry* general = heap_.empty() ? nullptr : &heap_.top().key;
     const entry* first_lane = lanes_by_head_.empty() ? nullptr : &lanes_by_head_.top();
     if (first_lane != nullptr && (general == nullptr || before{}(*first_lane, *general))) {
         return lanes_[first_lane->owner].head;
@@ -59,7 +66,7 @@ std::uint32_t timer_heap::allocate_slot() {
         return index;
     }
     if (slots_.size() >= none) throw std::system_error(errc::no_memory);
-    slots_.push_back(slot{0, 0, 1, 0, 0, in_heap, none, none});
+    slots_.push_back(slot{0, 1, 0, 0, in_heap, false, none, none});
     return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
@@ -75,11 +82,11 @@ timer_id timer_heap::insert(time_point deadline, duration interval, std::uint32_
     std::uint32_t index = allocate_slot();
     slot& s = slots_[index];
     s.deadline = deadline.time_since_epoch().count();
-    s.interval = interval.count();
+    s.repeats = interval != duration::zero();
     s.tag = tag;
     s.sequence = next_sequence_++;
     try {
-        place(index, (delay != duration::zero() ? delay : interval).count());
+        place(index, (s.repeats || delay == duration::zero() ? interval : delay).count());
     } catch (...) {
         release_slot(index);
         throw;
@@ -102,7 +109,7 @@ void timer_heap::place(std::uint32_t index, duration::rep delay) {
         append(found->second, index);
     } else {
         slots_[index].lane = in_heap;
-        heap_.push(key_of(index, index));
+        heap_.push(timer_entry{key_of(index, index), slots_[index].repeats ? delay : 0});
     }
 }
 
@@ -111,6 +118,8 @@ void timer_heap::open_lane(std::uint32_t index, duration::rep delay) {
     std::uint32_t number = reused ? free_lanes_.back() : static_cast<std::uint32_t>(lanes_.size());
     try {
         if (!reused) {
+            if (number >= in_heap)
+                throw std::system_error(errc::no_memory);  // lane numbers ran out
             lanes_.push_back(lane{});
             free_lanes_.reserve(lanes_.size());  // so closing a lane never allocates
         }
@@ -130,14 +139,14 @@ void timer_heap::open_lane(std::uint32_t index, duration::rep delay) {
     l.delay = delay;
     l.head = l.tail = index;
     slot& s = slots_[index];
-    s.lane = number;
+    s.lane = number & in_heap;  // below in_heap: checked above
     s.link = s.prev = none;
 }
 
 void timer_heap::append(std::uint32_t lane_index, std::uint32_t index) noexcept {
     lane& l = lanes_[lane_index];
     slot& s = slots_[index];
-    s.lane = lane_index;
+    s.lane = lane_index & in_heap;  // a lane's number, below in_heap
     s.prev = l.tail;
     s.link = none;
     slots_[l.tail].link = index;
@@ -203,7 +212,7 @@ std::optional<time_point> timer_heap::deadline(timer_id id) const noexcept {
 std::optional<duration> timer_heap::interval(timer_id id) const noexcept {
     const slot* s = find(id);
     if (s == nullptr) return std::nullopt;
-    return duration{s->interval};
+    return duration{interval_of(id.slot())};
 }
 
 std::uint32_t timer_heap::tag(timer_id id) const noexcept {
@@ -226,7 +235,8 @@ std::size_t timer_heap::expire(time_point now, std::vector<event>& out, std::siz
         const slot& s = slots_[*index];
         if (s.deadline > now_ns) break;
         timer_id id{*index, s.generation};
-        if (s.interval == 0) {
+        duration::rep interval = interval_of(*index);
+        if (interval == 0) {
             out.push_back(event{id, time_point{duration{s.deadline}}, duration{}, 1, s.tag});
             take_out(*index);
             release_slot(*index);
@@ -234,21 +244,21 @@ std::size_t timer_heap::expire(time_point now, std::vector<event>& out, std::siz
             continue;
         }
         // Every deadline up to `now` counts, and the next one stays on the k*interval grid.
-        auto missed = static_cast<std::uint64_t>((now_ns - s.deadline) / s.interval) + 1;
+        auto missed = static_cast<std::uint64_t>((now_ns - s.deadline) / interval) + 1;
         out.push_back(
-            event{id, time_point{duration{s.deadline}}, duration{s.interval}, missed, s.tag});
-        move_on(*index, missed);
+            event{id, time_point{duration{s.deadline}}, duration{interval}, missed, s.tag});
+        move_on(*index, interval, missed);
     }
     return appended;
 }
 
 // Moves a due interval timer (the first of all) to its next deadline, keeping its sequence so
 // timers of one interval keep their relative order.
-void timer_heap::move_on(std::uint32_t index, std::uint64_t missed) {
+void timer_heap::move_on(std::uint32_t index, duration::rep interval, std::uint64_t missed) {
     slot& s = slots_[index];
-    duration::rep next = add_saturated(s.deadline, static_cast<duration::rep>(missed) * s.interval);
+    duration::rep next = add_saturated(s.deadline, static_cast<duration::rep>(missed) * interval);
     // The common case, from the head of its interval's lane to its tail, allocates nothing.
-    if (s.lane != in_heap && lanes_[s.lane].delay == s.interval) {
+    if (s.lane != in_heap) {
         std::uint32_t lane_index = s.lane;
         const lane& l = lanes_[lane_index];
         if (l.head == l.tail) {
@@ -266,7 +276,7 @@ void timer_heap::move_on(std::uint32_t index, std::uint64_t missed) {
     take_out(index);
     s.deadline = next;
     try {
-        place(index, s.interval);
+        place(index, interval);
     } catch (...) {  // out of memory: the timer is lost, but the structure stays sound
         release_slot(index);
         --size_;

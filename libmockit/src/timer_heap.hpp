@@ -17,7 +17,10 @@
 // general heap. Cancelling an hour-long timer frees its memory now, not in an hour (unlike
 // lazy deletion).
 //
-// Not thread-safe: timer_engine serialises access. Memory: 40 bytes per timer in a lane, 16
+// An interval timer's lane is always its interval's, so its slot need not keep the interval:
+// its lane's delay is it, or, in the general heap, its heap entry keeps it.
+//
+// Not thread-safe: timer_engine serialises access. Memory: 32 bytes per timer in a lane, 24
 // more in the general heap; a few dozen bytes per distinct delay.
 //
 // Ties: timers due at the same nanosecond come out in arming order, by a 32-bit arming
@@ -41,9 +44,10 @@ class timer_heap {
   public:
     // Arms a timer due at `deadline`; a positive `interval` makes it repeat every `interval`
     // after that, on an absolute schedule; its events carry `tag`. `delay` is how far ahead
-    // of the present the deadline is: it picks the lane (timers armed with one delay fall due
-    // in arming order); zero means the interval. Throws std::system_error(errc::no_memory)
-    // when the slot numbers run out (over 4 billion armed timers), or std::bad_alloc.
+    // of the present the deadline is: it picks a one-off's lane (timers armed with one delay
+    // fall due in arming order); an interval timer goes in its interval's lane. Throws
+    // std::system_error(errc::no_memory) when the slot numbers run out (over 4 billion armed
+    // timers), or std::bad_alloc.
     timer_id insert(time_point deadline, duration interval, std::uint32_t tag = 0,
                     duration delay = duration::zero());
 
@@ -66,20 +70,22 @@ class timer_heap {
 
   private:
     static constexpr std::uint32_t none = UINT32_MAX;
-    static constexpr std::uint32_t in_heap = UINT32_MAX;  // slot::lane of a general-heap timer
+    static constexpr std::uint32_t in_heap = (1U << 31) - 1;  // slot::lane of a general-heap timer
 
+    // A million timers make a million slots: every byte here is a megabyte there.
     struct slot {
         duration::rep deadline;
-        duration::rep interval;    // 0 for a one-off
         std::uint32_t generation;  // of the current (or next) tenant; never 0
         std::uint32_t tag;         // the owner's number for the timer, copied into its events
         std::uint32_t sequence;    // arming order: the tie-break between equal deadlines
-        std::uint32_t lane;        // its lane, or in_heap
+        std::uint32_t lane : 31;   // its lane, or in_heap
+        bool repeats : 1;          // an interval timer (see interval_of)
         // The next timer of its lane (none at the tail); its position in the general heap;
         // the next free slot while free.
         std::uint32_t link;
         std::uint32_t prev;  // the previous timer of its lane (none at the head)
     };
+    static_assert(sizeof(slot) == 32);
     struct lane {
         duration::rep delay;
         std::uint32_t head;
@@ -93,13 +99,21 @@ class timer_heap {
         std::uint32_t owner;
         std::uint32_t sequence;
     };
+    // The general heap's entries keep their timer's interval (0 for a one-off), as no lane does.
+    struct timer_entry {
+        entry key;
+        duration::rep interval;
+    };
 
     struct before {
         bool operator()(const entry& a, const entry& b) const noexcept;
+        bool operator()(const timer_entry& a, const timer_entry& b) const noexcept {
+            return (*this)(a.key, b.key);
+        }
     };
     struct timer_moved {
         timer_heap* heap;
-        void operator()(const entry& e, std::size_t position) const noexcept;
+        void operator()(const timer_entry& e, std::size_t position) const noexcept;
     };
     struct lane_moved {
         timer_heap* heap;
@@ -108,6 +122,7 @@ class timer_heap {
 
     [[nodiscard]] const slot* find(timer_id id) const noexcept;
     [[nodiscard]] entry key_of(std::uint32_t index, std::uint32_t owner) const noexcept;
+    [[nodiscard]] duration::rep interval_of(std::uint32_t index) const noexcept;
     [[nodiscard]] std::optional<std::uint32_t> first() const noexcept;
     std::uint32_t allocate_slot();
     void release_slot(std::uint32_t index) noexcept;
@@ -115,13 +130,13 @@ class timer_heap {
     // Whether a timer due at (deadline, sequence) may go behind the lane's tail.
     [[nodiscard]] bool fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
                                        std::uint32_t sequence) const noexcept;
-    void place(std::uint32_t index, duration::rep delay);
+    void place(std::uint32_t index, duration::rep delay);  // delay: the interval if it repeats
     void open_lane(std::uint32_t index, duration::rep delay);
     void append(std::uint32_t lane_index, std::uint32_t index) noexcept;
     void take_out(std::uint32_t index) noexcept;
     void unlink(std::uint32_t index) noexcept;
     void head_changed(std::uint32_t lane_index) noexcept;
-    void move_on(std::uint32_t index, std::uint64_t missed);
+    void move_on(std::uint32_t index, duration::rep interval, std::uint64_t missed);
 
     segmented_vector<slot> slots_;
     std::uint32_t free_slot_ = none;
@@ -132,7 +147,7 @@ class timer_heap {
     std::vector<std::uint32_t> free_lanes_;
     std::unordered_map<duration::rep, std::uint32_t> lane_of_delay_;
     indexed_heap<entry, before, lane_moved> lanes_by_head_{before{}, lane_moved{this}};
-    indexed_heap<entry, before, timer_moved> heap_{before{}, timer_moved{this}};
+    indexed_heap<timer_entry, before, timer_moved> heap_{before{}, timer_moved{this}};
 };
 
 }  // namespace mockit::detail
