@@ -177,12 +177,17 @@ void timer_heap::unlink(std::uint32_t index) noexcept {
         l.tail = s.prev;
     }
     if (l.head == none) {
-        lanes_by_head_.remove_at(l.position);
-        lane_of_delay_.erase(l.delay);
-        free_lanes_.push_back(lane_index);  // within the capacity reserved by open_lane
+        close_lane(lane_index);
     } else if (s.prev == none) {
         head_changed(lane_index);
     }
+}
+
+void timer_heap::close_lane(std::uint32_t lane_index) noexcept {
+    const lane& l = lanes_[lane_index];
+    lanes_by_head_.remove_at(l.position);
+    lane_of_delay_.erase(l.delay);
+    free_lanes_.push_back(lane_index);  // within the capacity reserved by open_lane
 }
 
 void timer_heap::head_changed(std::uint32_t lane_index) noexcept {
@@ -229,13 +234,18 @@ std::optional<time_point> timer_heap::earliest() const noexcept {
 std::size_t timer_heap::expire(time_point now, std::vector<event>& out, std::size_t max) {
     const duration::rep now_ns = now.time_since_epoch().count();
     std::size_t appended = 0;
-    for (; appended < max; ++appended) {
+    while (appended < max) {
         std::optional<std::uint32_t> index = first();
         if (!index) break;
         const slot& s = slots_[*index];
         if (s.deadline > now_ns) break;
+        if (!s.repeats && s.lane != in_heap) {  // a one-off at the head of the first lane
+            appended += expire_run(s.lane, now_ns, out, max - appended);
+            continue;
+        }
         timer_id id{*index, s.generation};
         duration::rep interval = interval_of(*index);
+        ++appended;
         if (interval == 0) {
             out.push_back(event{id, time_point{duration{s.deadline}}, duration{}, 1, s.tag});
             take_out(*index);
@@ -250,6 +260,62 @@ std::size_t timer_heap::expire(time_point now, std::vector<event>& out, std::siz
         move_on(*index, interval, missed);
     }
     return appended;
+}
+
+// What comes after the head of the first lane: the general heap's first timer or the next lane's
+// head, whichever is earlier; nullopt when there is neither.
+std::optional<timer_heap::entry> timer_heap::runner_up() const noexcept {
+    std::optional<entry> best;
+    if (!heap_.empty()) best = heap_.top().key;
+    for (std::size_t child = 1; child <= 4 && child < lanes_by_head_.size(); ++child) {
+        if (!best || before{}(lanes_by_head_[child], *best)) best = lanes_by_head_[child];
+    }
+    return best;
+}
+
+// Expires the due one-offs at the head of the first lane, up to `max` of them, that come before
+// any other timer: timers armed in a burst with one delay leave their lane with one update of
+// the lanes' heap, not one per timer. Returns how many it appended (at least one).
+std::size_t timer_heap::expire_run(std::uint32_t lane_index, duration::rep now_ns,
+                                   std::vector<event>& out, std::size_t max) {
+    const std::optional<entry> rival = runner_up();
+    auto comes_next = [&](std::uint32_t index) {
+        const slot& s = slots_[index];
+        return !s.repeats && s.deadline <= now_ns && (!rival || before{}(key_of(index, 0), *rival));
+    };
+    lane& l = lanes_[lane_index];
+    std::uint32_t index = l.head;
+    std::size_t appended = 0;
+    try {
+        do {
+            const slot& s = slots_[index];
+            out.push_back(event{timer_id{index, s.generation}, time_point{duration{s.deadline}},
+                                duration{}, 1, s.tag});
+            std::uint32_t next = s.link;
+            release_slot(index);
+            --size_;
+            ++appended;
+            index = next;
+        } while (appended < max && index != none && comes_next(index));
+    } catch (...) {  // out of memory in push_back: what was appended has left the lane
+        if (appended > 0) cut_lane_head(lane_index, index);
+        throw;
+    }
+    cut_lane_head(lane_index, index);
+    return appended;
+}
+
+// Makes `index` (none: no timer) the head of a lane whose timers before it have left.
+void timer_heap::cut_lane_head(std::uint32_t lane_index, std::uint32_t index) noexcept {
+    lane& l = lanes_[lane_index];
+    if (index == none) {
+        l.head = l.tail = none;
+        close_lane(lane_index);
+        return;
+    }
+    slots_[index].prev = none;
+    l.head = index;
+    head_changed(lane_index);
 }
 
 // Moves a due interval timer (the first of all) to its next deadline, keeping its sequence so

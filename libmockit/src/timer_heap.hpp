@@ -136,6 +136,11 @@ class timer_heap {
     void take_out(std::uint32_t index) noexcept;
     void unlink(std::uint32_t index) noexcept;
     void head_changed(std::uint32_t lane_index) noexcept;
+    void close_lane(std::uint32_t lane_index) noexcept;
+    [[nodiscard]] std::optional<entry> runner_up() const noexcept;
+    std::size_t expire_run(std::uint32_t lane_index, duration::rep now_ns, std::vector<event>& out,
+                           std::size_t max);
+    void cut_lane_head(std::uint32_t lane_index, std::uint32_t index) noexcept;
     void move_on(std::uint32_t index, duration::rep interval, std::uint64_t missed);
 
     segmented_vector<slot> slots_;

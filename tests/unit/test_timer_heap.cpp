@@ -72,6 +72,27 @@ TEST_CASE("timer_heap: a limited expire leaves the rest due, in order, for the n
     CHECK(expire(heap, 11ms).size() == 1);  // the interval's next deadline, 11 ms
 }
 
+TEST_CASE("timer_heap: a burst armed with one delay expires in order, interleaved and limited",
+          "[timer_heap]") {
+    timer_heap heap;
+    std::vector<timer_id> burst;
+    for (int i = 1; i <= 10; ++i)  // one lane: deadlines 1..10 ms, armed with a 5 ms delay
+        burst.push_back(heap.insert(at(std::chrono::milliseconds{i}), duration::zero(), 0, 5ms));
+    timer_id other = heap.insert(at(4ms), duration::zero(), 0, 7ms);  // another lane, between
+    timer_id ticker = heap.insert(at(6ms), 10ms);                     // an interval, between
+    std::vector<event> out;
+    CHECK(heap.expire(at(10ms), out, 2) == 2);  // the limit holds within a run
+    CHECK(heap.expire(at(8ms), out) == 8 - 2 + 2);
+    CHECK(heap.expire(at(10ms), out, 3) == 2);
+    std::vector<timer_id> order;
+    for (const event& e : out)
+        order.push_back(e.timer);
+    std::vector<timer_id> expected{burst[0], burst[1], burst[2], burst[3], other,    burst[4],
+                                   burst[5], ticker,   burst[6], burst[7], burst[8], burst[9]};
+    CHECK(order == expected);
+    CHECK(heap.size() == 1);  // the interval timer
+}
+
 TEST_CASE("timer_heap: equal deadlines expire in arming order", "[timer_heap]") {
     timer_heap heap;
     std::vector<timer_id> ids;
