@@ -169,7 +169,7 @@ void timer_engine::run(std::stop_token) {
         if (sleeping_until_) {
             sleeping_until_ = std::max(*sleeping_until_, earliest_wake_);
             // Relative to the engine's own clock, so any clock_source keeps its meaning.
-            changed_.wait_for(lock, *sleeping_until_ - clock_.now());
+            changed_.wait_for(lock, detail::first_sleep(*sleeping_until_ - clock_.now()));
         } else {
             changed_.wait(lock);
         }

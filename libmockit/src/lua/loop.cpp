@@ -234,7 +234,10 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
         std::optional<time_point> wake_at = until;
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
         std::optional<duration> slice;
-        if (wake_at) slice = std::max(*wake_at - clock.now(), duration::zero());
+        // A long sleep ends a little early (first_sleep): the rest is slept by this loop's
+        // next turn, which finds nothing due yet.
+        if (wake_at)
+            slice = mockit::detail::first_sleep(std::max(*wake_at - clock.now(), duration::zero()));
         protect(L, [&] { return ctx.queue.wait(slice); });
         if (std::size_t n = pending(ctx); n > 0) return n;
         if (ctx.stop_requested || stop_request_pending()) return 0;
