@@ -283,8 +283,7 @@ std::size_t timer_heap::expire_run(std::uint32_t lane_index, duration::rep now_n
         const slot& s = slots_[index];
         return !s.repeats && s.deadline <= now_ns && (!rival || before{}(key_of(index, 0), *rival));
     };
-    lane& l = lanes_[lane_index];
-    std::uint32_t index = l.head;
+    std::uint32_t index = lanes_[lane_index].head;
     std::size_t appended = 0;
     try {
         do {

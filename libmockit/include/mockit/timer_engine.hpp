@@ -25,8 +25,10 @@
 // Precision: the thread wakes at a deadline, with the smallest timer slack the kernel allows,
 // but at most once per batching_gap: deadlines closer together than that (a million timers
 // over two seconds fall due every two microseconds) are recorded in batches, each expiry
-// still carrying its own deadline. A consumer that wants to be woken exactly at a deadline
-// waits for next_deadline() itself and calls poll() there, as the Lua binding does.
+// still carrying its own deadline. A deadline more than a millisecond away is slept for in two
+// steps, the last 200 us from a CPU already awake (a CPU that slept long wakes late). A consumer
+// that wants to be woken exactly at a deadline waits for next_deadline() itself and calls poll()
+// or take_due() there, as the Lua binding does.
 //
 // Thread-safety: every member function may be called from any thread, including from inside
 // the sink's consumer while the engine runs.
