@@ -115,10 +115,10 @@ class MOCKIT_API timer_engine {
     // events appended.
     std::size_t take_due(std::vector<event>& out, std::size_t max = SIZE_MAX);
 
-    // For an owner that records expiries itself, as the Lua loop does: it calls poll() whenever
-    // it looks at the sink, and never waits past next_deadline(), so it wakes at each deadline
-    // on its own and records there. While set, the thread stays out of the way: it sleeps
-    // without a deadline, and neither deadlines nor arms wake it, until the owner hands the
+    // For an owner that records expiries itself, as the Lua loop does: it calls poll() (or
+    // take_due()) whenever it looks at the sink, and never waits past next_deadline(), so it wakes
+    // at each deadline on its own and records there. While set, the thread stays out of the way: it
+    // sleeps without a deadline, and neither deadlines nor arms wake it, until the owner hands the
     // recording back. Two threads woken at each deadline would only contend: on a two-core
     // machine the second one's wake-up cost the first one its core (a first tick 0.2 ms late),
     // and a thread recording on another core while the owner arms and drains only moves cache
