@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdint>
+#include <ctime>
 
 #include "mockit/lua_module.hpp"
 #include "options.hpp"
@@ -10,43 +12,78 @@ namespace mockit::app {
 namespace {
 
 std::atomic<lua_State*> state{nullptr};
+std::atomic<int> first_signal{0};
 std::atomic<int> sigints{0};
 std::atomic<bool> loop_running{false};
+// CLOCK_MONOTONIC nanoseconds from which the hook interrupts Lua code; 0 while none is set.
+std::atomic<std::int64_t> interrupt_from{0};
 
-// Raises "interrupted!" in the running Lua code, then removes itself (lua.c's lstop).
-void stop_lua(lua_State* L, lua_Debug*) {
-    lua_sethook(L, nullptr, 0, 0);
-    luaL_error(L, "interrupted!");
+// The hook checks the clock every this many instructions while a SIGTERM's grace runs out.
+constexpr int grace_check_count = 1000;
+
+std::int64_t monotonic_ns() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+    return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-extern "C" void on_sigint(int) {
-    constexpr int code = static_cast<int>(exit_status::interrupted);
-    bool first = sigints.fetch_add(1) == 0;
-    lua::request_stop_from_signal(code);       // also wakes a loop blocked in wait()
-    if (first && loop_running.load()) return;  // graceful: let the callback finish
-    if (lua_State* L = state.load()) {
-        lua_sethook(L, stop_lua, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+// Raises "interrupted!" (SIGINT) or "terminated" (SIGTERM) in the running Lua code once its
+// time has come, then removes itself (lua.c's lstop).
+void stop_lua(lua_State* L, lua_Debug*) {
+    if (monotonic_ns() < interrupt_from.load()) return;
+    lua_sethook(L, nullptr, 0, 0);
+    luaL_error(L, sigints.load() > 0 ? "interrupted!" : "terminated");
+}
+
+// Interrupts the Lua code running `delay` from now (at its next instruction when zero).
+void interrupt_lua(std::chrono::nanoseconds delay) noexcept {
+    lua_State* L = state.load();
+    if (L == nullptr) return;
+    std::int64_t from = monotonic_ns() + delay.count();
+    std::int64_t set = interrupt_from.load();
+    if (set != 0 && set <= from) return;  // an earlier interruption is already on its way
+    interrupt_from.store(from);
+    int count = delay.count() == 0 ? 1 : grace_check_count;
+    lua_sethook(L, stop_lua, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, count);
+}
+
+extern "C" void on_stop_signal(int signo) {
+    int none = 0;
+    first_signal.compare_exchange_strong(none, signo);
+    if (signo == SIGINT) {
+        bool first = sigints.fetch_add(1) == 0;
+        lua::request_stop_from_signal(static_cast<int>(exit_status::interrupted));
+        if (!first || !loop_running.load()) interrupt_lua(std::chrono::nanoseconds::zero());
+        return;
     }
+    lua::request_stop_from_signal(static_cast<int>(exit_status::success));
+    interrupt_lua(stop_grace);
 }
 
 }  // namespace
 
-void install_host_signals(lua_State* L) {
+host_signals::host_signals(lua_State* L) {
     state.store(L);
     struct sigaction action {};
-    action.sa_handler = on_sigint;
+    action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
+    action.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR
     sigaction(SIGINT, &action, nullptr);
-    lua::take_signal(L, SIGTERM, static_cast<int>(exit_status::success));
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+host_signals::~host_signals() {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    state.store(nullptr);
 }
 
 void set_loop_running(bool running) noexcept {
     loop_running.store(running);
 }
 
-bool interrupted() noexcept {
-    return sigints.load() > 0;
+int stop_signal() noexcept {
+    return first_signal.load();
 }
 
 }  // namespace mockit::app

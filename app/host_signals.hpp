@@ -1,19 +1,36 @@
-// The host's answer to SIGINT and SIGTERM when the script set no mockit.signal handler:
-// - SIGTERM stops the loop gracefully (the running callback finishes, nothing new starts):
-//   exit 0, which systemd counts as a clean stop.
-// - SIGINT does the same with exit 130. A second SIGINT, or one outside the loop, interrupts
-//   whatever Lua code is running, as lua5.4 does: a hook raises "interrupted!" at the next
-//   instruction (lua_sethook is documented as safe to call from a signal handler).
-// Only atomics and lua_sethook are touched from the handler; never the Lua stack.
+// The host's answer to SIGINT and SIGTERM when the script set no mockit.signal handler. Both ask
+// every loop to stop gracefully (the running callback finishes, nothing else starts), and both
+// interrupt a blocking system call (no SA_RESTART, as lua.c): a script stuck in io.read() gets
+// its error back at once instead of waiting on.
+// - SIGINT, as lua5.4: outside the loop, or the second one, interrupts the running Lua code at
+//   its next instruction with "interrupted!". Exit status 130.
+// - SIGTERM, as systemd expects: a graceful stop exits 0. Lua code still running stop_grace
+//   after it (a stuck callback, a busy main chunk, a loop of the script's own that ignores
+//   mockit.stopping()) is interrupted with "terminated", and the exit status is 143.
+// Only atomics, clock_gettime and lua_sethook are touched from the handler; never the Lua stack.
+// The interrupting hook is set on the main thread: code running in a coroutine is interrupted
+// once it returns to it (lua.c has the same limit).
 #pragma once
 
+#include <chrono>
 #include <lua.hpp>
 
 namespace mockit::app {
 
-void install_host_signals(lua_State* L);
+inline constexpr std::chrono::seconds stop_grace{1};
+
+// Installs the handlers for the state L; the destructor puts back the default actions (a signal
+// while the state closes ends the process, as under lua.c) before L goes away.
+class host_signals {
+  public:
+    explicit host_signals(lua_State* L);
+    ~host_signals();
+    host_signals(const host_signals&) = delete;
+    host_signals& operator=(const host_signals&) = delete;
+};
+
 void set_loop_running(bool running) noexcept;
-// Whether a SIGINT has arrived (then the exit status is 130 whatever else happened).
-bool interrupted() noexcept;
+// The signal that asked for the stop (SIGINT or SIGTERM), or 0.
+int stop_signal() noexcept;
 
 }  // namespace mockit::app

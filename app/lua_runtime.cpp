@@ -20,6 +20,10 @@ namespace {
 
 constexpr const char* progname = "mockit-run";
 
+// Registry key of the mockit.run the host loaded: the built-in loop is started through it, never
+// through the global `mockit`, which a script may overwrite or clear.
+const char run_key = 0;
+
 // What pmain hands back through its light userdata.
 struct run_context {
     const options* opts;
@@ -29,9 +33,14 @@ struct run_context {
     int status = EXIT_SUCCESS;
 };
 
+// The exit status a stop raised out of the script's own loop asked for (see mockit.stopping()),
+// or -1. Set by report(), which is how every chunk's outcome reaches the host.
+int stopped_with = -1;
+
 // Adds a traceback to an error (lua.c's msghandler). Reports from the mockit loop already
 // carry the callback's traceback; they pass through unchanged.
 int message_handler(lua_State* L) {
+    if (lua::stop_code_of(L, 1)) return 1;  // not an error: report() takes its exit code
     const char* message = lua_tostring(L, 1);
     if (message == nullptr) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -54,7 +63,10 @@ int docall(lua_State* L, int nargs, int nresults) {
 
 // Prints a failed call's message (lua.c's report/l_message).
 int report(lua_State* L, int status) {
-    if (status != LUA_OK) {
+    if (status != LUA_OK && lua::stop_code_of(L, -1)) {
+        stopped_with = *lua::stop_code_of(L, -1);
+        lua_pop(L, 1);
+    } else if (status != LUA_OK) {
         const char* message = lua_tostring(L, -1);
         std::fprintf(stderr, "%s: %s\n", progname, message != nullptr ? message : "(no message)");
         std::fflush(stderr);
@@ -124,12 +136,17 @@ int run_steps(lua_State* L, const options& opts) {
 }
 
 // mockit is loaded, and a global (handy for -e); require("luamockit") gives the same table.
-// luamockit is only a preload, so error messages name functions "mockit.*" until a script
-// asks for the other name.
+// Both names are preloads too, so require finds the built-in module before any mockit.so on
+// LUA_CPATH, even after a script cleared package.loaded.mockit. luamockit is only a preload, so
+// error messages name functions "mockit.*" until a script asks for the other name.
 void preload_mockit(lua_State* L) {
     luaL_requiref(L, "mockit", luaopen_mockit, 1);
+    lua_getfield(L, -1, "run");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &run_key);
     lua_pop(L, 1);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_mockit);
+    lua_setfield(L, -2, "mockit");
     lua_pushcfunction(L, luaopen_luamockit);
     lua_setfield(L, -2, "luamockit");
     lua_pop(L, 1);
@@ -150,12 +167,12 @@ void install_hooks(lua_State* L, const options& opts, service_manager& service) 
     };
     observer.on_stop = [] { set_loop_running(false); };
     lua::set_loop_observer(L, std::move(observer));
-    install_host_signals(L);
 }
 
 // Loads the script: a file, or standard input for "-" or when none was named.
 int load_script(lua_State* L, const options& opts) {
-    const char* name = opts.script && *opts.script != "-" ? opts.script->c_str() : nullptr;
+    bool from_stdin = !opts.script || (*opts.script == "-" && !opts.script_after_dashes);
+    const char* name = from_stdin ? nullptr : opts.script->c_str();
     return luaL_loadfilex(L, name, nullptr);  // skips a first "#" line: shebang scripts work
 }
 
@@ -167,19 +184,20 @@ int run_script(lua_State* L, const options& opts) {
         return status == LUA_ERRFILE ? static_cast<int>(exit_status::usage) : EXIT_FAILURE;
     }
     if (opts.check_only) return EXIT_SUCCESS;
+    luaL_checkstack(L, static_cast<int>(opts.script_args.size()) + LUA_MINSTACK,
+                    "too many arguments to script");  // as lua.c: a shebang script run on $(ls)
     for (const std::string& a : opts.script_args)
         lua_pushstring(L, a.c_str());
     int nargs = static_cast<int>(opts.script_args.size());
     return report(L, docall(L, nargs, 0)) == LUA_OK ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-// The built-in loop: mockit.run(), unless the script already ran it to completion.
+// The built-in loop: mockit.run(), unless the script already ran it to completion and armed
+// nothing since.
 int run_loop(lua_State* L) {
     lua::loop_outcome outcome = lua::last_run(L);
     if (outcome.ran) return outcome.exit_code;
-    lua_getglobal(L, "mockit");
-    lua_getfield(L, -1, "run");
-    lua_remove(L, -2);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &run_key);
     if (report(L, docall(L, 0, 1)) != LUA_OK) return EXIT_FAILURE;
     auto code = static_cast<int>(lua_tointeger(L, -1));
     lua_pop(L, 1);
@@ -223,6 +241,15 @@ int pmain(lua_State* L) {
     return 0;
 }
 
+// The process's exit status: a stop raised out of the script's own loop leaves with its code;
+// an error after SIGINT or SIGTERM (the Lua code interrupted, or failing as it stopped) with
+// 128 + the signal's number, as a shell reports a program a signal ended.
+int exit_status_of(int status) {
+    if (stopped_with >= 0) return stopped_with;
+    if (status != EXIT_SUCCESS && stop_signal() != 0) return 128 + stop_signal();
+    return status;
+}
+
 }  // namespace
 
 int run_lua(const options& opts, int argc, char** argv) {
@@ -234,13 +261,13 @@ int run_lua(const options& opts, int argc, char** argv) {
         return EXIT_FAILURE;
     }
     lua_State* L = state.get();
+    host_signals signals{L};
     run_context ctx{&opts, argc, argv, &service};
     lua_pushcfunction(L, pmain);
     lua_pushlightuserdata(L, &ctx);
     if (report(L, lua_pcall(L, 1, 0, 0)) != LUA_OK) ctx.status = EXIT_FAILURE;
-    if (interrupted() && ctx.status != EXIT_SUCCESS) ctx.status = 130;
     service.stopping();
-    return ctx.status;
+    return exit_status_of(ctx.status);
 }
 
 }  // namespace mockit::app

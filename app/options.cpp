@@ -105,6 +105,7 @@ parse_result parse(int argc, char** argv) {
     if (!rest.empty() && rest.front() == "--") {
         rest.erase(rest.begin());
         ++opts.script_index;
+        opts.script_after_dashes = true;
     } else if (!rest.empty() && rest.front().size() > 1 && rest.front()[0] == '-') {
         std::fprintf(stderr, "mockit-run: unrecognized option '%s'\n%s\n", rest.front().c_str(),
                      usage_line);

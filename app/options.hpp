@@ -11,9 +11,10 @@ namespace mockit::app {
 
 enum class exit_status : int {
     success = 0,
-    failure = 1,  // a script or callback error
-    usage = 2,    // unknown option, missing or unreadable script
-    interrupted = 130,
+    failure = 1,        // a script or callback error
+    usage = 2,          // unknown option, missing or unreadable script
+    interrupted = 130,  // 128 + SIGINT
+    terminated = 143,   // 128 + SIGTERM: Lua code had to be interrupted to stop
 };
 
 enum class log_format { automatic, text, journal };
@@ -26,7 +27,8 @@ struct preload_step {
 
 struct options {
     std::vector<preload_step> steps;
-    std::optional<std::string> script;  // "-" for standard input
+    std::optional<std::string> script;  // "-" for standard input, unless after "--"
+    bool script_after_dashes = false;   // then "-" names a file, as in lua5.4
     std::vector<std::string> script_args;
     int script_index = 0;  // argv index of the script (argc when none)
     bool no_loop = false;

@@ -1,5 +1,6 @@
 #include "mockit/event_queue.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -21,11 +22,21 @@ std::optional<timespec> timeout_until(std::optional<time_point> deadline) {
     return timespec{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
 }
 
+// Moves a descriptor the library opened off 0-2: with stdin, stdout or stderr closed, the
+// kernel hands out the lowest free number, and the script's io.read or print would then use
+// the library's descriptor instead of failing with "Bad file descriptor".
+int above_stdio(int fd) noexcept {
+    if (fd < 0 || fd > STDERR_FILENO) return fd;
+    int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    ::close(fd);
+    return moved;
+}
+
 }  // namespace
 
 event_queue::event_queue()
     : heap_{std::make_unique<heap_type>(before{}, moved{this})},
-      eventfd_{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)} {
+      eventfd_{above_stdio(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))} {
     if (eventfd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 

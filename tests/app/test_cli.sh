@@ -333,6 +333,34 @@ case_gc_mode_as_lua54() {
     expect_stdout_equals "generational"
 }
 
+# Every argument reaches the script, however many: the stack is grown for them first (lua.c's
+# luaL_checkstack). 41 and more used to overrun it; a shebang script run on $(ls) meets that.
+case_many_script_arguments() {
+    printf 'print(select("#", ...), #arg, arg[#arg], (select(select("#", ...), ...)))\n' >count.lua
+    local n
+    for n in 41 60 70 200 50000; do
+        # shellcheck disable=SC2046
+        run_capture "$MOCKIT_RUN" count.lua $(seq 1 "$n")
+        expect_status 0
+        expect_stdout_equals "$(printf '%s\t%s\t%s\t%s' "$n" "$n" "$n" "$n")"
+    done
+    # shellcheck disable=SC2046
+    run_capture_in count.lua "$MOCKIT_RUN" - $(seq 1 500)
+    expect_status 0
+    expect_stdout_equals "$(printf '500\t500\t500\t500')"
+}
+
+# After "--", "-" is a file of that name, as in lua5.4; without it, standard input.
+case_dash_after_double_dash_is_a_file() {
+    printf 'print("the file named -")\n' >-
+    printf 'print("stdin")\n' >in.lua
+    run_capture_in in.lua "$MOCKIT_RUN" -- -
+    expect_status 0
+    expect_stdout_equals "the file named -"
+    run_capture_in in.lua "$MOCKIT_RUN" -
+    expect_stdout_equals "stdin"
+}
+
 run_case "-v/--version print the versions, exit 0" case_version
 run_case "-h/--help describe the options and exit statuses, exit 0" case_help
 run_case "an unknown option is a usage error (exit 2)" case_unknown_option
@@ -358,4 +386,6 @@ run_case "LUA_PATH and LUA_PATH_5_4 for require" case_lua_path
 run_case "a #!/usr/bin/env mockit-run script runs directly" case_shebang_through_env
 run_case "-l alone still reads the script from stdin" case_l_alone_reads_stdin
 run_case "the garbage collector's mode is lua5.4's" case_gc_mode_as_lua54
+run_case "41 to 50,000 script arguments all reach the script" case_many_script_arguments
+run_case "'-- -' runs the file named '-', as lua5.4" case_dash_after_double_dash_is_a_file
 finish

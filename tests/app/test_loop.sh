@@ -119,10 +119,80 @@ case_script_ran_the_loop() {
     run_capture "$MOCKIT_RUN" s.lua
     expect_status 4
     expect_stdout_equals "$(printf 'run ->\t4')"
+}
+
+# What the script arms after its own run() returned runs too, and decides the exit status: the
+# host's loop runs whenever something was armed since, whatever the earlier run() returned.
+case_armed_after_run() {
     printf 'mockit.oneoff(10, print, "a")\nmockit.run()\nmockit.oneoff(10, print, "b")\n' >t.lua
     run_capture "$MOCKIT_RUN" t.lua
     expect_status 0
-    expect_stdout_equals "a"
+    expect_stdout_equals "$(printf 'a\nb')"
+    cat >u.lua <<'EOF'
+mockit.oneoff(10, function() mockit.stop(2) end)
+print("run ->", mockit.run())
+mockit.oneoff(10, function() print("later") mockit.stop(4) end)
+EOF
+    run_capture "$MOCKIT_RUN" u.lua
+    expect_status 4
+    expect_stdout_equals "$(printf 'run ->\t2\nlater')"
+}
+
+# A callback error the script caught around its own run() is handled: it poisons neither the
+# exit status nor the timers armed after it.
+case_pcall_around_run() {
+    cat >s.lua <<'EOF'
+mockit.oneoff(10, function() error("boom") end)
+print(pcall(mockit.run) == false)
+mockit.oneoff(10, function() print("after") end)
+EOF
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 0
+    expect_stdout_equals "$(printf 'true\nafter')"
+    expect_stderr_empty
+}
+
+# The host reaches its loop through what it loaded, not through the global `mockit`, which a
+# script may clear (Lua's own test suite clears every global) or use for something else.
+case_global_mockit_overwritten() {
+    run_capture "$MOCKIT_RUN" -e 'local m = mockit; m.oneoff(10, function() print("fired") end); mockit = nil'
+    expect_status 0
+    expect_stdout_equals "fired"
+    run_capture "$MOCKIT_RUN" -e 'local m = mockit; m.oneoff(10, function() print("fired") end); mockit = {run = function() error("not mine") end}'
+    expect_status 0
+    expect_stdout_equals "fired"
+    expect_stderr_empty
+}
+
+# require("mockit") is the built-in module even once package.loaded forgets it, and even with a
+# mockit.so on LUA_CPATH: a second copy would have timers no loop runs.
+case_require_after_unloading() {
+    mkdir -p mods
+    cp "$MOCKIT_BIN_DIR/../lua/mockit.so" mods/ || return
+    cat >s.lua <<'EOF'
+local first = require("mockit")
+package.loaded.mockit = nil
+local again = require("mockit")
+print(first == again)
+again.oneoff(10, function() print("fired") end)
+EOF
+    LUA_CPATH="$CASE_DIR/mods/?.so" run_capture "$MOCKIT_RUN" s.lua
+    expect_status 0
+    expect_stdout_equals "$(printf 'true\nfired')"
+}
+
+# A loop of the script's own, as the seed wrote them, ends with the code of a mockit.stop()
+# called from a callback: its next wait() raises the stop, which is no error.
+case_own_loop_stop_code() {
+    cat >s.lua <<'EOF'
+local m = require("mockit")
+local n = 0
+m.getit(5, function() n = n + 1 if n == 3 then m.stop(5) end end)
+while true do m.wait(1000) m.process_events() end
+EOF
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 5
+    expect_stderr_empty
 }
 
 # os.exit ends the process at once with its status, timers armed or not (with close = true
@@ -161,6 +231,11 @@ run_case "mockit.stop(code) is the exit status" case_stop_code
 run_case "mockit.stop() lets the current callback finish, starts nothing else" case_stop_after_current_callback
 run_case "mockit.stop(256) raises: exit 1" case_stop_out_of_range
 run_case "a script that ran mockit.run() itself" case_script_ran_the_loop
+run_case "timers armed after the script's run() returned run, and their stop(n) counts" case_armed_after_run
+run_case "pcall(mockit.run) catching a callback error leaves exit 0 and later timers" case_pcall_around_run
+run_case "the loop runs with the global mockit cleared or replaced" case_global_mockit_overwritten
+run_case "require after package.loaded.mockit = nil gives the built-in module" case_require_after_unloading
+run_case "a loop of the script's own ends with mockit.stop(n)'s code" case_own_loop_stop_code
 run_case "a destroyed interval does not keep the loop alive" case_destroyed_timer_does_not_keep_alive
 run_case "os.exit(n) from the main chunk or a callback: exit n" case_os_exit
 finish

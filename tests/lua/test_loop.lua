@@ -257,3 +257,54 @@ test("run() drives a fast interval until a one-off stops it", function()
     assert(h.elapsed_ms(t0) >= 50)
     assert(n >= 10, "a 1 ms interval ran " .. n .. " times in 50 ms")
 end)
+
+-- A loop of the script's own (the seed's `while true do wait() process_events() end`) must end
+-- on a stop rather than spin: the first wait() returns 0 and stopping() tells why; a second
+-- wait() raises the stop, which mockit-run turns into its exit status.
+test("after stop(), wait() returns 0 once, stopping() says so, and the next wait() raises", function()
+    assert(mockit.stopping() == false)
+    mockit.oneoff(1, expect(function() mockit.stop(7) end, 1))
+    assert(mockit.wait(5000) == 1)
+    assert(mockit.process_events() == 1)
+    local stopping, code = mockit.stopping()
+    assert(stopping == true and code == 7, "stopping() -> " .. tostring(stopping) .. ", " .. tostring(code))
+    local t0 = mockit.hrtime()
+    assert(mockit.wait(5000) == 0, "the first wait() after a stop")
+    assert(h.elapsed_ms(t0) < 1000, "wait() blocked for " .. h.elapsed_ms(t0) .. " ms after a stop")
+    local ok, err = pcall(mockit.wait, 5000)
+    assert(not ok, "the second wait() after a stop did not raise")
+    assert(tostring(err):find("mockit.stopping()", 1, true), "message: " .. tostring(err))
+    assert(mockit.run() == 7, "run() ends at once on the stop asked for, with its code")
+    assert(mockit.stopping() == false, "run() took the stop")
+    assert(mockit.wait(0) == 0)
+end)
+
+-- Observed or not, what is due counts: pending() used to record it and run() did not.
+test("an unref'd one-off already due runs in run(), whether or not pending() looked first", function()
+    for _, look in ipairs({ false, true }) do
+        local t = mockit.oneoff(0, expect(nil, 1)):unref()
+        mockit.sleep(5)
+        if look then assert(mockit.pending() == 1) end
+        assert(mockit.run() == 0)
+        assert(not t:active())
+    end
+end)
+
+test("a callback error caught around run() leaves run() usable, and timers armed later run", function()
+    mockit.oneoff(1, expect(function() error("caught") end, 1))
+    assert(not pcall(mockit.run))
+    mockit.oneoff(1, expect(nil, 1))
+    assert(mockit.run() == 0)
+end)
+
+-- load() reports its errors through the message handler of the call it runs in: the
+-- callback's must not turn them into something else than a string (lua5.4 gives a string).
+test("load() of too deeply nested source inside a callback returns a string error", function()
+    mockit.oneoff(1, expect(function()
+        local source = "return " .. string.rep("(", 100000) .. "1" .. string.rep(")", 100000)
+        local f, err = load(source)
+        assert(f == nil and type(err) == "string", "load returned " .. tostring(f) .. ", " .. type(err))
+        assert(err:find("overflow", 1, true) or err:find("levels", 1, true), err)
+    end, 1))
+    assert(mockit.run() == 0)
+end)

@@ -52,19 +52,20 @@ MOCKIT_API bool set_log_sink(lua_State* L, log_sink sink, log_level level);
 MOCKIT_API bool set_error_sink(lua_State* L, error_sink sink);
 MOCKIT_API bool set_loop_observer(lua_State* L, loop_observer observer);
 
-// Makes the loop stop gracefully when signal `signo` arrives and no Lua handler is set for it:
-// the running callback finishes, nothing else starts, and run() returns `exit_code`.
-MOCKIT_API bool take_signal(lua_State* L, int signo, int exit_code);
-
 // Whether run() has been called and returned, and why: the host skips its built-in loop after
-// a script that ran the loop to completion itself.
+// a script that ran the loop to completion itself and armed nothing since.
 struct loop_outcome {
     bool ran = false;
     int exit_code = 0;
 };
 MOCKIT_API loop_outcome last_run(lua_State* L);
 
-// Requests a graceful stop, as mockit.stop(code) does. Async-signal-safe.
+// Requests a graceful stop of every loop in the process, for good: the running callback
+// finishes, nothing else starts, and run() returns `code`. Async-signal-safe.
 MOCKIT_API void request_stop_from_signal(int code) noexcept;
+
+// The exit code carried by the error at `index` when it is the stop that wait() raises to end a
+// script's own loop (see mockit.stopping()); nullopt for any other error.
+MOCKIT_API std::optional<int> stop_code_of(lua_State* L, int index);
 
 }  // namespace mockit::lua

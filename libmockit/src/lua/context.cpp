@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <span>
+#include <stdexcept>
+#include <system_error>
 
 #include "lua_util.hpp"
 
@@ -20,7 +22,14 @@ context::~context() = default;
 
 void start_engine(lua_State* L, context& ctx) {
     if (ctx.engine_started) return;
-    protect(L, [&] { ctx.engine.start_thread(); });  // std::system_error if no thread
+    protect(L, [&] {
+        try {
+            ctx.engine.start_thread();
+        } catch (
+            const std::system_error& e) {  // "Resource temporarily unavailable" says too little
+            throw std::runtime_error("cannot start the timer thread: " + e.code().message());
+        }
+    });
     ctx.engine_started = true;
 }
 
@@ -72,6 +81,12 @@ std::size_t pending(const context& ctx) {
 
 std::size_t queued_entries(const context& ctx) {
     return ctx.queue.size() + (ctx.in_hand.size() - ctx.next) + ctx.signals.pending();
+}
+
+std::optional<int> requested_stop(const context& ctx) noexcept {
+    if (int code = requested_stop_code(); code >= 0) return code;
+    if (ctx.stop_requested) return ctx.stop_code;
+    return std::nullopt;
 }
 
 void forget_in_hand(context& ctx, timer_id id) noexcept {

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <lua.hpp>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "mockit/event_queue.hpp"
@@ -69,8 +70,11 @@ struct context {
     std::uint32_t anchors_used = 0;
     std::size_t referenced_timers = 0;  // ...of which keep run() alive
 
-    bool stop_requested = false;
+    bool stop_requested = false;  // by mockit.stop(), until a run() ends on it
     int stop_code = 0;
+    // A wait() has returned 0 for the stop asked for: the next wait() raises it (wait_for_events).
+    bool stop_told = false;
+    // The last run()'s; forgotten (ran = false) when a timer is armed after it.
     loop_outcome outcome;
 
     signal_inbox signals;
@@ -103,6 +107,10 @@ void catch_up(lua_State* L, context& ctx, std::size_t max = catch_up_events);
 
 // Starts the engine's thread, once: called where the loop begins to wait or drain.
 void start_engine(lua_State* L, context& ctx);
+
+// The exit code of the stop asked for, by a signal the host turned into one (process-wide) or
+// by mockit.stop() (this state); nullopt while none is.
+std::optional<int> requested_stop(const context& ctx) noexcept;
 
 // Forgets in-hand events of `id` (the timer was destroyed or reset under a new id).
 void forget_in_hand(context& ctx, timer_id id) noexcept;

@@ -30,14 +30,21 @@ struct drain_slots {
 // does not count on how much of that its caller has used.
 constexpr int reserved_slots = 8;
 
-// Turns an error into {error, traceback}: on_error gets both parts, and the propagated
-// message can carry the traceback as lua.c prints it.
+// Registry key of the last error's {error, traceback}, set by message_handler.
+const char last_error_key = 0;
+
+// Leaves the error value as it is (a load() inside the callback, whose errors pass through the
+// same handler, must get a plain message back, as under lua.c) and notes its traceback beside
+// it: on_error gets both parts, and the propagated message carries the traceback as lua.c
+// prints it.
 int message_handler(lua_State* L) {
+    lua_settop(L, 1);
     lua_createtable(L, 2, 0);
     lua_pushvalue(L, 1);
     lua_rawseti(L, -2, 1);
     luaL_traceback(L, L, nullptr, 1);
     lua_rawseti(L, -2, 2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &last_error_key);
     return 1;
 }
 
@@ -46,13 +53,21 @@ int message_handler(lua_State* L) {
 // string on the stack and returns false.
 bool protected_call(lua_State* L, int nargs, int handler) {
     if (lua_pcall(L, nargs, 0, handler) == LUA_OK) return true;
-    if (lua_istable(L, -1)) {
+    int error = lua_gettop(L);
+    bool noted = false;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &last_error_key) == LUA_TTABLE) {
         lua_rawgeti(L, -1, 1);
-        lua_rawgeti(L, -2, 2);
-        lua_remove(L, -3);
-    } else {  // the handler itself failed (out of memory): no traceback to give
-        lua_pushliteral(L, "(no traceback)");
+        noted = lua_rawequal(L, -1, error);  // else a note of some other error
+        lua_pop(L, 1);
     }
+    if (noted) {
+        lua_rawgeti(L, -1, 2);
+    } else {  // the handler did not run (out of memory): no traceback to give
+        lua_pushliteral(L, "");
+    }
+    lua_remove(L, -2);
+    lua_pushnil(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &last_error_key);
     return false;
 }
 
@@ -66,7 +81,8 @@ void push_report(lua_State* L, int error, int traceback) {
             message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, error));
         }
     }
-    lua_pushfstring(L, "%s\n%s", message, lua_tostring(L, traceback));
+    const char* trace = lua_tostring(L, traceback);
+    lua_pushfstring(L, trace[0] != '\0' ? "%s\n%s" : "%s%s", message, trace);
 }
 
 // With a callback's error value and traceback on top: hands them to mockit.on_error, or the
@@ -165,16 +181,30 @@ outcome next_callback(lua_State* L, context& ctx, const drain_slots& slots, lua_
     return dispatch_timer(L, ctx, *e, slots);
 }
 
-bool stop_pending(context& ctx, int& code) {
-    if (ctx.stop_requested) {
-        code = ctx.stop_code;
-        return true;
-    }
-    return take_stop_request(code);
+// Whether anything keeps run() going. What is already due counts, recorded or not: whether an
+// unref'd one-off that is due runs must not depend on whether pending() was called first.
+bool alive(lua_State* L, context& ctx) {
+    if (ctx.referenced_timers > 0) return true;
+    catch_up(L, ctx);
+    return pending(ctx) > 0;
 }
 
-bool alive(const context& ctx) {
-    return ctx.referenced_timers > 0 || pending(ctx) > 0;
+// Raises the stop as an error: a "mockit.stop" userdata holding the exit code, which mockit-run
+// turns into its exit status without a report (stop_code_of).
+[[noreturn]] void raise_stop(lua_State* L, int code) {
+    *static_cast<int*>(lua_newuserdatauv(L, sizeof(int), 0)) = code;
+    luaL_setmetatable(L, stop_type);
+    lua_error(L);
+    __builtin_unreachable();
+}
+
+// wait() returns 0 once for a stop, and the script may finish its own work (mockit.stopping()
+// tells it why). A script that waits again anyway, in a loop of its own that never asks, would
+// spin: that wait() raises the stop instead.
+std::size_t told_stop(lua_State* L, context& ctx, int code) {
+    if (ctx.stop_told) raise_stop(L, code);
+    ctx.stop_told = true;
+    return 0;
 }
 
 void notify_observer(lua_State* L, const std::function<void()>& hook) {
@@ -196,7 +226,7 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     time_point horizon = ctx.engine.clock().now();
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
-    while (ran < max && (stopped_before || !ctx.stop_requested) && !stop_request_pending()) {
+    while (ran < max && (stopped_before || !ctx.stop_requested) && requested_stop_code() < 0) {
         outcome o = next_callback(L, ctx, slots, max - ran, horizon);
         if (o == outcome::none) break;
         if (o == outcome::skipped) continue;
@@ -219,7 +249,7 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     start_engine(L, ctx);
     catch_up(L, ctx);  // what fell due while Lua ran: no need to wait for it
     if (std::size_t n = pending(ctx); n > 0) return n;
-    if (ctx.stop_requested || stop_request_pending()) return 0;
+    if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
     if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
     // This thread never sleeps past the engine's next deadline: there it records the expiry
     // itself rather than wait for the engine thread to record it and wake this one. One thread
@@ -240,7 +270,7 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
             slice = mockit::detail::first_sleep(std::max(*wake_at - clock.now(), duration::zero()));
         protect(L, [&] { return ctx.queue.wait(slice); });
         if (std::size_t n = pending(ctx); n > 0) return n;
-        if (ctx.stop_requested || stop_request_pending()) return 0;
+        if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
         time_point now = clock.now();
         if (next && now >= *next) {
             catch_up(L, ctx);
@@ -276,11 +306,10 @@ int mockit_process_events(lua_State* L) {
 int mockit_run(lua_State* L) {
     context& ctx = upvalue_context(L);
     lua_settop(L, 0);
-    ctx.outcome = loop_outcome{};
     notify_observer(L, ctx.observer.on_start);
-    int code = 0;
+    std::optional<int> stop;
     bool failed = false;
-    while (!stop_pending(ctx, code) && alive(ctx)) {
+    while (!(stop = requested_stop(ctx)) && alive(L, ctx)) {
         std::optional<duration> period;
         if (ctx.observer.period) period = *ctx.observer.period;
         wait_for_events(L, ctx, period);
@@ -290,12 +319,25 @@ int mockit_run(lua_State* L) {
             break;
         }
     }
-    ctx.stop_requested = false;
-    ctx.outcome = loop_outcome{true, failed ? 1 : code};
+    ctx.stop_requested = false;  // mockit.stop() ends one run; a signal's stop stays
+    ctx.stop_told = false;
+    // A run that raised leaves no code: a script that caught its error went on.
+    int code = failed ? 0 : stop.value_or(0);
+    ctx.outcome = loop_outcome{true, code};
     notify_observer(L, ctx.observer.on_stop);
     if (failed) return lua_error(L);
     lua_pushinteger(L, code);
     return 1;
+}
+
+// mockit.stopping() -> false | true, code: whether a stop is asked for (mockit.stop(), or
+// SIGTERM/SIGINT under mockit-run), for a loop of the script's own that finishes its work first.
+int mockit_stopping(lua_State* L) {
+    std::optional<int> stop = requested_stop(upvalue_context(L));
+    lua_pushboolean(L, stop.has_value());
+    if (!stop) return 1;
+    lua_pushinteger(L, *stop);
+    return 2;
 }
 
 // mockit.stop([code]): ends the loop after the current callback.

@@ -8,6 +8,9 @@
 
 namespace mockit::lua::detail {
 
+// The metatable name of the error a wait() raises to end a script's own loop on a stop.
+inline constexpr const char* stop_type = "mockit.stop";
+
 struct drain_result {
     lua_Integer ran;
     bool failed;  // a callback's error is to propagate: its report is on top of the stack
@@ -26,6 +29,7 @@ int mockit_wait(lua_State* L);
 int mockit_process_events(lua_State* L);
 int mockit_run(lua_State* L);
 int mockit_stop(lua_State* L);
+int mockit_stopping(lua_State* L);
 int mockit_on_error(lua_State* L);
 int mockit_pending(lua_State* L);
 int mockit_inqueue(lua_State* L);

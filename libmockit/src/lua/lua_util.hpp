@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <exception>
 #include <lua.hpp>
+#include <new>
 
 #include "mockit/timer_engine.hpp"
 
@@ -57,6 +58,8 @@ auto protect(lua_State* L, Body&& body) -> decltype(body()) {
     char message[256];
     try {
         return body();
+    } catch (const std::bad_alloc&) {
+        std::snprintf(message, sizeof message, "not enough memory");  // as Lua says it
     } catch (const std::exception& e) {
         std::snprintf(message, sizeof message, "%s", e.what());
     }

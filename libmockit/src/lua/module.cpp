@@ -105,9 +105,11 @@ int mockit_notify(lua_State* L) {
 
 const char* const level_names[] = {"trace", "debug", "info", "warn", "error", "off"};
 
+// The line whole, embedded NULs and all (printf's %.*s would stop at the first).
 void default_log(log_level level, std::string_view line) {
-    std::fprintf(stderr, "mockit: [%s] %.*s\n", level_names[static_cast<int>(level)],
-                 static_cast<int>(line.size()), line.data());
+    std::fprintf(stderr, "mockit: [%s] ", level_names[static_cast<int>(level)]);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fputc('\n', stderr);
 }
 
 log_level level_from_environment() {
@@ -177,12 +179,21 @@ const luaL_Reg module_functions[] = {
     {"inqueue", mockit_inqueue},
     {"run", mockit_run},
     {"stop", mockit_stop},
+    {"stopping", mockit_stopping},
     {"on_error", mockit_on_error},
     {"signal", mockit_signal},
     {"notify", mockit_notify},
     {"stats", mockit_stats},
     {nullptr, nullptr},
 };
+
+int stop_tostring(lua_State* L) {
+    lua_pushfstring(L,
+                    "mockit: wait() called again after a stop (exit code %d); a loop of the "
+                    "script's own should end once mockit.stopping() is true",
+                    *static_cast<int*>(luaL_checkudata(L, 1, stop_type)));
+    return 1;
+}
 
 int context_gc(lua_State* L) {
     // Stops the engine thread and forgets every timer: what lets the handles do without a
@@ -219,6 +230,10 @@ int open_module(lua_State* L) {
     push_new_context(L);
     int box = lua_gettop(L);
     register_timer_type(L);
+    luaL_newmetatable(L, stop_type);
+    lua_pushcfunction(L, stop_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
     luaL_newlibtable(L, module_functions);
     lua_pushvalue(L, box);
     luaL_setfuncs(L, module_functions, 1);
@@ -269,10 +284,9 @@ bool set_loop_observer(lua_State* L, loop_observer observer) {
     return true;
 }
 
-bool take_signal(lua_State* L, int signo, int exit_code) {
-    if (detail::find_context(L) == nullptr || !detail::is_catchable(signo)) return false;
-    detail::stop_on(signo, exit_code);
-    return true;
+std::optional<int> stop_code_of(lua_State* L, int index) {
+    auto* code = static_cast<int*>(luaL_testudata(L, index, detail::stop_type));
+    return code != nullptr ? std::optional<int>{*code} : std::nullopt;
 }
 
 loop_outcome last_run(lua_State* L) {

@@ -12,7 +12,6 @@ namespace {
 struct signal_slot {
     std::atomic<std::uint32_t> arrived{0};  // deliveries counted for Lua handlers
     std::atomic<int> watchers{0};           // Lua states with a handler for it
-    std::atomic<int> stop_code{-1};         // the host's default: stop with this code
     bool installed = false;                 // our handler is in place (under install_mutex)
     struct sigaction previous {};
 };
@@ -51,8 +50,6 @@ extern "C" void on_signal(int signo) {
     if (slot.watchers.load() > 0) {
         slot.arrived.fetch_add(1);
         arrivals_total.fetch_add(1);
-    } else if (int code = slot.stop_code.load(); code >= 0) {
-        requested_stop.store(code);
     }
     wake_all();
     errno = saved_errno;
@@ -75,7 +72,7 @@ void install(int signo) {
 // Needs install_mutex. Puts back what was there before, once nobody needs ours.
 void restore_if_unused(int signo) noexcept {
     signal_slot& slot = slots[signo];
-    if (!slot.installed || slot.watchers.load() > 0 || slot.stop_code.load() >= 0) return;
+    if (!slot.installed || slot.watchers.load() > 0) return;
     sigaction(signo, &slot.previous, nullptr);
     slot.installed = false;
 }
@@ -157,25 +154,13 @@ int signal_inbox::next_arrival() noexcept {
     return 0;
 }
 
-void stop_on(int signo, int exit_code) {
-    std::lock_guard lock(install_mutex);
-    slots[signo].stop_code.store(exit_code);
-    install(signo);
-}
-
-bool take_stop_request(int& exit_code) noexcept {
-    int code = requested_stop.exchange(-1);
-    if (code < 0) return false;
-    exit_code = code;
-    return true;
-}
-
-bool stop_request_pending() noexcept {
-    return requested_stop.load() >= 0;
+int requested_stop_code() noexcept {
+    return requested_stop.load();
 }
 
 void request_stop(int exit_code) noexcept {
-    requested_stop.store(exit_code < 0 ? 0 : exit_code);
+    int none = -1;  // the first stop's code stands: SIGINT after SIGTERM still exits 0
+    requested_stop.compare_exchange_strong(none, exit_code < 0 ? 0 : exit_code);
     wake_all();
 }
 

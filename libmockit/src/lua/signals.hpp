@@ -40,13 +40,11 @@ class signal_inbox {
     std::uint64_t scanned_total_ = 0;  // arrivals_total when a scan last found nothing
 };
 
-// The host's default for a signal with no Lua handler: stop the loop with `exit_code`.
-void stop_on(int signo, int exit_code);
-// Consumes a stop requested by a signal (or request_stop); true and the code when there was one.
-bool take_stop_request(int& exit_code) noexcept;
+// A process-wide stop, asked for by the host from a signal handler (SIGTERM, SIGINT with no Lua
+// handler). It stays asked for: a process told to terminate never starts its loop again.
 // Async-signal-safe.
 void request_stop(int exit_code) noexcept;
-// Whether a stop request is waiting, without consuming it.
-bool stop_request_pending() noexcept;
+// The code of the stop asked for, or -1 when none was.
+int requested_stop_code() noexcept;
 
 }  // namespace mockit::lua::detail

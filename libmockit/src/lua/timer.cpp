@@ -70,6 +70,7 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
                          : ctx.engine.arm_once(t.delay, anchor);
     });
     pin(L, ctx, t, ud_index, id, anchor);
+    ctx.outcome.ran = false;  // something new to run: the host's loop runs after the script
 }
 
 // Cancels the timer and every expiry of it still queued or in hand.
