@@ -277,6 +277,57 @@ case_table_bad_argument() {
         "mockit-run: s.lua:1: bad argument #1 to 'getit' (delay must be an integer from 0 to 1099511627776 ms)"
 }
 
+# A sanitizer's runtime reserves terabytes of address space: `ulimit -v` cannot apply to it.
+sanitized() {
+    ldd "$MOCKIT_RUN" 2>/dev/null | grep -Eq 'lib(a|t)san'
+}
+
+# With stdin or stdout closed, the library's own descriptors stay off 0-2: io.read() fails as
+# under lua5.4 ("Bad file descriptor") rather than read the library's eventfd.
+case_closed_stdin_and_stdout() {
+    LAST_CMD="mockit-run <&- (io.read in a callback)"
+    OUT=$("$MOCKIT_RUN" -e 'mockit.oneoff(1, function() print(io.read()) end)' <&- 2>"$CASE_DIR/.err")
+    STATUS=$?
+    ERR=$(<"$CASE_DIR/.err")
+    expect_status 0
+    expect_stdout_contains "Bad file descriptor"
+    LAST_CMD="mockit-run >&- (io.stdout:write in a callback)"
+    "$MOCKIT_RUN" -e 'mockit.oneoff(1, function() io.stderr:write(tostring(select(2, io.stdout:write("x\n"):flush())), "\n") end)' >&- 2>"$CASE_DIR/.err"
+    STATUS=$?
+    ERR=$(<"$CASE_DIR/.err")
+    expect_status 0
+    expect_stderr_contains "Bad file descriptor"
+}
+
+# Out of memory is Lua's "not enough memory", whether arming or in a callback; never
+# std::bad_alloc, and never a report without its message.
+case_out_of_memory() {
+    if sanitized; then skip "ulimit -v does not apply under a sanitizer"; return; fi
+    LAST_CMD="ulimit -v 300000; mockit-run: arming timers until memory runs out"
+    ERR=$( (ulimit -v 300000; "$MOCKIT_RUN" -e 'local t = {} for i = 1, 1e9 do t[i] = mockit.oneoff(1e6, function() end) end') 2>&1 >/dev/null)
+    STATUS=$?
+    expect_status 1
+    expect_stderr_contains "not enough memory"
+    expect_stderr_not_contains "bad_alloc"
+    LAST_CMD="ulimit -v 300000; mockit-run: a callback that uses up memory"
+    ERR=$( (ulimit -v 300000; "$MOCKIT_RUN" -e 'mockit.oneoff(1, function() local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end end)') 2>&1 >/dev/null)
+    STATUS=$?
+    expect_status 1
+    expect_stderr_contains "mockit-run: not enough memory"
+    expect_stderr_not_contains "(no traceback)"
+}
+
+# A thread the loop cannot start (ulimit -u, as an unprivileged user: root is exempt) is named.
+case_thread_limit() {
+    if ! command -v setpriv >/dev/null || ((EUID != 0)); then skip "needs root and setpriv"; return; fi
+    LAST_CMD="ulimit -u 1; setpriv --reuid=nobody mockit-run -e 'mockit.oneoff(1, print)'"
+    ERR=$( (ulimit -u 1; setpriv --reuid=65534 --regid=65534 --clear-groups "$MOCKIT_RUN" -e 'mockit.oneoff(1, print)') 2>&1 >/dev/null)
+    STATUS=$?
+    if [[ "$ERR" == *"Permission denied"* ]]; then skip "the build is not readable by nobody"; return; fi
+    expect_status 1
+    expect_stderr_contains "cannot start the timer thread: Resource temporarily unavailable"
+}
+
 run_case "an error in the main chunk: exit 1, message and traceback" case_main_chunk_error
 run_case "an error in the main chunk: the loop does not run" case_main_chunk_error_skips_loop
 run_case "--keep-going does not cover the main chunk" case_main_chunk_error_with_keep_going
@@ -300,4 +351,7 @@ run_case "table: a syntax error" case_table_syntax_error
 run_case "table: -l of a missing module" case_table_missing_module
 run_case "table: an error in the script" case_table_runtime_error
 run_case "table: a bad argument to the API" case_table_bad_argument
+run_case "closed stdin and stdout fail as under lua5.4" case_closed_stdin_and_stdout
+run_case "out of memory: 'not enough memory', arming or in a callback" case_out_of_memory
+run_case "a thread that cannot start is named" case_thread_limit
 finish

@@ -159,6 +159,21 @@ case_env_level_names() {
     expect_stderr_contains "MOCKIT_LOG_LEVEL"
 }
 
+# A line with a NUL in it is written whole, through the host's logger and through the module's
+# default one under the stock lua5.4 (whose printf("%.*s") stopped at the NUL).
+case_nul_in_a_line() {
+    LAST_CMD="mockit-run -e 'mockit.log.info(\"a\\0b %d\", 3)' | od -c"
+    OUT=$("$MOCKIT_RUN" --log-format journal -e 'mockit.log.info("a\0b %d", 3)' 2>&1 | od -An -c | tr -s ' \n' ' ')
+    [[ "$OUT" == *"a \\0 b 3"* ]] || fail "the line was cut at its NUL: $OUT"
+    local lua54 module_dir
+    lua54=$(command -v lua5.4) || { skip "no lua5.4"; return; }
+    module_dir=$(cd "$MOCKIT_BIN_DIR/../lua" && pwd) || return
+    if ldd "$module_dir/mockit.so" | grep -Eq 'lib(a|t)san'; then skip "a sanitized mockit.so needs its runtime preloaded"; return; fi
+    LAST_CMD="lua5.4 -e 'require(\"mockit\").log.info(\"a\\0b\")' | od -c"
+    OUT=$(LUA_CPATH="$module_dir/?.so" "$lua54" -e 'require("mockit").log.info("a\0b %d", 3)' 2>&1 | od -An -c | tr -s ' \n' ' ')
+    [[ "$OUT" == *"a \\0 b 3"* ]] || fail "the module's default log cut the line at its NUL: $OUT"
+}
+
 run_case "default level info: debug and trace hidden" case_default_is_info
 run_case "--log-level debug and trace show more" case_level_debug
 run_case "--log-level warn hides info" case_level_warn_hides_info
@@ -173,4 +188,5 @@ run_case "--log-format auto follows JOURNAL_STREAM" case_auto_format
 run_case "--keep-going errors are <3> on the journal" case_keep_going_error_level_journal
 run_case "journal: every line of a traceback has its priority" case_journal_multiline
 run_case "MOCKIT_LOG_LEVEL: empty is unset, option names only" case_env_level_names
+run_case "a line with a NUL is written whole" case_nul_in_a_line
 finish

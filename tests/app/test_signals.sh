@@ -226,6 +226,135 @@ case_sigint_handler() {
     handler_replaces_default INT
 }
 
+# start_on_fifo CMD...: start_bg with standard input from a pipe that stays open and empty (this
+# shell holds its write end on fd 7), so a read from stdin blocks until a signal cuts it short.
+start_on_fifo() {
+    mkfifo in.fifo
+    exec 7<>in.fifo
+    LAST_CMD=$(quote "$@")
+    "$@" <in.fifo >"$CASE_DIR/.out" 2>"$CASE_DIR/.err" &
+    BG_PID=$!
+}
+
+# A script stuck in a system call (io.read() on an empty pipe) gets EINTR from SIGINT, which
+# SA_RESTART used to restart for ever: "interrupted!" and 130, as lua5.4.
+case_sigint_interrupts_blocking_read() {
+    start_on_fifo "$MOCKIT_RUN" -e 'io.open("started", "w"):close() print(io.read())'
+    wait_for_file started || return
+    sleep 0.3 # inside read(2) by now
+    signal_bg INT
+    wait_bg 10
+    exec 7>&-
+    expect_status 130
+    expect_stderr_contains "interrupted!"
+}
+
+# SIGTERM cuts the read short too: io.read() returns its error, the main chunk goes on, and the
+# loop, asked to stop, does not start. A clean stop: 0.
+case_sigterm_interrupts_blocking_read() {
+    start_on_fifo "$MOCKIT_RUN" -e 'mockit.getit(10, function() print("must not run") end)
+io.open("started", "w"):close()
+print("read:", io.read())'
+    wait_for_file started || return
+    sleep 0.3
+    signal_bg TERM
+    wait_bg 10
+    exec 7>&-
+    expect_status 0
+    expect_stdout_contains "Interrupted system call"
+    expect_stdout_not_contains "must not run"
+}
+
+# Opening a FIFO that has no writer blocks in open(2): SIGINT ends that as well.
+case_sigint_interrupts_fifo_open() {
+    mkfifo nowriter
+    start_bg "$MOCKIT_RUN" -e 'io.open("started", "w"):close() print(io.open("nowriter"))'
+    wait_for_file started || return
+    sleep 0.3
+    signal_bg INT
+    wait_bg 10
+    expect_status 130
+}
+
+# sigterm_interrupts CHUNK: CHUNK, once it wrote "started", never ends by itself; SIGTERM waits
+# for it the grace of a second, then interrupts it: "terminated", exit 143.
+sigterm_interrupts() {
+    start_bg "$MOCKIT_RUN" -e "$1"
+    wait_for_file started || return
+    signal_bg TERM
+    sleep 0.5
+    bg_alive || fail "stopped before the grace of a second was over"
+    wait_bg 10
+    expect_status 143
+    expect_stderr_contains "mockit-run: terminated"
+}
+
+case_sigterm_interrupts_busy_main_chunk() {
+    sigterm_interrupts 'io.open("started", "w"):close() while true do end'
+}
+
+case_sigterm_interrupts_stuck_callback() {
+    sigterm_interrupts 'mockit.oneoff(1, function() io.open("started", "w"):close() while true do end end)'
+}
+
+# An error object whose __tostring never returns: the report itself is stuck.
+case_sigterm_interrupts_stuck_report() {
+    sigterm_interrupts 'io.open("started", "w"):close()
+error(setmetatable({}, {__tostring = function() while true do end end}))'
+}
+
+# A loop of the script's own, as the seed wrote them, used to spin once a stop was asked for
+# (wait() returning 0 at once, for ever). Its next wait() now ends it, with the signal's status.
+write_own_loop() {
+    cat >own.lua <<'EOF'
+local m = require("mockit")
+m.getit(10, function() end)
+io.open(arg[1] .. "/started", "w"):close()
+while true do m.wait(1000) m.process_events() end
+EOF
+}
+
+case_sigterm_ends_own_loop() {
+    write_own_loop
+    start_bg "$MOCKIT_RUN" own.lua "$CASE_DIR"
+    wait_for_file started || return
+    sleep 0.2
+    signal_bg TERM
+    sleep 0.5 # well inside the grace: only the stop raised by wait() can have ended it
+    bg_alive && fail "still running 0.5 s after SIGTERM"
+    wait_bg 10
+    expect_status 0
+    expect_stderr_empty
+}
+
+case_sigint_ends_own_loop() {
+    write_own_loop
+    start_bg "$MOCKIT_RUN" own.lua "$CASE_DIR"
+    wait_for_file started || return
+    sleep 0.2
+    signal_bg INT
+    wait_bg 10
+    expect_status 130
+}
+
+# ...and a loop that asks mockit.stopping() finishes its own work first.
+case_own_loop_sees_the_stop() {
+    cat >own.lua <<'EOF'
+local m = require("mockit")
+m.getit(10, function() end)
+io.open(arg[1] .. "/started", "w"):close()
+while not m.stopping() do m.wait(1000) m.process_events() end
+print("cleaning up", select(2, m.stopping()))
+EOF
+    start_bg "$MOCKIT_RUN" own.lua "$CASE_DIR"
+    wait_for_file started || return
+    sleep 0.2
+    signal_bg TERM
+    wait_bg 10
+    expect_status 0
+    expect_stdout_equals "$(printf 'cleaning up\t0')"
+}
+
 run_case "SIGTERM during a callback: it finishes, exit 0" case_sigterm_during_callback
 run_case "SIGINT during a callback: it finishes, exit 130" case_sigint_during_callback
 run_case "SIGTERM during a callback: no queued callback starts after it" case_sigterm_nothing_else_starts
@@ -238,4 +367,13 @@ run_case "SIGTERM in the main chunk: it finishes, no loop, exit 0" case_sigterm_
 run_case "a mockit.signal SIGHUP handler runs once per signal" case_sighup_handler
 run_case "a mockit.signal SIGTERM handler replaces the default" case_sigterm_handler
 run_case "a mockit.signal SIGINT handler replaces the default" case_sigint_handler
+run_case "SIGINT interrupts io.read() blocked on a pipe: 130" case_sigint_interrupts_blocking_read
+run_case "SIGTERM interrupts io.read(); the loop does not start: 0" case_sigterm_interrupts_blocking_read
+run_case "SIGINT interrupts opening a FIFO with no writer: 130" case_sigint_interrupts_fifo_open
+run_case "SIGTERM interrupts a busy main chunk after a second: 143" case_sigterm_interrupts_busy_main_chunk
+run_case "SIGTERM interrupts a stuck callback after a second: 143" case_sigterm_interrupts_stuck_callback
+run_case "SIGTERM interrupts a stuck error report: 143" case_sigterm_interrupts_stuck_report
+run_case "SIGTERM ends a loop of the script's own at its next wait(): 0" case_sigterm_ends_own_loop
+run_case "SIGINT ends a loop of the script's own: 130" case_sigint_ends_own_loop
+run_case "a loop of the script's own sees mockit.stopping() and finishes" case_own_loop_sees_the_stop
 finish
