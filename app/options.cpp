@@ -24,6 +24,7 @@ Exit status:
   1    an error in the script or in a callback
   2    usage error: unknown option, missing or unreadable script
   130  stopped by SIGINT
+  143  SIGTERM interrupted Lua code still running a second after it
 
 Environment: MOCKIT_LOG_LEVEL, LUA_INIT(_5_4), LUA_PATH(_5_4), LUA_CPATH(_5_4),
 NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, JOURNAL_STREAM.)";
