@@ -15,8 +15,10 @@ std::atomic<lua_State*> state{nullptr};
 std::atomic<int> first_signal{0};
 std::atomic<int> sigints{0};
 std::atomic<bool> loop_running{false};
-// CLOCK_MONOTONIC nanoseconds from which the hook interrupts Lua code; 0 while none is set.
+// CLOCK_MONOTONIC nanoseconds from which the hook interrupts Lua code, and the signal it
+// answers (which names the error); 0 while no interruption is on its way.
 std::atomic<std::int64_t> interrupt_from{0};
+std::atomic<int> interrupt_for{0};
 
 // The hook checks the clock every this many instructions while a SIGTERM's grace runs out.
 constexpr int grace_check_count = 1000;
@@ -32,16 +34,19 @@ std::int64_t monotonic_ns() noexcept {
 void stop_lua(lua_State* L, lua_Debug*) {
     if (monotonic_ns() < interrupt_from.load()) return;
     lua_sethook(L, nullptr, 0, 0);
-    luaL_error(L, sigints.load() > 0 ? "interrupted!" : "terminated");
+    interrupt_from.store(0);  // done: the next signal sets its own
+    luaL_error(L, interrupt_for.load() == SIGINT ? "interrupted!" : "terminated");
 }
 
-// Interrupts the Lua code running `delay` from now (at its next instruction when zero).
-void interrupt_lua(std::chrono::nanoseconds delay) noexcept {
+// Interrupts the Lua code running `delay` from now (at its next instruction when zero), for
+// signal `signo`.
+void interrupt_lua(int signo, std::chrono::nanoseconds delay) noexcept {
     lua_State* L = state.load();
     if (L == nullptr) return;
     std::int64_t from = monotonic_ns() + delay.count();
     std::int64_t set = interrupt_from.load();
     if (set != 0 && set <= from) return;  // an earlier interruption is already on its way
+    interrupt_for.store(signo);
     interrupt_from.store(from);
     int count = delay.count() == 0 ? 1 : grace_check_count;
     lua_sethook(L, stop_lua, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, count);
@@ -53,11 +58,11 @@ extern "C" void on_stop_signal(int signo) {
     if (signo == SIGINT) {
         bool first = sigints.fetch_add(1) == 0;
         lua::request_stop_from_signal(static_cast<int>(exit_status::interrupted));
-        if (!first || !loop_running.load()) interrupt_lua(std::chrono::nanoseconds::zero());
+        if (!first || !loop_running.load()) interrupt_lua(SIGINT, std::chrono::nanoseconds::zero());
         return;
     }
     lua::request_stop_from_signal(static_cast<int>(exit_status::success));
-    interrupt_lua(stop_grace);
+    interrupt_lua(SIGTERM, stop_grace);
 }
 
 }  // namespace

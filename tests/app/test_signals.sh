@@ -355,6 +355,24 @@ EOF
     expect_stdout_equals "$(printf 'cleaning up\t0')"
 }
 
+# An interruption the script caught (pcall around a loop that SIGINT interrupted) leaves the
+# next signal its own: SIGTERM still interrupts what runs after it.
+case_interrupt_caught_then_sigterm() {
+    start_bg "$MOCKIT_RUN" -e 'io.open("started", "w"):close()
+print(pcall(function() while true do end end))
+io.open("caught", "w"):close()
+while true do end'
+    wait_for_file started || return
+    sleep 0.2
+    signal_bg INT
+    wait_for_file caught || return
+    signal_bg TERM
+    wait_bg 10
+    expect_status 130 # the first signal's
+    expect_stdout_contains "interrupted!"
+    expect_stderr_contains "mockit-run: terminated"
+}
+
 run_case "SIGTERM during a callback: it finishes, exit 0" case_sigterm_during_callback
 run_case "SIGINT during a callback: it finishes, exit 130" case_sigint_during_callback
 run_case "SIGTERM during a callback: no queued callback starts after it" case_sigterm_nothing_else_starts
@@ -376,4 +394,5 @@ run_case "SIGTERM interrupts a stuck error report: 143" case_sigterm_interrupts_
 run_case "SIGTERM ends a loop of the script's own at its next wait(): 0" case_sigterm_ends_own_loop
 run_case "SIGINT ends a loop of the script's own: 130" case_sigint_ends_own_loop
 run_case "a loop of the script's own sees mockit.stopping() and finishes" case_own_loop_sees_the_stop
+run_case "SIGTERM interrupts code after a SIGINT interruption was caught" case_interrupt_caught_then_sigterm
 finish

@@ -308,3 +308,16 @@ test("load() of too deeply nested source inside a callback returns a string erro
     end, 1))
     assert(mockit.run() == 0)
 end)
+
+-- The stop comes before the count: a loop of the script's own whose timers always have
+-- callbacks pending must still hear of it, or it spins.
+test("once a stop is asked for, wait() returns 0 though callbacks are pending, then raises", function()
+    local t = track(mockit.getit(1, function() end))
+    mockit.stop(3)
+    mockit.sleep(5)
+    assert(mockit.pending() > 0)
+    assert(mockit.wait(1000) == 0)
+    assert(not pcall(mockit.wait, 1000))
+    assert(mockit.run() == 3)
+    t:destroy()
+end)

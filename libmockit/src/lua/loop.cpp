@@ -247,9 +247,11 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
     // it cannot cut this wait short later. A signal arriving after this wakes the queue anew.
     ctx.queue.clear_wake();
     start_engine(L, ctx);
+    // Stopping comes first: a loop of the script's own with callbacks always pending would
+    // otherwise be told about them for ever, and never about the stop.
+    if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
     catch_up(L, ctx);  // what fell due while Lua ran: no need to wait for it
     if (std::size_t n = pending(ctx); n > 0) return n;
-    if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
     if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
     // This thread never sleeps past the engine's next deadline: there it records the expiry
     // itself rather than wait for the engine thread to record it and wake this one. One thread
@@ -269,8 +271,8 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
         if (wake_at)
             slice = mockit::detail::first_sleep(std::max(*wake_at - clock.now(), duration::zero()));
         protect(L, [&] { return ctx.queue.wait(slice); });
-        if (std::size_t n = pending(ctx); n > 0) return n;
         if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
+        if (std::size_t n = pending(ctx); n > 0) return n;
         time_point now = clock.now();
         if (next && now >= *next) {
             catch_up(L, ctx);
