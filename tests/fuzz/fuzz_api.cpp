@@ -17,6 +17,8 @@
 //   consumes, and inqueue() is non-zero whenever pending() is.
 // - process_events(max) runs at most max callbacks and returns how many ran; nothing starts after
 //   mockit.stop() in a drain that began without one; run() returns the stop code.
+// - Once a stop is asked for, stopping() says so with its code, the first wait() returns 0 and
+//   the next raises the stop (a "mockit.stop" error with that code), until run() takes it.
 // - Every error a callback raises reaches exactly one place: on_error, or the caller of
 //   process_events/run.
 // - A signal handler runs at most once per arrival, and a full drain runs every one owed.
@@ -219,7 +221,7 @@ constexpr api_entry read_only_api[] = {
     {"notify", api_entry::function, 0, {}},       {"log.debug", api_entry::function, 0, {}},
     {"log.warn", api_entry::function, 0, {}},     {"active", api_entry::method, 0, {}},
     {"interval", api_entry::method, 0, {}},       {"kind", api_entry::method, 0, {}},
-    {"__tostring", api_entry::metamethod, 0, {}},
+    {"__tostring", api_entry::metamethod, 0, {}}, {"stopping", api_entry::function, 0, {}},
 };
 
 constexpr const char* formats[] = {"%d",       "%s",      "%q",    "%5.2f", "%z",
@@ -270,6 +272,7 @@ class harness {
     int drain(std::optional<std::int64_t> max);
     void run_loop();
     std::size_t wait(std::optional<std::int64_t> timeout);
+    void check_wait_when_stopping(int status);
     void wait_unbounded();
     void sleep(std::int64_t ms, bool resume);
     void watch(signal_model& s, bool on);
@@ -313,6 +316,7 @@ class harness {
     std::int64_t delivered_total_ = 0;
     error_mode on_error_ = error_mode::propagate;
     bool stop_requested_ = false;
+    bool stop_told_ = false;  // a wait() returned 0 for the stop: the next one raises it
     lua_Integer stop_code_ = 0;
     steady::duration blocked_{};  // how much of block_budget is spent
     steady::time_point run_started_;
@@ -646,7 +650,24 @@ void harness::run_loop() {
         deliver_caught(lua_tostring(L_, -1));
     }
     stop_requested_ = false;
+    stop_told_ = false;
     pop_to(top);
+}
+
+// wait() once a stop is asked for, with its status and result on the stack: 0 the first time,
+// the stop raised after that.
+void harness::check_wait_when_stopping(int status) {
+    if (!stop_told_) {
+        if (status != LUA_OK || lua_tointeger(L_, -1) != 0)
+            violation("the first wait() after stop() did not return 0");
+        stop_told_ = true;
+        return;
+    }
+    if (status == LUA_OK) violation("a second wait() after stop() returned");
+    std::optional<int> code = mockit::lua::stop_code_of(L_, -1);
+    if (!code || *code != stop_code_)
+        violation("a second wait() after stop(%lld) raised something else",
+                  static_cast<long long>(stop_code_));
 }
 
 std::size_t harness::wait(std::optional<std::int64_t> timeout) {
@@ -655,8 +676,14 @@ std::size_t harness::wait(std::optional<std::int64_t> timeout) {
     push_module_function("wait");
     if (timeout) lua_pushinteger(L_, *timeout);
     steady::time_point start = steady::now();
-    if (lua_pcall(L_, timeout ? 1 : 0, 1, 0) != LUA_OK) violation("wait: %s", lua_tostring(L_, -1));
+    int status = lua_pcall(L_, timeout ? 1 : 0, 1, 0);
     blocked_ += steady::now() - start;
+    if (stop_requested_) {
+        check_wait_when_stopping(status);
+        pop_to(top);
+        return 0;
+    }
+    if (status != LUA_OK) violation("wait: %s", lua_tostring(L_, -1));
     auto n = static_cast<std::size_t>(lua_tointeger(L_, -1));
     if (n < before) violation("wait() returned %zu with %zu callbacks pending before", n, before);
     auto after = static_cast<std::size_t>(call_integer("pending"));
@@ -1135,6 +1162,13 @@ void harness::check_invariants(bool consuming) {
     };
     std::int64_t timers = field("timers"), referenced = field("referenced"), armed = field("armed");
     lua_pop(L_, 1);
+    push_module_function("stopping");
+    lua_call(L_, 0, 2);
+    if ((lua_toboolean(L_, -2) != 0) != stop_requested_ ||
+        (stop_requested_ && lua_tointeger(L_, -1) != stop_code_))
+        violation("stopping() says %s, the model %s", lua_toboolean(L_, -2) ? "yes" : "no",
+                  stop_requested_ ? "yes" : "no");
+    lua_pop(L_, 2);
     auto pending = static_cast<std::size_t>(call_integer("pending"));
     auto inqueue = static_cast<std::size_t>(call_integer("inqueue"));
     std::int64_t bound = max_pending(steady::now());  // read after: the bound only grows
