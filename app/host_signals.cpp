@@ -19,6 +19,13 @@ std::atomic<bool> loop_running{false};
 // answers (which names the error); 0 while no interruption is on its way.
 std::atomic<std::int64_t> interrupt_from{0};
 std::atomic<int> interrupt_for{0};
+std::atomic<int> interrupted_for{0};  // the signal whose interruption has fired, or 0
+// Sends SIGTERM again stop_grace after the grace, when the default action ends the process:
+// Lua code the hook cannot reach (a coroutine, a blocking C call such as os.execute or a
+// resuming mockit.sleep, a script that catches "terminated") must not outlive a SIGTERM long.
+timer_t hard_stop{};
+bool hard_stop_created = false;
+std::atomic<bool> hard_stop_armed{false};
 
 // The hook checks the clock every this many instructions while a SIGTERM's grace runs out.
 constexpr int grace_check_count = 1000;
@@ -35,6 +42,7 @@ void stop_lua(lua_State* L, lua_Debug*) {
     if (monotonic_ns() < interrupt_from.load()) return;
     lua_sethook(L, nullptr, 0, 0);
     interrupt_from.store(0);  // done: the next signal sets its own
+    interrupted_for.store(interrupt_for.load());
     luaL_error(L, interrupt_for.load() == SIGINT ? "interrupted!" : "terminated");
 }
 
@@ -52,17 +60,36 @@ void interrupt_lua(int signo, std::chrono::nanoseconds delay) noexcept {
     lua_sethook(L, stop_lua, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, count);
 }
 
+// The next `signo` gets the default action: it ends the process (async-signal-safe).
+void default_action(int signo) noexcept {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    sigaction(signo, &action, nullptr);
+}
+
+void arm_hard_stop() noexcept {
+    if (!hard_stop_created || hard_stop_armed.exchange(true)) return;
+    itimerspec when{};
+    when.it_value.tv_sec = 2 * stop_grace.count();
+    timer_settime(hard_stop, 0, &when, nullptr);  // async-signal-safe
+}
+
 extern "C" void on_stop_signal(int signo) {
     int none = 0;
     first_signal.compare_exchange_strong(none, signo);
     if (signo == SIGINT) {
         bool first = sigints.fetch_add(1) == 0;
         lua::request_stop_from_signal(static_cast<int>(exit_status::interrupted));
-        if (!first || !loop_running.load()) interrupt_lua(SIGINT, std::chrono::nanoseconds::zero());
+        if (first && loop_running.load()) return;  // graceful: let the callback finish
+        default_action(SIGINT);  // as lua.c: the next one ends the process, whatever runs
+        interrupt_lua(SIGINT, std::chrono::nanoseconds::zero());
         return;
     }
     lua::request_stop_from_signal(static_cast<int>(exit_status::success));
+    default_action(SIGTERM);  // a second SIGTERM, or the hard stop, ends the process
     interrupt_lua(SIGTERM, stop_grace);
+    arm_hard_stop();
 }
 
 }  // namespace
@@ -75,12 +102,18 @@ host_signals::host_signals(lua_State* L) {
     action.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    sigevent event{};
+    event.sigev_notify = SIGEV_SIGNAL;
+    event.sigev_signo = SIGTERM;
+    hard_stop_created = timer_create(CLOCK_MONOTONIC, &event, &hard_stop) == 0;
 }
 
 host_signals::~host_signals() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    default_action(SIGINT);
+    default_action(SIGTERM);
     state.store(nullptr);
+    // Once armed, the hard stop bounds the state's close too: it is left to the process's end.
+    if (hard_stop_created && !hard_stop_armed.exchange(true)) timer_delete(hard_stop);
 }
 
 void set_loop_running(bool running) noexcept {
@@ -89,6 +122,10 @@ void set_loop_running(bool running) noexcept {
 
 int stop_signal() noexcept {
     return first_signal.load();
+}
+
+int interrupted_for_signal() noexcept {
+    return interrupted_for.load();
 }
 
 }  // namespace mockit::app

@@ -3,13 +3,17 @@
 // interrupt a blocking system call (no SA_RESTART, as lua.c): a script stuck in io.read() gets
 // its error back at once instead of waiting on.
 // - SIGINT, as lua5.4: outside the loop, or the second one, interrupts the running Lua code at
-//   its next instruction with "interrupted!". Exit status 130.
+//   its next instruction with "interrupted!", and the next SIGINT has the default action (it
+//   ends the process, which reaches code no hook can). Exit status 130.
 // - SIGTERM, as systemd expects: a graceful stop exits 0. Lua code still running stop_grace
 //   after it (a stuck callback, a busy main chunk, a loop of the script's own that ignores
-//   mockit.stopping()) is interrupted with "terminated", and the exit status is 143.
+//   mockit.stopping()) is interrupted with "terminated", and the exit status is 143. A second
+//   SIGTERM has the default action, and so does the hard stop: a SIGTERM the process sends
+//   itself 2 x stop_grace after the first, for what the hook cannot reach (a coroutine, a
+//   blocking C call, a script that catches "terminated"), the state's close included.
 // Only atomics, clock_gettime and lua_sethook are touched from the handler; never the Lua stack.
 // The interrupting hook is set on the main thread: code running in a coroutine is interrupted
-// once it returns to it (lua.c has the same limit).
+// once it returns to it (lua.c has the same limit), or ended by the default action.
 #pragma once
 
 #include <chrono>
@@ -32,5 +36,7 @@ class host_signals {
 void set_loop_running(bool running) noexcept;
 // The signal that asked for the stop (SIGINT or SIGTERM), or 0.
 int stop_signal() noexcept;
+// The signal whose interruption ("interrupted!", "terminated") was raised in Lua code, or 0.
+int interrupted_for_signal() noexcept;
 
 }  // namespace mockit::app

@@ -241,10 +241,13 @@ int pmain(lua_State* L) {
     return 0;
 }
 
-// The process's exit status: a stop raised out of the script's own loop leaves with its code;
-// an error after SIGINT or SIGTERM (the Lua code interrupted, or failing as it stopped) with
-// 128 + the signal's number, as a shell reports a program a signal ended.
+// The process's exit status: Lua code interrupted by a signal leaves with 128 + its number, even
+// when the script caught the interruption (on_error, --keep-going, pcall); a stop raised out of
+// the script's own loop with its code; an error after SIGINT or SIGTERM (the Lua code interrupted,
+// or failing as it stopped) with 128 + the signal's number, as a shell reports a program a signal
+// ended.
 int exit_status_of(int status) {
+    if (interrupted_for_signal() != 0) return 128 + interrupted_for_signal();  // even if caught
     if (stopped_with >= 0) return stopped_with;
     if (status != EXIT_SUCCESS && stop_signal() != 0) return 128 + stop_signal();
     return status;

@@ -179,6 +179,21 @@ EOF
     LUA_CPATH="$CASE_DIR/mods/?.so" run_capture "$MOCKIT_RUN" s.lua
     expect_status 0
     expect_stdout_equals "$(printf 'true\nfired')"
+    # With the preload gone as well, the mockit.so on the cpath loads, and gives the table the
+    # state already has.
+    sed -i 's/^package.loaded.mockit = nil$/package.preload.mockit = nil package.loaded.mockit = nil/' s.lua
+    LUA_CPATH="$CASE_DIR/mods/?.so" run_capture "$MOCKIT_RUN" s.lua
+    expect_status 0
+    expect_stdout_equals "$(printf 'true\nfired')"
+}
+
+# --keep-going goes on after an error whose __tostring raises too.
+case_keep_going_raising_tostring() {
+    run_capture "$MOCKIT_RUN" --keep-going -e 'mockit.oneoff(1, function() error(setmetatable({}, {__tostring = function() error("ts boom") end})) end)
+mockit.oneoff(30, function() print("went on") end)'
+    expect_status 0
+    expect_stdout_equals "went on"
+    expect_stderr_contains "(error object is a table value)"
 }
 
 # A loop of the script's own, as the seed wrote them, ends with the code of a mockit.stop()
@@ -236,6 +251,7 @@ run_case "pcall(mockit.run) catching a callback error leaves exit 0 and later ti
 run_case "the loop runs with the global mockit cleared or replaced" case_global_mockit_overwritten
 run_case "require after package.loaded.mockit = nil gives the built-in module" case_require_after_unloading
 run_case "a loop of the script's own ends with mockit.stop(n)'s code" case_own_loop_stop_code
+run_case "--keep-going goes on after an error whose __tostring raises" case_keep_going_raising_tostring
 run_case "a destroyed interval does not keep the loop alive" case_destroyed_timer_does_not_keep_alive
 run_case "os.exit(n) from the main chunk or a callback: exit n" case_os_exit
 finish

@@ -368,9 +368,115 @@ while true do end'
     wait_for_file caught || return
     signal_bg TERM
     wait_bg 10
-    expect_status 130 # the first signal's
+    expect_status 143 # the interruption that ended it
     expect_stdout_contains "interrupted!"
     expect_stderr_contains "mockit-run: terminated"
+}
+
+# ends_within SECONDS SIGNAL...: sends each SIGNAL (TERM, INT) in turn, 0.3 s apart, to the
+# running BG_PID, and requires it gone SECONDS after the first.
+ends_within() {
+    local limit=$1 signal
+    shift
+    for signal in "$@"; do
+        signal_bg "$signal"
+        sleep 0.3
+    done
+    wait_bg "$limit"
+}
+
+# Code the hook cannot reach, or that swallows what it raises, still ends: the second SIGINT
+# has the default action, as under lua5.4, and SIGTERM's hard stop comes 2 s after it.
+case_swallowed_interruption_sigint_twice() {
+    start_bg "$MOCKIT_RUN" -e 'io.open("started", "w"):close()
+while true do pcall(function() while true do end end) end'
+    wait_for_file started || return
+    ends_within 5 INT INT
+    expect_status 130
+}
+
+case_swallowed_termination_hard_stop() {
+    start_bg "$MOCKIT_RUN" -e 'mockit.getit(100, function() end)
+io.open("started", "w"):close()
+while true do pcall(function() mockit.wait() mockit.process_events() end) end'
+    wait_for_file started || return
+    ends_within 5 TERM
+    expect_status 143
+}
+
+case_coroutine_sigterm() {
+    start_bg "$MOCKIT_RUN" -e 'io.open("started", "w"):close()
+coroutine.wrap(function() while true do end end)()'
+    wait_for_file started || return
+    ends_within 5 TERM
+    expect_status 143
+}
+
+case_coroutine_sigint_twice() {
+    start_bg "$MOCKIT_RUN" -e 'io.open("started", "w"):close()
+coroutine.wrap(function() while true do end end)()'
+    wait_for_file started || return
+    ends_within 5 INT INT
+    expect_status 130
+}
+
+# C code that resumes after EINTR (mockit.sleep(ms, true), os.execute) is no hook's to stop.
+case_resuming_sleep_sigterm() {
+    start_bg "$MOCKIT_RUN" -e 'io.open("started", "w"):close() mockit.sleep(20000, true)'
+    wait_for_file started || return
+    ends_within 5 TERM
+    expect_status 143
+}
+
+# The stop that wait() raises, from a loop of the script's own inside a callback, ends the
+# script as it does from the main chunk: no report, the stop's status, and on_error never sees it.
+case_stop_raised_in_a_callback() {
+    cat >s.lua <<'EOF'
+local m = require("mockit")
+m.on_error(function(e) print("on_error got", e) end)
+m.oneoff(0, function() m.stop(9) m.wait(0) m.wait(0) print("not reached") end)
+EOF
+    run_capture "$MOCKIT_RUN" s.lua
+    expect_status 9
+    expect_stdout_equals ""
+    expect_stderr_empty
+    cat >t.lua <<'EOF'
+local m = require("mockit")
+m.getit(100, function() end)
+m.oneoff(0, function()
+    io.open(arg[1] .. "/started", "w"):close()
+    while true do m.wait() m.process_events() end
+end)
+EOF
+    start_bg "$MOCKIT_RUN" t.lua "$CASE_DIR"
+    wait_for_file started || return
+    ends_within 5 TERM
+    expect_status 0
+    expect_stderr_empty
+}
+
+# An on_error that raises ends run() through its usual end: the host knows the loop is over, so
+# SIGINT in the busy code after it interrupts at once.
+case_on_error_raising_ends_run_cleanly() {
+    start_bg "$MOCKIT_RUN" -e 'mockit.on_error(function() error("on_error failed") end)
+mockit.oneoff(0, function() error("first") end)
+print(pcall(mockit.run))
+io.open("started", "w"):close()
+while true do end'
+    wait_for_file started || return
+    ends_within 5 INT
+    expect_status 130
+    expect_stdout_contains "on_error failed"
+    expect_stderr_contains "interrupted!"
+}
+
+# Interrupted is interrupted: a callback SIGTERM had to stop exits 143 under --keep-going too.
+case_keep_going_terminated() {
+    start_bg "$MOCKIT_RUN" --keep-going -e 'mockit.oneoff(1, function() io.open("started", "w"):close() while true do end end)'
+    wait_for_file started || return
+    ends_within 5 TERM
+    expect_status 143
+    expect_stderr_contains "terminated"
 }
 
 run_case "SIGTERM during a callback: it finishes, exit 0" case_sigterm_during_callback
@@ -395,4 +501,12 @@ run_case "SIGTERM ends a loop of the script's own at its next wait(): 0" case_si
 run_case "SIGINT ends a loop of the script's own: 130" case_sigint_ends_own_loop
 run_case "a loop of the script's own sees mockit.stopping() and finishes" case_own_loop_sees_the_stop
 run_case "SIGTERM interrupts code after a SIGINT interruption was caught" case_interrupt_caught_then_sigterm
+run_case "a swallowed interruption: the second SIGINT ends the process" case_swallowed_interruption_sigint_twice
+run_case "a swallowed termination: the hard stop ends the process" case_swallowed_termination_hard_stop
+run_case "busy code in a coroutine: SIGTERM's hard stop" case_coroutine_sigterm
+run_case "busy code in a coroutine: the second SIGINT" case_coroutine_sigint_twice
+run_case "mockit.sleep(ms, true) blocked: SIGTERM's hard stop" case_resuming_sleep_sigterm
+run_case "the stop raised in a callback ends the script silently with its code" case_stop_raised_in_a_callback
+run_case "an on_error that raises still ends run() properly" case_on_error_raising_ends_run_cleanly
+run_case "--keep-going: a callback SIGTERM interrupted exits 143" case_keep_going_terminated
 finish

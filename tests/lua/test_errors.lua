@@ -425,3 +425,12 @@ test("checkerr() matches plain substrings and patterns", function()
     assert(not pcall(checkerr, "nothing like it", function() mockit.sleep(-1) end))
     assert(not pcall(checkerr, "x", function() end))
 end)
+
+-- string.format's own error (here a __tostring that raises) says where once, not twice.
+test("log.info with an argument whose __tostring raises: the message names the place once", function()
+    local bad = setmetatable({}, { __tostring = function() error("ts boom") end })
+    local ok, err = pcall(mockit.log.info, "%s", bad)
+    assert(not ok)
+    assert(err:find("ts boom", 1, true), err)
+    assert(not err:match("^(.-:%d+: )%1"), "the position twice: " .. err)
+end)

@@ -71,24 +71,31 @@ bool protected_call(lua_State* L, int nargs, int handler) {
     return false;
 }
 
-// Pushes what lua.c would print for an error value and traceback: "message\ntraceback".
+// Pushes what lua.c would print for an error value and traceback: "message\ntraceback". A
+// __tostring is called in protected mode: one that raises must not defeat on_error's absence
+// being handled by the host (--keep-going).
 void push_report(lua_State* L, int error, int traceback) {
     const char* message = lua_tostring(L, error);
-    if (message == nullptr) {
-        if (luaL_callmeta(L, error, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+    if (message == nullptr && luaL_getmetafield(L, error, "__tostring") != LUA_TNIL) {
+        lua_pushvalue(L, error);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
             message = lua_tostring(L, -1);
-        } else {
-            message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, error));
-        }
     }
+    if (message == nullptr)
+        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, error));
     const char* trace = lua_tostring(L, traceback);
     lua_pushfstring(L, trace[0] != '\0' ? "%s\n%s" : "%s%s", message, trace);
 }
 
 // With a callback's error value and traceback on top: hands them to mockit.on_error, or the
-// host's sink. Returns true to go on; false leaves the report on top, to be raised.
+// host's sink. Returns true to go on; false leaves the report on top, to be raised. The stop
+// that wait() raises is no error: it goes on up as it is, to end the script.
 bool absorb_error(lua_State* L, context& ctx) {
     int error = lua_gettop(L) - 1;
+    if (luaL_testudata(L, error, stop_type) != nullptr) {
+        lua_pop(L, 1);
+        return false;
+    }
     push_context_value(L, on_error_uv);
     if (!lua_isnil(L, -1)) {
         lua_insert(L, error);
@@ -304,31 +311,38 @@ int mockit_process_events(lua_State* L) {
     return 1;
 }
 
-// mockit.run() -> exit code: the loop, until mockit.stop(code) or nothing keeps it alive.
-int mockit_run(lua_State* L) {
+// The turns of run(), in protected mode: whatever ends them, a callback's error, on_error's own
+// or an interruption, run() then ends as it does after a stop.
+// A closure over the context box, as every module function.
+static int run_turns(lua_State* L) {
     context& ctx = upvalue_context(L);
-    lua_settop(L, 0);
-    notify_observer(L, ctx.observer.on_start);
     std::optional<int> stop;
-    bool failed = false;
     while (!(stop = requested_stop(ctx)) && alive(L, ctx)) {
         std::optional<duration> period;
         if (ctx.observer.period) period = *ctx.observer.period;
         wait_for_events(L, ctx, period);
         notify_observer(L, ctx.observer.on_turn);
-        if (drain(L, ctx, LUA_MAXINTEGER).failed) {
-            failed = true;
-            break;
-        }
+        if (drain(L, ctx, LUA_MAXINTEGER).failed) return lua_error(L);
     }
+    lua_pushinteger(L, stop.value_or(0));
+    return 1;
+}
+
+// mockit.run() -> exit code: the loop, until mockit.stop(code) or nothing keeps it alive.
+int mockit_run(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    lua_settop(L, 0);
+    notify_observer(L, ctx.observer.on_start);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, run_turns, 1);
+    int status = lua_pcall(L, 0, 1, 0);
     ctx.stop_requested = false;  // mockit.stop() ends one run; a signal's stop stays
     ctx.stop_told = false;
     // A run that raised leaves no code: a script that caught its error went on.
-    int code = failed ? 0 : stop.value_or(0);
+    int code = status == LUA_OK ? static_cast<int>(lua_tointeger(L, -1)) : 0;
     ctx.outcome = loop_outcome{true, code};
     notify_observer(L, ctx.observer.on_stop);
-    if (failed) return lua_error(L);
-    lua_pushinteger(L, code);
+    if (status != LUA_OK) return lua_error(L);
     return 1;
 }
 

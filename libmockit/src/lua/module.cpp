@@ -19,7 +19,11 @@
 namespace mockit::lua::detail {
 namespace {
 
-const char module_key = 0;
+// The registry field of the state's module table. A name, not the address of a variable of this
+// copy of the code: a second copy in the same state (mockit.so loaded into mockit-run, found on
+// the cpath once a script cleared package.preload and package.loaded) returns the first copy's
+// table, whose loop is the one that runs, rather than timers of its own nobody would run.
+constexpr const char* module_field = "mockit.module";
 
 clock_source& clock_of(context& ctx) {
     return ctx.engine.clock();
@@ -131,7 +135,7 @@ int format_error(lua_State* L, log_level level) {
         return luaL_error(L, "bad argument #%d to '%s' %s", arg,
                           level_names[static_cast<int>(level)], reason + 2);
     }
-    return luaL_error(L, "%s", message);
+    return lua_error(L);  // as it is: it already says where (a raising __tostring's message)
 }
 
 // mockit.log.<level>(fmt, ...): upvalue 2 is string.format, upvalue 3 the level.
@@ -225,7 +229,7 @@ void push_new_context(lua_State* L) {
 }
 
 int open_module(lua_State* L) {
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_key) == LUA_TTABLE) return 1;  // once a state
+    if (lua_getfield(L, LUA_REGISTRYINDEX, module_field) == LUA_TTABLE) return 1;  // once a state
     lua_pop(L, 1);
     push_new_context(L);
     int box = lua_gettop(L);
@@ -244,7 +248,7 @@ int open_module(lua_State* L) {
     lua_pushstring(L, version_string);
     lua_setfield(L, -2, "version");
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);
+    lua_setfield(L, LUA_REGISTRYINDEX, module_field);
     return 1;
 }
 
