@@ -16,7 +16,7 @@ asynchronously. It runs from the command line, as a shebang interpreter, or as
 a systemd service (Type=notify, with a watchdog: the mockit-run@.service
 template).
 .
-The package also holds libmockit, a C and C++ timer library (with headers, a
+The package also holds libmockit, a timer library for C (with its headers, a
 CMake package and a pkg-config file), and the mockit Lua module for the stock
 lua5.4 interpreter.")
 set(CPACK_PACKAGE_CONTACT "mockit-run maintainers <maintainers@users.noreply.r-seed-f01fff3e.example>")

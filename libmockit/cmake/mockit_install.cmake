@@ -1,6 +1,6 @@
 # Install rules: the library, its public headers, a CMake package (find_package(mockit) gives
-# mockit::mockit), a pkg-config file for C programs, and the Lua module where the stock lua5.4
-# looks for C modules.
+# mockit::mockit) and a pkg-config file for C programs. The Lua module's rules are the binding's
+# (libmockit/lua/CMakeLists.txt).
 include(CMakePackageConfigHelpers)
 
 set(MOCKIT_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/mockit")
@@ -30,13 +30,12 @@ install(TARGETS mockit
     LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
     ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
     RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-# lua_module.hpp stays out: what it declares lives in the host and the Lua module, which
-# libmockit.so does not contain.
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/libmockit/include/mockit"
-    DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-    FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp"
-    PATTERN "lua_module.hpp" EXCLUDE)
-install(FILES "${PROJECT_BINARY_DIR}/libmockit/include/mockit/version.hpp"
+# The C ABI is all libmockit.so exports, so its headers are all that is installed. The C++ API
+# beside them in include/mockit (engine, queue, clocks, version.hpp) is linked statically into
+# the host, the Lua module and the tests; installed, it would declare what no user can link.
+install(FILES
+    "${PROJECT_SOURCE_DIR}/libmockit/include/mockit/mockit.h"
+    "${PROJECT_SOURCE_DIR}/libmockit/include/mockit/export.h"
     DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/mockit")
 
 install(EXPORT mockitTargets
@@ -67,20 +66,3 @@ endfunction()
 mockit_configure_pc("${CMAKE_CURRENT_BINARY_DIR}/install/mockit.pc")
 mockit_install_for_prefix("${CMAKE_CURRENT_BINARY_DIR}/install/mockit.pc"
                           "${CMAKE_INSTALL_LIBDIR}/pkgconfig" "@MOCKIT_INSTALL_PREFIX@" "")
-
-# Debian's lua5.4 searches <prefix>/lib/<multiarch>/lua/5.4 (prefix /usr) and
-# /usr/local/lib/lua/5.4, which is what GNUInstallDirs' libdir gives for either prefix.
-# The default is derived on every configure, so it follows the libdir when the prefix changes.
-set(MOCKIT_LUA_CMOD_DIR "" CACHE STRING
-    "Where the mockit.so Lua module is installed, relative to the prefix (empty: <libdir>/lua/5.4)")
-if(MOCKIT_LUA_CMOD_DIR)
-    set(mockit_cmod_dir "${MOCKIT_LUA_CMOD_DIR}")
-else()
-    string(REGEX MATCH "^[0-9]+\\.[0-9]+" mockit_lua_version "${LUA54_VERSION}")
-    set(mockit_cmod_dir "${CMAKE_INSTALL_LIBDIR}/lua/${mockit_lua_version}")
-endif()
-set(MOCKIT_LUA_CMOD_INSTALL_DIR "${mockit_cmod_dir}" CACHE INTERNAL
-    "Where mockit.so is installed, relative to the prefix")
-install(TARGETS mockit_lua_module LIBRARY DESTINATION "${mockit_cmod_dir}")
-# The build tree's luamockit.so is a symlink to mockit.so; installing it keeps it one.
-install(FILES "${MOCKIT_LUA_MODULE_DIR}/luamockit.so" DESTINATION "${mockit_cmod_dir}")

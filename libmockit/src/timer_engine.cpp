@@ -4,8 +4,8 @@
 #include <system_error>
 #include <vector>
 
+#include "mockit/detail/precise_wakeups.hpp"
 #include "mockit/error.hpp"
-#include "precise_wakeups.hpp"
 #include "quiet_thread.hpp"
 #include "thread_allocator.hpp"
 #include "timer_heap.hpp"

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "precise_wakeups.hpp"
+#include "mockit/detail/precise_wakeups.hpp"
 
 using namespace std::chrono_literals;
 using mockit::detail::first_sleep;

@@ -10,8 +10,6 @@
 #include <chrono>
 #include <cstdint>
 
-#include "mockit/export.h"
-
 namespace mockit {
 
 // Deadlines live on the monotonic clock: wall-clock changes (NTP, date -s) never move a timer.
@@ -31,7 +29,7 @@ struct sleep_result {
     std::chrono::milliseconds left;  // time still to sleep, rounded down (0 when complete)
 };
 
-class MOCKIT_API clock_source {
+class clock_source {
   public:
     virtual ~clock_source() = default;
 
@@ -48,7 +46,7 @@ class MOCKIT_API clock_source {
 };
 
 // The real clocks of the machine. Stateless: one shared instance serves everyone.
-class MOCKIT_API system_clock_source final : public clock_source {
+class system_clock_source final : public clock_source {
   public:
     [[nodiscard]] time_point now() const noexcept override;
     [[nodiscard]] wall_time_point wall_now() const noexcept override;
@@ -59,7 +57,7 @@ class MOCKIT_API system_clock_source final : public clock_source {
 
 // A clock that moves only when told to: monotonic and wall time advance together, as they do
 // when real time passes. sleep_until() simply moves the clock to the deadline. Thread-safe.
-class MOCKIT_API manual_clock final : public clock_source {
+class manual_clock final : public clock_source {
   public:
     explicit manual_clock(time_point start = time_point{std::chrono::hours{1}},
                           wall_time_point wall_start = wall_time_point{
@@ -80,9 +78,9 @@ class MOCKIT_API manual_clock final : public clock_source {
 };
 
 // The seed's conversions, usable with any clock: mockit.time() and mockit.mstimestamp().
-[[nodiscard]] MOCKIT_API wall_time to_wall_time(wall_time_point t) noexcept;
-[[nodiscard]] MOCKIT_API std::int64_t to_ms_timestamp(wall_time_point t) noexcept;
+[[nodiscard]] wall_time to_wall_time(wall_time_point t) noexcept;
+[[nodiscard]] std::int64_t to_ms_timestamp(wall_time_point t) noexcept;
 // Nanoseconds of the monotonic clock, as mockit.hrtime() reports them.
-[[nodiscard]] MOCKIT_API std::int64_t to_hrtime(time_point t) noexcept;
+[[nodiscard]] std::int64_t to_hrtime(time_point t) noexcept;
 
 }  // namespace mockit

@@ -6,8 +6,6 @@
 #include <string>
 #include <system_error>
 
-#include "mockit/export.h"
-
 namespace mockit {
 
 enum class errc : int {
@@ -21,12 +19,12 @@ enum class errc : int {
     busy = 7,              // EBUSY: the operation would wait on the caller's own callback
 };
 
-[[nodiscard]] MOCKIT_API const std::error_category& category() noexcept;
-[[nodiscard]] MOCKIT_API std::error_code make_error_code(errc e) noexcept;
+[[nodiscard]] const std::error_category& category() noexcept;
+[[nodiscard]] std::error_code make_error_code(errc e) noexcept;
 // "EINVAL", "ERANGE", ...: stable names for scripts and logs.
-[[nodiscard]] MOCKIT_API const char* name(errc e) noexcept;
+[[nodiscard]] const char* name(errc e) noexcept;
 // A sentence for people.
-[[nodiscard]] MOCKIT_API const char* message(errc e) noexcept;
+[[nodiscard]] const char* message(errc e) noexcept;
 
 }  // namespace mockit
 

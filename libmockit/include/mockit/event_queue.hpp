@@ -40,7 +40,6 @@
 #include <vector>
 
 #include "mockit/event.hpp"
-#include "mockit/export.h"
 
 namespace mockit {
 
@@ -49,7 +48,7 @@ template <class T, class Before, class Moved>
 class indexed_heap;
 }
 
-class MOCKIT_API event_queue final : public expiry_sink {
+class event_queue final : public expiry_sink {
   public:
     event_queue();  // throws std::system_error when no eventfd can be had
     ~event_queue();

@@ -1,5 +1,5 @@
-// Symbol visibility: the library is built with hidden visibility; what carries MOCKIT_API is
-// its public surface, in C++ and in C alike.
+// Symbol visibility: the library is built with hidden visibility, and what carries MOCKIT_API,
+// the functions of mockit.h, is its whole surface (libmockit/exports.map hides everything else).
 #ifndef MOCKIT_EXPORT_H
 #define MOCKIT_EXPORT_H
 

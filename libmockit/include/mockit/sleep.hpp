@@ -4,13 +4,12 @@
 #include <chrono>
 
 #include "mockit/clock.hpp"
-#include "mockit/export.h"
 
 namespace mockit {
 
 // Sleeps `ms` on `clock` against an absolute deadline taken when the call starts, so it never
 // oversleeps however many signals interrupt it. With `resume` it always completes; without,
 // the first signal handler that runs ends it, and the result says how much time was left.
-MOCKIT_API sleep_result sleep_for(clock_source& clock, std::chrono::milliseconds ms, bool resume);
+sleep_result sleep_for(clock_source& clock, std::chrono::milliseconds ms, bool resume);
 
 }  // namespace mockit

@@ -47,7 +47,6 @@
 #include "mockit/clock.hpp"
 #include "mockit/detail/adaptive_mutex.hpp"
 #include "mockit/event.hpp"
-#include "mockit/export.h"
 
 namespace mockit {
 
@@ -62,7 +61,7 @@ enum class engine_mode {
     manual,    // no thread: expiries are recorded only when the owner calls poll()
 };
 
-class MOCKIT_API timer_engine {
+class timer_engine {
   public:
     // The longest delay or interval accepted: 2^40 ms, about 34.8 years. Longer ones are
     // rejected (errc::out_of_range), never wrapped around.

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 
-#include "../precise_wakeups.hpp"
 #include "lua_util.hpp"
+#include "mockit/detail/precise_wakeups.hpp"
 #include "timer.hpp"
 
 namespace mockit::lua::detail {

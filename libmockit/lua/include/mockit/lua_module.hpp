@@ -18,11 +18,13 @@
 #include <optional>
 #include <string_view>
 
-#include "mockit/export.h"
+// lua5.4's require finds the entry points with dlsym, so they are exported from mockit.so;
+// nothing else is (libmockit/lua/exports.map): a host has the binding built in, and links it.
+#define MOCKIT_LUA_EXPORT __attribute__((visibility("default")))
 
 extern "C" {
-MOCKIT_API int luaopen_mockit(lua_State* L);
-MOCKIT_API int luaopen_luamockit(lua_State* L);
+MOCKIT_LUA_EXPORT int luaopen_mockit(lua_State* L);
+MOCKIT_LUA_EXPORT int luaopen_luamockit(lua_State* L);
 }
 
 namespace mockit::lua {
@@ -48,9 +50,9 @@ struct loop_observer {
 
 // Hooks a host installs after opening the module in `L`. Each returns false when the module
 // is not open in that state.
-MOCKIT_API bool set_log_sink(lua_State* L, log_sink sink, log_level level);
-MOCKIT_API bool set_error_sink(lua_State* L, error_sink sink);
-MOCKIT_API bool set_loop_observer(lua_State* L, loop_observer observer);
+bool set_log_sink(lua_State* L, log_sink sink, log_level level);
+bool set_error_sink(lua_State* L, error_sink sink);
+bool set_loop_observer(lua_State* L, loop_observer observer);
 
 // Whether run() has been called and returned, and why: the host skips its built-in loop after
 // a script that ran the loop to completion itself and armed nothing since.
@@ -58,14 +60,14 @@ struct loop_outcome {
     bool ran = false;
     int exit_code = 0;
 };
-MOCKIT_API loop_outcome last_run(lua_State* L);
+loop_outcome last_run(lua_State* L);
 
 // Requests a graceful stop of every loop in the process, for good: the running callback
 // finishes, nothing else starts, and run() returns `code`. Async-signal-safe.
-MOCKIT_API void request_stop_from_signal(int code) noexcept;
+void request_stop_from_signal(int code) noexcept;
 
 // The exit code carried by the error at `index` when it is the stop that wait() raises to end a
 // script's own loop (see mockit.stopping()); nullopt for any other error.
-MOCKIT_API std::optional<int> stop_code_of(lua_State* L, int index);
+std::optional<int> stop_code_of(lua_State* L, int index);
 
 }  // namespace mockit::lua

@@ -7,6 +7,8 @@
 //   for about 200 us by default). On a KVM guest, one-offs of 11-50 ms ran 150-250 us late
 //   when slept for in one go, and 60-75 us late when the thread woke 200 us early and slept
 //   the rest: such a thread sleeps for a deadline more than split_after away in two steps.
+// Both the engine and the Lua binding's loop use it, so it sits with the core's headers, which
+// the binding builds against, rather than among the private ones in libmockit/src.
 #pragma once
 
 #include <sys/prctl.h>
