@@ -1,12 +1,8 @@
-// mockit-run's Lua state: what luaL_newstate gives (a panic handler, warnings off until a
-// script says "@on"), with the host's own allocator. The state and its allocator live and die
-// together.
+// mockit-run's Lua state: what luaL_newstate gives (the C library's allocator, a panic handler,
+// warnings off until a script says "@on").
 #pragma once
 
 #include <lua.hpp>
-#include <memory>
-
-#include "lua_allocator.hpp"
 
 namespace mockit::app {
 
@@ -20,7 +16,6 @@ class lua_state {
     [[nodiscard]] lua_State* get() const noexcept { return L_; }
 
   private:
-    std::unique_ptr<lua_allocator> allocator_;  // declared first: freed after lua_close
     lua_State* L_ = nullptr;
 };
 
