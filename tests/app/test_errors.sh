@@ -304,18 +304,21 @@ case_closed_stdin_and_stdout() {
 # std::bad_alloc, and never a report without its message.
 case_out_of_memory() {
     if sanitized; then skip "ulimit -v does not apply under a sanitizer"; return; fi
-    LAST_CMD="ulimit -v 300000; mockit-run: arming timers until memory runs out"
-    ERR=$( (ulimit -v 300000; "$MOCKIT_RUN" -e 'local t = {} for i = 1, 1e9 do t[i] = mockit.oneoff(1e6, function() end) end') 2>&1 >/dev/null)
-    STATUS=$?
+    run_with_300_mb 'local t = {} for i = 1, 1e9 do t[i] = mockit.oneoff(1e6, function() end) end'
     expect_status 1
     expect_stderr_contains "not enough memory"
     expect_stderr_not_contains "bad_alloc"
-    LAST_CMD="ulimit -v 300000; mockit-run: a callback that uses up memory"
-    ERR=$( (ulimit -v 300000; "$MOCKIT_RUN" -e 'mockit.oneoff(1, function() local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end end)') 2>&1 >/dev/null)
-    STATUS=$?
+    run_with_300_mb 'mockit.oneoff(1, function() local t = {} for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end end)'
     expect_status 1
     expect_stderr_contains "mockit-run: not enough memory"
     expect_stderr_not_contains "(no traceback)"
+}
+
+# run_with_300_mb CHUNK: mockit-run -e CHUNK under `ulimit -v 300000`; sets STATUS and ERR.
+run_with_300_mb() {
+    LAST_CMD="ulimit -v 300000; mockit-run -e $(quote "$1")"
+    ERR=$( (ulimit -v 300000; "$MOCKIT_RUN" -e "$1") 2>&1 >/dev/null)
+    STATUS=$?
 }
 
 # A thread the loop cannot start (ulimit -u, as an unprivileged user: root is exempt) is named.
