@@ -426,11 +426,12 @@ test("checkerr() matches plain substrings and patterns", function()
     assert(not pcall(checkerr, "x", function() end))
 end)
 
--- string.format's own error (here a __tostring that raises) says where once, not twice.
+-- string.format's own error (here a __tostring that raises) names one place, where it was
+-- raised, not the log call's place too.
 test("log.info with an argument whose __tostring raises: the message names the place once", function()
     local bad = setmetatable({}, { __tostring = function() error("ts boom") end })
-    local ok, err = pcall(mockit.log.info, "%s", bad)
+    local ok, err = pcall(function() mockit.log.info("%s", bad) end) -- from Lua: a place to name
     assert(not ok)
     assert(err:find("ts boom", 1, true), err)
-    assert(not err:match("^(.-:%d+: )%1"), "the position twice: " .. err)
+    assert(select(2, err:gsub(":%d+: ", "")) == 1, "a place named twice: " .. err)
 end)
