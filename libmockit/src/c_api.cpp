@@ -122,7 +122,7 @@ int mockit_timer_destroy(mockit_timer* timer) {
 }
 
 const char* mockit_strerror(int code) {
-    if (code > 0 || code < to_code(mockit::errc::busy)) return "unknown error";
+    if (code > 0 || code < to_code(mockit::errc::system_error)) return "unknown error";
     return mockit::message(static_cast<mockit::errc>(-code));
 }
 

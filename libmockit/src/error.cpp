@@ -22,28 +22,6 @@ std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), category()};
 }
 
-const char* name(errc e) noexcept {
-    switch (e) {
-        case errc::ok:
-            return "OK";
-        case errc::invalid_argument:
-            return "EINVAL";
-        case errc::out_of_range:
-            return "ERANGE";
-        case errc::no_such_timer:
-            return "ENOENT";
-        case errc::interrupted:
-            return "EINTR";
-        case errc::no_memory:
-            return "ENOMEM";
-        case errc::system_error:
-            return "ESYSTEM";
-        case errc::busy:
-            return "EBUSY";
-    }
-    return "EUNKNOWN";
-}
-
 const char* message(errc e) noexcept {
     switch (e) {
         case errc::ok:
@@ -60,8 +38,6 @@ const char* message(errc e) noexcept {
             return "out of memory";
         case errc::system_error:
             return "the operating system refused (see errno)";
-        case errc::busy:
-            return "would wait on the calling callback itself";
     }
     return "unknown error";
 }

@@ -48,12 +48,6 @@ class segmented_vector {
         ++size_;
     }
 
-    // Grows to `n` elements, the new ones set to `value`; never shrinks.
-    void grow_to(std::size_t n, const T& value) {
-        while (size_ < n)
-            push_back(value);
-    }
-
   private:
     static constexpr int first_shift = std::countr_zero(FirstSegment);
     static constexpr std::size_t huge_page = std::size_t{2} << 20;

@@ -140,7 +140,8 @@ void timer_engine::start_thread_once() {
     // program that never arms one (`mockit-run -e ''`, a script that only logs) never pays for
     // it. It blocks on mutex_, held here, until the caller is done.
     if (mode_ == engine_mode::manual || thread_.joinable()) return;
-    thread_ = detail::start_quiet_thread([this](std::stop_token stop) { run(std::move(stop)); });
+    // The thread ends on stopping_, under the mutex it waits with, not on its stop_token.
+    thread_ = detail::start_quiet_thread([this](const std::stop_token&) { run(); });
 }
 
 void timer_engine::wake_if_earlier(time_point deadline) {
@@ -153,7 +154,7 @@ void timer_engine::wake_if_earlier(time_point deadline) {
     changed_.notify_one();
 }
 
-void timer_engine::run(std::stop_token) {
+void timer_engine::run() {
     detail::ask_for_precise_wakeups();
     detail::set_up_thread_allocator();
     std::unique_lock lock(mutex_);

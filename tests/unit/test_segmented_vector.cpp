@@ -24,25 +24,13 @@ TEST_CASE("segmented_vector: elements keep their values and addresses as it grow
     CHECK(&v[12] != &v[11] + 1);  // 4 + 8 = 12 elements fill the first two segments
 }
 
-TEST_CASE("segmented_vector: grow_to fills with the value and never shrinks",
-          "[segmented_vector]") {
-    segmented_vector<std::uint32_t> v;
-    v.grow_to(3000, 7);
-    REQUIRE(v.size() == 3000);
-    CHECK(v[0] == 7);
-    CHECK(v[2999] == 7);
-    v[1500] = 1;
-    v.grow_to(10, 0);
-    CHECK(v.size() == 3000);
-    CHECK(v[1500] == 1);
-}
-
 TEST_CASE("segmented_vector: a segment past 2 MiB is huge-page aligned", "[segmented_vector]") {
     segmented_vector<std::uint64_t, 1024> v;
     // Segment k holds 1024 << k elements of 8 bytes and starts at element 1024 * (2^k - 1):
     // segment 8 is the first of 2 MiB.
     std::size_t first_of_segment_8 = 1024 * ((1 << 8) - 1);
-    v.grow_to(first_of_segment_8 + 1, 0);
+    for (std::size_t i = 0; i <= first_of_segment_8; ++i)
+        v.push_back(0);
     auto address = reinterpret_cast<std::uintptr_t>(&v[first_of_segment_8]);
     CHECK(address % (std::size_t{2} << 20) == 0);
 }

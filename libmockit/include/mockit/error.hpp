@@ -1,6 +1,5 @@
-// The library's error codes. One list serves the three faces: C++ (std::error_code via
-// mockit::category()), C (negative ints of mockit.h, the same numbers negated) and Lua
-// (name() gives the stable "EINVAL"-style code a script can compare against).
+// The library's error codes. One list serves both faces: C++ (std::error_code via
+// mockit::category()) and C (negative ints of mockit.h, the same numbers negated).
 #pragma once
 
 #include <string>
@@ -16,13 +15,10 @@ enum class errc : int {
     interrupted = 4,       // EINTR: a signal handler ended a sleep early
     no_memory = 5,         // ENOMEM
     system_error = 6,      // ESYSTEM: the OS refused (thread, eventfd); details in errno
-    busy = 7,              // EBUSY: the operation would wait on the caller's own callback
 };
 
 [[nodiscard]] const std::error_category& category() noexcept;
 [[nodiscard]] std::error_code make_error_code(errc e) noexcept;
-// "EINVAL", "ERANGE", ...: stable names for scripts and logs.
-[[nodiscard]] const char* name(errc e) noexcept;
 // A sentence for people.
 [[nodiscard]] const char* message(errc e) noexcept;
 

@@ -35,13 +35,12 @@ extern "C" {
 
 enum {
     MOCKIT_OK = 0,
-    MOCKIT_EINVAL = -1,  /* null pointer, missing callback, zero interval, bad kind */
-    MOCKIT_ERANGE = -2,  /* ms beyond MOCKIT_MAX_DELAY_MS */
-    MOCKIT_ENOENT = -3,  /* the timer is not armed */
-    MOCKIT_EINTR = -4,   /* a signal handler ended a sleep early */
-    MOCKIT_ENOMEM = -5,  /* out of memory */
-    MOCKIT_ESYSTEM = -6, /* the operating system refused (threads, eventfd); see errno */
-    MOCKIT_EBUSY = -7    /* reserved */
+    MOCKIT_EINVAL = -1, /* null pointer, missing callback, zero interval, bad kind */
+    MOCKIT_ERANGE = -2, /* ms beyond MOCKIT_MAX_DELAY_MS */
+    MOCKIT_ENOENT = -3, /* the timer is not armed */
+    MOCKIT_EINTR = -4,  /* a signal handler ended a sleep early */
+    MOCKIT_ENOMEM = -5, /* out of memory */
+    MOCKIT_ESYSTEM = -6 /* the operating system refused (threads, eventfd); see errno */
 };
 
 /* The longest delay or interval: 2^40 ms, about 34.8 years. */

@@ -136,7 +136,7 @@ class timer_engine {
   private:
     timer_id arm(duration delay, duration interval, std::uint32_t tag);
     std::size_t expire_due(time_point now, std::size_t max = SIZE_MAX);  // needs mutex_
-    void run(std::stop_token stop);
+    void run();
     void park(std::unique_lock<detail::adaptive_mutex>& lock);  // while the owner records
     void wake_if_earlier(time_point deadline);                  // needs mutex_
     void start_thread_once();                                   // needs mutex_
