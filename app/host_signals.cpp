@@ -14,15 +14,17 @@ namespace {
 std::atomic<lua_State*> state{nullptr};
 std::atomic<int> first_signal{0};
 std::atomic<int> sigints{0};
-std::atomic<bool> loop_running{false};
+std::atomic<int> loops_running{0};  // run() may be nested, from a callback
 // CLOCK_MONOTONIC nanoseconds from which the hook interrupts Lua code, and the signal it
 // answers (which names the error); 0 while no interruption is on its way.
 std::atomic<std::int64_t> interrupt_from{0};
 std::atomic<int> interrupt_for{0};
 std::atomic<int> interrupted_for{0};  // the signal whose interruption has fired, or 0
-// Sends SIGTERM again stop_grace after the grace, when the default action ends the process:
-// Lua code the hook cannot reach (a coroutine, a blocking C call such as os.execute or a
-// resuming mockit.sleep, a script that catches "terminated") must not outlive a SIGTERM long.
+// Signals hard_stop_signal 2 x stop_grace after the first SIGTERM, whose handler ends the
+// process by SIGTERM's default action: Lua code the hook cannot reach (a coroutine, a blocking C
+// call such as os.execute or a resuming mockit.sleep, a script that catches "terminated") must
+// not outlive a SIGTERM long. A signal of its own, not SIGTERM: a script may set a
+// mockit.signal("SIGTERM") handler after the first one, but cannot handle this one.
 timer_t hard_stop{};
 bool hard_stop_created = false;
 std::atomic<bool> hard_stop_armed{false};
@@ -75,19 +77,25 @@ void arm_hard_stop() noexcept {
     timer_settime(hard_stop, 0, &when, nullptr);  // async-signal-safe
 }
 
+extern "C" void on_hard_stop(int) {
+    end_by_signal(SIGTERM);
+}
+
 extern "C" void on_stop_signal(int signo) {
     int none = 0;
     first_signal.compare_exchange_strong(none, signo);
     if (signo == SIGINT) {
         bool first = sigints.fetch_add(1) == 0;
         lua::request_stop_from_signal(static_cast<int>(exit_status::interrupted));
-        if (first && loop_running.load()) return;  // graceful: let the callback finish
+        if (first && loops_running.load() > 0 && interrupt_from.load() == 0)
+            return;  // graceful: let the callback finish, unless SIGTERM's grace already runs
         default_action(SIGINT);  // as lua.c: the next one ends the process, whatever runs
         interrupt_lua(SIGINT, std::chrono::nanoseconds::zero());
         return;
     }
     lua::request_stop_from_signal(static_cast<int>(exit_status::success));
     default_action(SIGTERM);  // a second SIGTERM, or the hard stop, ends the process
+    default_action(SIGINT);   // and so does a SIGINT: an interruption is on its way
     interrupt_lua(SIGTERM, stop_grace);
     arm_hard_stop();
 }
@@ -102,9 +110,13 @@ host_signals::host_signals(lua_State* L) {
     action.sa_flags = 0;  // no SA_RESTART: a blocking call returns EINTR
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    struct sigaction hard {};
+    hard.sa_handler = on_hard_stop;
+    sigemptyset(&hard.sa_mask);
+    sigaction(SIGRTMIN, &hard, nullptr);
     sigevent event{};
     event.sigev_notify = SIGEV_SIGNAL;
-    event.sigev_signo = SIGTERM;
+    event.sigev_signo = SIGRTMIN;
     hard_stop_created = timer_create(CLOCK_MONOTONIC, &event, &hard_stop) == 0;
 }
 
@@ -117,7 +129,12 @@ host_signals::~host_signals() {
 }
 
 void set_loop_running(bool running) noexcept {
-    loop_running.store(running);
+    loops_running.fetch_add(running ? 1 : -1);
+}
+
+void end_by_signal(int signo) noexcept {
+    default_action(signo);
+    ::raise(signo);
 }
 
 int stop_signal() noexcept {

@@ -33,7 +33,11 @@ class host_signals {
     host_signals& operator=(const host_signals&) = delete;
 };
 
+// Called as each run() starts (true) and ends (false); runs may nest.
 void set_loop_running(bool running) noexcept;
+// Ends the process by `signo`'s default action, as a program without a handler for it would end
+// (async-signal-safe).
+void end_by_signal(int signo) noexcept;
 // The signal that asked for the stop (SIGINT or SIGTERM), or 0.
 int stop_signal() noexcept;
 // The signal whose interruption ("interrupted!", "terminated") was raised in Lua code, or 0.

@@ -483,6 +483,48 @@ case_keep_going_terminated() {
     expect_stderr_contains "terminated"
 }
 
+# A mockit.signal("SIGTERM") handler set after the first SIGTERM cannot keep the process alive:
+# the hard stop is a signal of its own.
+case_hard_stop_despite_a_late_handler() {
+    start_bg "$MOCKIT_RUN" -e 'mockit.getit(100000, function() end)
+io.open("started", "w"):close()
+mockit.run()
+mockit.signal("SIGTERM", function() end)
+while true do pcall(function() for i = 1, 1e5 do end end) end'
+    wait_for_file started || return
+    sleep 0.2
+    ends_within 5 TERM
+    expect_status 143
+}
+
+# A run() nested in a callback leaves the outer loop's SIGINT graceful.
+case_sigint_graceful_after_nested_run() {
+    start_bg "$MOCKIT_RUN" -e 'mockit.oneoff(10, function() mockit.oneoff(1, function() mockit.stop() end) mockit.run() end)
+mockit.oneoff(50, function()
+    io.open("started", "w"):close()
+    local t0 = mockit.hrtime()
+    while mockit.hrtime() - t0 < 600 * 1000000 do end
+    io.open("finished", "w"):close()
+end)'
+    wait_for_file started || return
+    ends_within 5 INT
+    expect_status 130
+    [[ -e finished ]] || fail "the running callback did not finish"
+    expect_stderr_not_contains "interrupted!"
+}
+
+# Once SIGTERM's grace runs, a SIGINT ends the process at once (its default action), rather than
+# being one more graceful stop.
+case_sigint_after_sigterm() {
+    start_bg "$MOCKIT_RUN" -e 'mockit.oneoff(1, function()
+    io.open("started", "w"):close()
+    while true do pcall(function() for i = 1, 1e5 do end end) end
+end)'
+    wait_for_file started || return
+    ends_within 5 TERM INT
+    expect_status 130
+}
+
 run_case "SIGTERM during a callback: it finishes, exit 0" case_sigterm_during_callback
 run_case "SIGINT during a callback: it finishes, exit 130" case_sigint_during_callback
 run_case "SIGTERM during a callback: no queued callback starts after it" case_sigterm_nothing_else_starts
@@ -513,4 +555,7 @@ run_case "mockit.sleep(ms, true) blocked: SIGTERM's hard stop" case_resuming_sle
 run_case "the stop raised in a callback ends the script silently with its code" case_stop_raised_in_a_callback
 run_case "an on_error that raises still ends run() properly" case_on_error_raising_ends_run_cleanly
 run_case "--keep-going: a callback SIGTERM interrupted exits 143" case_keep_going_terminated
+run_case "a SIGTERM handler set after the first SIGTERM: the hard stop still ends it" case_hard_stop_despite_a_late_handler
+run_case "SIGINT stays graceful after a run() nested in a callback" case_sigint_graceful_after_nested_run
+run_case "SIGINT during SIGTERM's grace ends the process at once" case_sigint_after_sigterm
 finish
