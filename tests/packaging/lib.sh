@@ -19,6 +19,16 @@ unset LUA_INIT LUA_INIT_5_4 LUA_PATH LUA_PATH_5_4 LUA_CPATH LUA_CPATH_5_4 \
 SKIP_STATUS=77
 SCRATCH=""
 
+# expect_args WANTED GIVEN USAGE...: exits 2 with "usage: <script> USAGE" unless the script was
+# given WANTED arguments (GIVEN: its $#).
+expect_args() {
+    local wanted=$1 given=$2
+    shift 2
+    ((given == wanted)) && return
+    echo "usage: $0 $*" >&2
+    exit 2
+}
+
 die() {
     echo "FAIL: $*" >&2
     exit 1

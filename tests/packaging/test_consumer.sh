@@ -11,11 +11,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-(($# == 10)) || {
-    echo "usage: $0 BUILD_DIR LIBDIR LUA_CMOD_DIR VERSION CONSUMER_DIR SCRATCH_PARENT" \
-        "CMAKE GENERATOR C_COMPILER CXX_COMPILER" >&2
-    exit 2
-}
+expect_args 10 $# BUILD_DIR LIBDIR LUA_CMOD_DIR VERSION CONSUMER_DIR SCRATCH_PARENT CMAKE GENERATOR C_COMPILER CXX_COMPILER
 build_dir=$(realpath "$1") libdir=$2 cmod_dir=$3 version=$4 consumer_dir=$(realpath "$5")
 cmake=$7 generator=$8 c_compiler=$9 cxx_compiler=${10}
 need_tool pkg-config

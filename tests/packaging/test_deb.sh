@@ -13,10 +13,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-(($# == 6)) || {
-    echo "usage: $0 BUILD_DIR LIBDIR LUA_CMOD_DIR VERSION CPACK SCRATCH_PARENT" >&2
-    exit 2
-}
+expect_args 6 $# BUILD_DIR LIBDIR LUA_CMOD_DIR VERSION CPACK SCRATCH_PARENT
 build_dir=$(realpath "$1") libdir=$2 cmod_dir=$3 version=$4 cpack=$5
 need_tool dpkg-deb dpkg-shlibdeps dpkg-query file readelf lua5.4
 make_scratch "$6"

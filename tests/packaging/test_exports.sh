@@ -10,10 +10,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-(($# == 3)) || {
-    echo "usage: $0 LIBMOCKIT_SO MOCKIT_H LUA_MODULE_SO" >&2
-    exit 2
-}
+expect_args 3 $# LIBMOCKIT_SO MOCKIT_H LUA_MODULE_SO
 libmockit=$1 header=$2 module=$3
 need_tool nm c++filt
 expect_file "$libmockit"

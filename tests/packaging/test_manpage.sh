@@ -8,10 +8,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-(($# == 3)) || {
-    echo "usage: $0 MAN_PAGE MOCKIT_RUN VERSION" >&2
-    exit 2
-}
+expect_args 3 $# MAN_PAGE MOCKIT_RUN VERSION
 page=$1 mockit_run=$2 version=$3
 need_tool groff man
 

@@ -12,10 +12,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-(($# == 4)) || {
-    echo "usage: $0 UNIT MOCKIT_RUN MAN_PAGE SCRATCH_PARENT" >&2
-    exit 2
-}
+expect_args 4 $# UNIT MOCKIT_RUN MAN_PAGE SCRATCH_PARENT
 unit=$1 mockit_run=$(realpath "$2") man_page=$3
 need_tool systemd-analyze
 make_scratch "$4"
