@@ -525,6 +525,24 @@ end)'
     expect_status 130
 }
 
+# Under the stock lua5.4, Ctrl-C sets lua.c's hook and nothing else ends mockit's wait for it:
+# wait() and run() let the hook run, so "interrupted!" comes at once, as with any Lua code.
+case_lua54_sigint_in_wait_and_run() {
+    local lua54 module_dir chunk
+    lua54=$(command -v lua5.4) || { skip "no lua5.4"; return; }
+    module_dir=$(cd "$MOCKIT_BIN_DIR/../lua" && pwd) || return
+    if ldd "$module_dir/mockit.so" | grep -Eq 'lib(a|t)san'; then skip "a sanitized mockit.so needs its runtime preloaded"; return; fi
+    for chunk in 'm.wait()' 'm.getit(100000, function() end) m.run()'; do
+        rm -f started
+        start_bg env LUA_CPATH="$module_dir/?.so" "$lua54" -e "local m = require('mockit') io.open('started', 'w'):close() $chunk"
+        wait_for_file started || return
+        sleep 0.3
+        ends_within 5 INT
+        expect_status 1 # lua5.4's for an error
+        expect_stderr_contains "interrupted!"
+    done
+}
+
 run_case "SIGTERM during a callback: it finishes, exit 0" case_sigterm_during_callback
 run_case "SIGINT during a callback: it finishes, exit 130" case_sigint_during_callback
 run_case "SIGTERM during a callback: no queued callback starts after it" case_sigterm_nothing_else_starts
@@ -558,4 +576,5 @@ run_case "--keep-going: a callback SIGTERM interrupted exits 143" case_keep_goin
 run_case "a SIGTERM handler set after the first SIGTERM: the hard stop still ends it" case_hard_stop_despite_a_late_handler
 run_case "SIGINT stays graceful after a run() nested in a callback" case_sigint_graceful_after_nested_run
 run_case "SIGINT during SIGTERM's grace ends the process at once" case_sigint_after_sigterm
+run_case "lua5.4: SIGINT interrupts mockit.wait() and mockit.run()" case_lua54_sigint_in_wait_and_run
 finish

@@ -205,6 +205,21 @@ bool alive(lua_State* L, context& ctx) {
     __builtin_unreachable();
 }
 
+int no_op(lua_State*) {
+    return 0;
+}
+
+// A hook set to run at the very next instruction is an interruption on its way: lua.c's SIGINT
+// handler sets one (and under the stock lua5.4 nothing else ends this wait for it), and so does
+// mockit-run's. Hooks run only with Lua calls, so one is made: the hook raises from it.
+void let_interruption_run(lua_State* L) {
+    if (lua_gethook(L) == nullptr || (lua_gethookmask(L) & LUA_MASKCALL) == 0 ||
+        lua_gethookcount(L) != 1)
+        return;
+    lua_pushcfunction(L, no_op);
+    lua_call(L, 0, 0);
+}
+
 // wait() returns 0 once for a stop, and the script may finish its own work (mockit.stopping()
 // tells it why). A script that waits again anyway, in a loop of its own that never asks, would
 // spin: that wait() raises the stop instead.
@@ -286,6 +301,7 @@ std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> 
             if (std::size_t n = pending(ctx); n > 0) return n;
         }
         if (until && now >= *until) return 0;
+        let_interruption_run(L);
         // Otherwise a wake-up that brought nothing to run (a signal nobody handles in Lua, or a
         // deadline whose timer was cancelled meanwhile): wait on.
     }
