@@ -20,8 +20,8 @@ std::atomic<int> loops_running{0};  // run() may be nested, from a callback
 std::atomic<std::int64_t> interrupt_from{0};
 std::atomic<int> interrupt_for{0};
 std::atomic<int> interrupted_for{0};  // the signal whose interruption has fired, or 0
-// Signals hard_stop_signal 2 x stop_grace after the first SIGTERM, whose handler ends the
-// process by SIGTERM's default action: Lua code the hook cannot reach (a coroutine, a blocking C
+// Signals SIGRTMIN 2 x stop_grace after the first SIGTERM; its handler (on_hard_stop) ends the
+// process by SIGTERM's default action. Lua code the hook cannot reach (a coroutine, a blocking C
 // call such as os.execute or a resuming mockit.sleep, a script that catches "terminated") must
 // not outlive a SIGTERM long. A signal of its own, not SIGTERM: a script may set a
 // mockit.signal("SIGTERM") handler after the first one, but cannot handle this one.
@@ -128,8 +128,12 @@ host_signals::~host_signals() {
     if (hard_stop_created && !hard_stop_armed.exchange(true)) timer_delete(hard_stop);
 }
 
-void set_loop_running(bool running) noexcept {
-    loops_running.fetch_add(running ? 1 : -1);
+void enter_loop() noexcept {
+    loops_running.fetch_add(1);
+}
+
+void leave_loop() noexcept {
+    loops_running.fetch_sub(1);
 }
 
 void end_by_signal(int signo) noexcept {

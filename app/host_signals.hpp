@@ -33,8 +33,9 @@ class host_signals {
     host_signals& operator=(const host_signals&) = delete;
 };
 
-// Called as each run() starts (true) and ends (false); runs may nest.
-void set_loop_running(bool running) noexcept;
+// Called as each run() starts and ends; runs may nest.
+void enter_loop() noexcept;
+void leave_loop() noexcept;
 // Ends the process by `signo`'s default action, as a program without a handler for it would end
 // (async-signal-safe).
 void end_by_signal(int signo) noexcept;

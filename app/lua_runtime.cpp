@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "host_signals.hpp"
@@ -63,8 +64,9 @@ int docall(lua_State* L, int nargs, int nresults) {
 
 // Prints a failed call's message (lua.c's report/l_message).
 int report(lua_State* L, int status) {
-    if (status != LUA_OK && lua::stop_code_of(L, -1)) {
-        stopped_with = *lua::stop_code_of(L, -1);
+    std::optional<int> stop = status != LUA_OK ? lua::stop_code_of(L, -1) : std::nullopt;
+    if (stop) {
+        stopped_with = *stop;
         lua_pop(L, 1);
     } else if (status != LUA_OK) {
         const char* message = lua_tostring(L, -1);
@@ -162,10 +164,10 @@ void install_hooks(lua_State* L, const options& opts, service_manager& service) 
     }
     lua::loop_observer observer = service.loop_observer();
     observer.on_start = [notify_ready = std::move(observer.on_start)] {
-        set_loop_running(true);
+        enter_loop();
         if (notify_ready) notify_ready();
     };
-    observer.on_stop = [] { set_loop_running(false); };
+    observer.on_stop = [] { leave_loop(); };
     lua::set_loop_observer(L, std::move(observer));
 }
 

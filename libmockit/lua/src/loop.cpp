@@ -72,8 +72,8 @@ bool protected_call(lua_State* L, int nargs, int handler) {
 }
 
 // Pushes what lua.c would print for an error value and traceback: "message\ntraceback". A
-// __tostring is called in protected mode: one that raises must not defeat on_error's absence
-// being handled by the host (--keep-going).
+// __tostring is called in protected mode: one that raises must still leave a report for the
+// host's sink (--keep-going), not an error of its own.
 void push_report(lua_State* L, int error, int traceback) {
     const char* message = lua_tostring(L, error);
     if (message == nullptr && luaL_getmetafield(L, error, "__tostring") != LUA_TNIL) {
@@ -327,9 +327,9 @@ int mockit_process_events(lua_State* L) {
     return 1;
 }
 
-// The turns of run(), in protected mode: whatever ends them, a callback's error, on_error's own
-// or an interruption, run() then ends as it does after a stop.
-// A closure over the context box, as every module function.
+// The turns of run(), called in protected mode as a closure over the context box (as every module
+// function is): whatever ends them, a callback's error, on_error's own or an interruption, run()
+// then ends as it does after a stop.
 static int run_turns(lua_State* L) {
     context& ctx = upvalue_context(L);
     std::optional<int> stop;
