@@ -1,19 +1,31 @@
 #include "c_runtime.hpp"
 
+#include <memory>
+
+#include "mockit/detail/precise_wakeups.hpp"
 #include "quiet_thread.hpp"
 
 namespace mockit::detail {
+namespace {
 
-c_runtime::c_runtime()
-    : callback_thread_{start_quiet_thread([this](const std::stop_token& stop) { run(stop); })} {}
+time_point now() noexcept {
+    return system_clock_source::instance().now();
+}
+
+}  // namespace
+
+c_runtime::c_runtime() : thread_{start_quiet_thread([this] { run(); })} {}
 
 c_runtime::~c_runtime() {
-    callback_thread_.request_stop();
-    queue_.wake();
-    callback_thread_.join();
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_one();
+    thread_.join();
     // Timers the program never destroyed: their contexts still get their destructors.
-    for (mockit_timer* timer : timers_)
-        finish(std::unique_ptr<mockit_timer>{timer});
+    for (mockit_timer* timer : owned_)
+        finish(timer);
 }
 
 c_runtime& c_runtime::instance() {
@@ -26,18 +38,25 @@ mockit_timer* c_runtime::create(mockit_timer_kind kind, duration delay, mockit_c
     auto timer = std::make_unique<mockit_timer>(
         mockit_timer{kind, delay, callback, context, destructor, timer_id{}});
     std::lock_guard lock(mutex_);
-    timers_.insert(timer.get());
-    return timer.release();  // owned through timers_ until destroy()
+    owned_.insert(timer.get());
+    return timer.release();  // owned through owned_ until destroy()
 }
 
 void c_runtime::arm(mockit_timer& timer, duration delay) {
     std::lock_guard lock(mutex_);
-    timer_id fresh =
-        timer.kind == MOCKIT_INTERVAL ? engine_.arm_every(delay) : engine_.arm_once(delay);
+    timer_id fresh = timer.kind == MOCKIT_INTERVAL ? timers_.arm_every(now(), delay)
+                                                   : timers_.arm_once(now(), delay);
+    try {
+        armed_.emplace(fresh.slot(), &timer);
+    } catch (...) {
+        timers_.cancel(fresh);
+        throw;
+    }
     disarm_locked(timer);
     timer.delay = delay;
     timer.id = fresh;
-    armed_.emplace(fresh, &timer);
+    // Only a new earliest deadline concerns the sleeping thread.
+    if (timers_.next_deadline() == timers_.deadline(fresh)) changed_.notify_one();
 }
 
 bool c_runtime::disarm(mockit_timer& timer) {
@@ -49,10 +68,11 @@ bool c_runtime::disarm(mockit_timer& timer) {
 
 bool c_runtime::disarm_locked(mockit_timer& timer) {
     if (!timer.id) return false;
-    engine_.cancel(timer.id);
-    armed_.erase(timer.id);
+    timers_.cancel(timer.id);
+    armed_.erase(timer.id.slot());
     timer.id = timer_id{};
     return true;
+    // No wake-up: the thread finding nothing due at the old deadline is harmless.
 }
 
 bool c_runtime::armed(const mockit_timer& timer) {
@@ -63,67 +83,64 @@ bool c_runtime::armed(const mockit_timer& timer) {
 void c_runtime::destroy(mockit_timer& timer) {
     std::unique_lock lock(mutex_);
     disarm_locked(timer);
-    if (running_ == &timer && callback_thread_.get_id() == std::this_thread::get_id()) {
+    if (running_ == &timer && thread_.get_id() == std::this_thread::get_id()) {
         timer.destroy_after_callback = true;  // from its own callback: finished on return
         return;
     }
     wait_until_not_running(lock, timer);
-    timers_.erase(&timer);
+    owned_.erase(&timer);
     lock.unlock();
-    finish(std::unique_ptr<mockit_timer>{&timer});
+    finish(&timer);
 }
 
 void c_runtime::wait_until_not_running(std::unique_lock<std::mutex>& lock,
                                        const mockit_timer& timer) {
     // A callback calling this for its own timer must not wait for itself.
-    if (callback_thread_.get_id() == std::this_thread::get_id()) return;
+    if (thread_.get_id() == std::this_thread::get_id()) return;
     callback_done_.wait(lock, [&] { return running_ != &timer; });
 }
 
-void c_runtime::finish(std::unique_ptr<mockit_timer> timer) noexcept {
+void c_runtime::finish(mockit_timer* timer) noexcept {
+    std::unique_ptr<mockit_timer> owned{timer};
     if (timer->destructor != nullptr) timer->destructor(timer->context);
 }
 
-void c_runtime::run(const std::stop_token& stop) {
-    std::vector<event> batch;
-    while (!stop.stop_requested()) {
-        queue_.wait();
-        batch.clear();
-        queue_.take(batch);
-        for (const event& e : batch) {
-            for (std::uint64_t k = 0; k < e.count && !stop.stop_requested(); ++k) {
-                if (!dispatch(e.timer)) break;
+// The library thread: the loop of the C ABI.
+void c_runtime::run() {
+    ask_for_precise_wakeups();
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        time_point at = now();
+        if (std::optional<expiry> due = timers_.take_due(at)) {
+            mockit_timer& timer = *armed_.at(due->timer.slot());
+            if (timer.kind == MOCKIT_ONEOFF) {  // ran: disarmed from now on
+                armed_.erase(due->timer.slot());
+                timer.id = timer_id{};
             }
+            call(lock, timer);
+            continue;
+        }
+        if (std::optional<time_point> next = timers_.next_deadline()) {
+            // A long sleep ends a little early; the next turn sleeps the rest.
+            changed_.wait_for(lock, first_sleep(*next - at));
+        } else {
+            changed_.wait(lock);
         }
     }
 }
 
-bool c_runtime::dispatch(timer_id id) {
-    mockit_timer* timer = nullptr;
-    {
-        std::lock_guard lock(mutex_);
-        auto found = armed_.find(id);
-        if (found == armed_.end()) return false;  // disarmed or destroyed since it expired
-        timer = found->second;
-        if (timer->kind == MOCKIT_ONEOFF) {  // fired: disarmed from now on
-            armed_.erase(found);
-            timer->id = timer_id{};
-        }
-        running_ = timer;
-    }
-    timer->callback(timer, timer->context);
-    std::unique_ptr<mockit_timer> finished;
-    {
-        std::lock_guard lock(mutex_);
-        running_ = nullptr;
-        if (timer->destroy_after_callback) {
-            timers_.erase(timer);
-            finished.reset(timer);
-        }
-    }
+void c_runtime::call(std::unique_lock<std::mutex>& lock, mockit_timer& timer) {
+    running_ = &timer;
+    lock.unlock();
+    timer.callback(&timer, timer.context);
+    lock.lock();
+    running_ = nullptr;
     callback_done_.notify_all();
-    if (finished) finish(std::move(finished));
-    return true;
+    if (!timer.destroy_after_callback) return;
+    owned_.erase(&timer);
+    lock.unlock();
+    finish(&timer);
+    lock.lock();
 }
 
 }  // namespace mockit::detail

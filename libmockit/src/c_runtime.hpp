@@ -1,25 +1,20 @@
-// What stands behind the C ABI: one engine, its queue, and the thread that runs C callbacks.
+// What stands behind the C ABI: the core's timer queue, driven by a thread of the library, which
+// sleeps until the next deadline and calls the C callbacks of what is due, one at a time, as
+// the Lua loop does on its own thread. C has no loop to run them from.
 //
-// The engine thread only records expiries; a separate callback thread drains the queue and
-// calls the C callbacks. So a slow callback never delays when other timers' expiries are
-// recorded, and a callback may call back into the library (destroy its own timer, arm others)
-// without deadlocking on the engine's lock.
-//
-// Lock order: runtime mutex_ -> engine -> queue. The callback thread holds mutex_ only to look
-// a timer up, never while a callback runs.
+// A callback runs with the lock released, so it may call back into the library (arm others,
+// disarm or destroy any timer, its own included). Disarming or destroying a timer from another
+// thread waits until its callback, if running, has returned: after that it never runs again.
 #pragma once
 
 #include <condition_variable>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
-#include <vector>
 
-#include "mockit/event_queue.hpp"
 #include "mockit/mockit.h"
-#include "mockit/timer_engine.hpp"
+#include "mockit/timer_queue.hpp"
 
 struct mockit_timer {
     mockit_timer_kind kind;
@@ -36,7 +31,7 @@ namespace mockit::detail {
 class c_runtime {
   public:
     c_runtime();
-    ~c_runtime();  // stops the threads, then destroys the timers the program left behind
+    ~c_runtime();  // stops the thread, then destroys the timers the program left behind
 
     // The process-wide runtime, created on first use.
     static c_runtime& instance();
@@ -49,20 +44,21 @@ class c_runtime {
     void destroy(mockit_timer& timer);
 
   private:
-    void run(const std::stop_token& stop);
-    bool dispatch(timer_id id);  // false when the timer is gone
+    void run();
+    void call(std::unique_lock<std::mutex>& lock, mockit_timer& timer);
     bool disarm_locked(mockit_timer& timer);
     void wait_until_not_running(std::unique_lock<std::mutex>& lock, const mockit_timer& timer);
-    static void finish(std::unique_ptr<mockit_timer> timer) noexcept;
+    static void finish(mockit_timer* timer) noexcept;  // calls the destructor, frees
 
     std::mutex mutex_;
+    std::condition_variable changed_;  // a new earliest deadline, or the thread is to stop
     std::condition_variable callback_done_;
-    std::unordered_set<mockit_timer*> timers_;           // every live timer (owned)
-    std::unordered_map<timer_id, mockit_timer*> armed_;  // the armed ones, by arming
-    const mockit_timer* running_ = nullptr;              // whose callback runs now
-    event_queue queue_;
-    timer_engine engine_{queue_};
-    std::jthread callback_thread_;  // last: started once everything above exists
+    timer_queue timers_;
+    std::unordered_set<mockit_timer*> owned_;                 // every live timer
+    std::unordered_map<std::uint32_t, mockit_timer*> armed_;  // the armed ones, by queue slot
+    const mockit_timer* running_ = nullptr;                   // whose callback runs now
+    bool stopping_ = false;
+    std::jthread thread_;  // last: started once everything above exists
 };
 
 }  // namespace mockit::detail

@@ -10,7 +10,7 @@
 
 namespace mockit::detail {
 
-// Starts `body` (taking a std::stop_token) on a new jthread with all signals blocked. The mask
+// Starts `body` on a new jthread with all signals blocked. The mask
 // is set before the thread exists, so there is no window in which it could take a signal.
 template <class Body>
 std::jthread start_quiet_thread(Body&& body) {

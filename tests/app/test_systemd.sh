@@ -19,10 +19,11 @@ NOTES=""
 
 # listen SOCKET [SECONDS]: starts the listener on SOCKET and waits until it is bound.
 listen() {
-    "$LISTENER" "$1" "${2:-15}" >"$CASE_DIR/notes" 2>"$CASE_DIR/listener.err" &
-    LISTENER_PID=$!
     local marker=${1#@}
     marker="${marker}.bound"
+    rm -f "$marker"  # a listener before this one on the same socket left it
+    "$LISTENER" "$1" "${2:-15}" >"$CASE_DIR/notes" 2>"$CASE_DIR/listener.err" &
+    LISTENER_PID=$!
     wait_for_file "$marker"
 }
 

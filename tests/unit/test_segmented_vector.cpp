@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "segmented_vector.hpp"
+#include "mockit/detail/segmented_vector.hpp"
 
 using mockit::detail::segmented_vector;
 

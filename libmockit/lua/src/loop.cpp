@@ -1,9 +1,11 @@
-// The consumer side of the queue: wait, process_events, run, stop, on_error.
+// The loop of one Lua state, as libuv's uv_run: wait, process_events, run, stop, on_error.
 //
-// Every callback runs through one protected call whose message handler keeps the error value
-// and adds a traceback (lua.c's docall/msghandler). A failing callback's event is consumed
-// before the call, so the queue stays consistent whatever the callback does; then on_error,
-// the host's error sink, or propagation decides what happens next.
+// wait() sleeps in the poller until the timer queue's next deadline (or a signal); a drain
+// (process_events) takes the expiries due when it began from the timer queue, one at a time,
+// and runs their callbacks. Every callback runs through one protected call whose message
+// handler keeps the error value and adds a traceback (lua.c's docall/msghandler). A failing
+// callback's expiry is taken before the call, so the queue stays consistent whatever the
+// callback does; then on_error, the host's error sink, or propagation decides what happens next.
 #include "loop.hpp"
 
 #include <algorithm>
@@ -16,19 +18,6 @@ namespace mockit::lua::detail {
 namespace {
 
 enum class outcome { none, skipped, ran, failed };
-
-// What every callback of one drain needs, pushed once at fixed (absolute) stack indices when
-// the drain begins rather than fetched and inserted around each call.
-struct drain_slots {
-    int pins;     // the pins table, to find a handle from its event's anchor
-    int handler;  // message_handler, the protected calls' message handler
-};
-
-// Stack slots above those two that a drain makes room for once, when it begins: enough for a
-// handle, its callback and up to six arguments (dispatch_timer makes room for more), and for an
-// error's value, traceback and report. Its callers' LUA_MINSTACK would hold them, but a drain
-// does not count on how much of that its caller has used.
-constexpr int reserved_slots = 8;
 
 // Registry key of the last error's {error, traceback}, set by message_handler.
 const char last_error_key = 0;
@@ -114,58 +103,31 @@ bool absorb_error(lua_State* L, context& ctx) {
     return go_on;
 }
 
-// The next event with calls left, taking a batch from the queue when the hand is empty, and
-// recording more expiries when the queue is empty too but the last catch-up left some due.
-event* next_event(lua_State* L, context& ctx, lua_Integer budget) {
-    while (ctx.next < ctx.in_hand.size() && ctx.in_hand[ctx.next].count == 0)
-        ++ctx.next;
-    if (ctx.next == ctx.in_hand.size()) {
-        ctx.in_hand.clear();
-        ctx.next = 0;
-        // At most batch_calls events: within the capacity reserved up front, so no allocation.
-        auto max_calls = static_cast<std::size_t>(std::min<lua_Integer>(budget, batch_calls));
-        ctx.queue.take(ctx.in_hand, max_calls);
-        if (ctx.in_hand.empty() && ctx.behind) {
-            catch_up(L, ctx);
-            ctx.queue.take(ctx.in_hand, max_calls);
-        }
-        if (ctx.in_hand.empty()) return nullptr;
-    }
-    return &ctx.in_hand[ctx.next];
-}
-
-// Runs one expiry of `e`'s timer, or skips it when the timer is gone.
-outcome dispatch_timer(lua_State* L, context& ctx, event& e, const drain_slots& slots) {
-    lua_rawgeti(L, slots.pins, e.tag);
-    auto* pinned = static_cast<timer_handle*>(lua_touserdata(L, -1));
-    // The anchor is empty, or taken by another timer since, when this one was destroyed or
-    // reset after it expired.
-    if (pinned == nullptr || pinned->id != e.timer) {
-        lua_pop(L, 1);
-        e.count = 0;
-        return outcome::skipped;
-    }
+// Runs the callback of one expiry taken from the timer queue.
+outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {
+    push_context_value(L, pins_uv);
+    lua_rawgeti(L, -1, e.tag);
+    // The queue hands out only armed timers, and an armed timer's handle is pinned at its tag.
+    auto& t = *static_cast<timer_handle*>(lua_touserdata(L, -1));
     int ud = lua_gettop(L);
-    auto& t = *pinned;
     int nargs = t.nargs;
-    // The handle takes the first reserved slot, the callback and its arguments the next ones.
-    // Checked before anything changes: failing to grow the stack leaves the event in hand.
-    if (nargs + 2 > reserved_slots) luaL_checkstack(L, nargs + 1, "too many callback arguments");
-    --e.count;          // consumed before the call, whatever the callback does
-    e.due += e.period;  // what is left in hand is due one period later
-    if (!t.repeats) unpin(L, ctx, t, slots.pins);  // a fired one-off; its callback may re-arm it
+    luaL_checkstack(L, nargs + 3, "too many callback arguments");
+    if (!t.repeats) unpin(L, ctx, t, ud - 1);  // a one-off that ran; its callback may re-arm it
+    lua_pushcfunction(L, message_handler);
     for (int uv = 1; uv <= nargs + 1; ++uv)
         lua_getiuservalue(L, ud, uv);
-    bool ok = protected_call(L, nargs, slots.handler);
-    if (ok)
-        lua_settop(L, ud - 1);
-    else
-        lua_remove(L, ud);
+    bool ok = protected_call(L, nargs, ud + 1);
+    if (ok) {
+        lua_settop(L, ud - 2);
+    } else {  // the error value and the traceback stay, in place of the pins and the handle
+        lua_rotate(L, ud - 1, -3);
+        lua_pop(L, 3);
+    }
     return ok ? outcome::ran : outcome::failed;
 }
 
 // Runs the mockit.signal handler for one arrival of `signo`.
-outcome dispatch_signal(lua_State* L, int signo, const drain_slots& slots) {
+outcome dispatch_signal(lua_State* L, int signo) {
     push_context_value(L, signals_uv);
     lua_rawgeti(L, -1, signo);
     lua_remove(L, -2);
@@ -173,27 +135,29 @@ outcome dispatch_signal(lua_State* L, int signo, const drain_slots& slots) {
         lua_pop(L, 1);
         return outcome::skipped;
     }
+    int fn = lua_gettop(L);
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, fn);
     lua_pushstring(L, signal_name(signo));
-    return protected_call(L, 1, slots.handler) ? outcome::ran : outcome::failed;
+    bool ok = protected_call(L, 1, fn);
+    lua_remove(L, fn);
+    return ok ? outcome::ran : outcome::failed;
 }
 
 // Expiries due after `horizon` (when the drain began) are left for the next drain: they came due
 // while callbacks ran, and a drain that took them too would never end while callbacks are
 // slower than their timers (libuv runs the timers due when a loop turn begins, the same way).
-outcome next_callback(lua_State* L, context& ctx, const drain_slots& slots, lua_Integer budget,
-                      time_point horizon) {
-    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo, slots);
-    event* e = next_event(L, ctx, budget);
-    if (e == nullptr || e->due > horizon) return outcome::none;
-    return dispatch_timer(L, ctx, *e, slots);
+outcome next_callback(lua_State* L, context& ctx, time_point horizon) {
+    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo);
+    std::optional<expiry> e = protect(L, [&] { return ctx.timers.take_due(horizon); });
+    if (!e) return outcome::none;
+    return dispatch_timer(L, ctx, *e);
 }
 
-// Whether anything keeps run() going. What is already due counts, recorded or not: whether an
-// unref'd one-off that is due runs must not depend on whether pending() was called first.
-bool alive(lua_State* L, context& ctx) {
-    if (ctx.referenced_timers > 0) return true;
-    catch_up(L, ctx);
-    return pending(ctx) > 0;
+// Whether anything keeps run() going: a referenced timer, or anything due (an unref'd one-off
+// that is due runs).
+bool alive(context& ctx) {
+    return ctx.referenced_timers > 0 || anything_due(ctx);
 }
 
 // Raises the stop as an error: a "mockit.stop" userdata holding the exit code, which mockit-run
@@ -223,10 +187,10 @@ void let_interruption_run(lua_State* L) {
 // wait() returns 0 once for a stop, and the script may finish its own work (mockit.stopping()
 // tells it why). A script that waits again anyway, in a loop of its own that never asks, would
 // spin: that wait() raises the stop instead.
-std::size_t told_stop(lua_State* L, context& ctx, int code) {
+bool told_stop(lua_State* L, context& ctx, int code) {
     if (ctx.stop_told) raise_stop(L, code);
     ctx.stop_told = true;
-    return 0;
+    return false;
 }
 
 void notify_observer(lua_State* L, const std::function<void()>& hook) {
@@ -236,26 +200,20 @@ void notify_observer(lua_State* L, const std::function<void()>& hook) {
 }  // namespace
 
 drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
-    start_engine(L, ctx);  // a script may drain in a loop of its own, never calling wait()
     int top = lua_gettop(L);
-    luaL_checkstack(L, 2 + reserved_slots, nullptr);
-    drain_slots slots{top + 1, top + 2};
-    push_context_value(L, pins_uv);  // the box's own table, never replaced: safe to hold
-    lua_pushcfunction(L, message_handler);
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
-    catch_up(L, ctx);  // the engine thread left what fell due while Lua ran to the loop
-    time_point horizon = ctx.engine.clock().now();
+    time_point horizon = ctx.clock.now();
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
     while (ran < max && (stopped_before || !ctx.stop_requested) && requested_stop_code() < 0) {
-        outcome o = next_callback(L, ctx, slots, max - ran, horizon);
+        outcome o = next_callback(L, ctx, horizon);
         if (o == outcome::none) break;
         if (o == outcome::skipped) continue;
         ++ran;
         if (o == outcome::failed && !absorb_error(L, ctx)) {
-            // The report goes where the slots began: the caller raises what is on top.
-            lua_replace(L, top + 1);
+            // The report goes where the drain began: the caller raises what is on top.
+            lua_copy(L, -1, top + 1);
             lua_settop(L, top + 1);
             return {ran, true};
         }
@@ -264,46 +222,32 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     return {ran, false};
 }
 
-std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout) {
-    // A signal's wake-up is stale once its arrival is counted in pending(): forget it first, so
-    // it cannot cut this wait short later. A signal arriving after this wakes the queue anew.
-    ctx.queue.clear_wake();
-    start_engine(L, ctx);
-    // Stopping comes first: a loop of the script's own with callbacks always pending would
+bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout) {
+    // A wake-up is stale once what it announced (a signal's arrival) is looked at below: forget
+    // it first, so it cannot cut this wait short later. A signal arriving after this wakes anew.
+    ctx.wakeups.forget_wakes();
+    // Stopping comes first: a loop of the script's own with callbacks always due would
     // otherwise be told about them for ever, and never about the stop.
     if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
-    catch_up(L, ctx);  // what fell due while Lua ran: no need to wait for it
-    if (std::size_t n = pending(ctx); n > 0) return n;
+    if (anything_due(ctx)) return true;
     if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
-    // This thread never sleeps past the engine's next deadline: there it records the expiry
-    // itself rather than wait for the engine thread to record it and wake this one. One thread
-    // wake-up between a deadline and its callback instead of two is what keeps lateness close
-    // to the machine's floor on a busy machine. The engine thread leaves all the recording to
-    // this thread (set_owner_records), so the two neither wake together nor trade locks.
-    clock_source& clock = ctx.engine.clock();
     std::optional<time_point> until;
-    if (timeout) until = clock.now() + *timeout;
+    if (timeout) until = ctx.clock.now() + *timeout;
     for (;;) {
-        std::optional<time_point> next = protect(L, [&] { return ctx.engine.next_deadline(); });
         std::optional<time_point> wake_at = until;
+        std::optional<time_point> next = ctx.timers.next_deadline();
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
-        std::optional<duration> slice;
-        // A long sleep ends a little early (first_sleep): the rest is slept by this loop's
-        // next turn, which finds nothing due yet.
-        if (wake_at)
-            slice = mockit::detail::first_sleep(std::max(*wake_at - clock.now(), duration::zero()));
-        protect(L, [&] { return ctx.queue.wait(slice); });
+        std::optional<duration> sleep;
+        // A long sleep ends a little early (first_sleep): the rest is slept by this loop's next
+        // turn, from a CPU that is awake.
+        if (wake_at) sleep = mockit::detail::first_sleep(*wake_at - ctx.clock.now());
+        ctx.wakeups.wait(sleep);
         if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
-        if (std::size_t n = pending(ctx); n > 0) return n;
-        time_point now = clock.now();
-        if (next && now >= *next) {
-            catch_up(L, ctx);
-            if (std::size_t n = pending(ctx); n > 0) return n;
-        }
-        if (until && now >= *until) return 0;
+        if (anything_due(ctx)) return true;
+        if (until && ctx.clock.now() >= *until) return false;
         let_interruption_run(L);
-        // Otherwise a wake-up that brought nothing to run (a signal nobody handles in Lua, or a
-        // deadline whose timer was cancelled meanwhile): wait on.
+        // Otherwise a wake-up that brought nothing to run (a signal nobody handles in Lua, a
+        // deadline whose timer was cancelled meanwhile, the first step of a long sleep): on.
     }
 }
 
@@ -312,7 +256,8 @@ int mockit_wait(lua_State* L) {
     context& ctx = upvalue_context(L);
     std::optional<duration> timeout;
     if (!lua_isnoneornil(L, 1)) timeout = check_delay(L, 1);
-    lua_pushinteger(L, static_cast<lua_Integer>(wait_for_events(L, ctx, timeout)));
+    bool due = wait_for_events(L, ctx, timeout);
+    lua_pushinteger(L, due ? static_cast<lua_Integer>(pending(ctx)) : 0);
     return 1;
 }
 
@@ -333,7 +278,7 @@ int mockit_process_events(lua_State* L) {
 static int run_turns(lua_State* L) {
     context& ctx = upvalue_context(L);
     std::optional<int> stop;
-    while (!(stop = requested_stop(ctx)) && alive(L, ctx)) {
+    while (!(stop = requested_stop(ctx)) && alive(ctx)) {
         std::optional<duration> period;
         if (ctx.observer.period) period = *ctx.observer.period;
         wait_for_events(L, ctx, period);
@@ -394,14 +339,12 @@ int mockit_on_error(lua_State* L) {
 
 int mockit_pending(lua_State* L) {
     context& ctx = upvalue_context(L);
-    catch_up(L, ctx, SIZE_MAX);  // all that is due counts
     lua_pushinteger(L, static_cast<lua_Integer>(pending(ctx)));
     return 1;
 }
 
 int mockit_inqueue(lua_State* L) {
     context& ctx = upvalue_context(L);
-    catch_up(L, ctx, SIZE_MAX);  // all that is due counts
     lua_pushinteger(L, static_cast<lua_Integer>(queued_entries(ctx)));
     return 1;
 }
@@ -409,7 +352,6 @@ int mockit_inqueue(lua_State* L) {
 // mockit.stats() -> {timers, referenced, armed, pending, inqueue}: for tests and dumps.
 int mockit_stats(lua_State* L) {
     context& ctx = upvalue_context(L);
-    catch_up(L, ctx, SIZE_MAX);  // all that is due counts
     auto field = [&](const char* name, std::size_t value) {
         lua_pushinteger(L, static_cast<lua_Integer>(value));
         lua_setfield(L, -2, name);
@@ -417,7 +359,7 @@ int mockit_stats(lua_State* L) {
     lua_createtable(L, 0, 5);
     field("timers", ctx.live_timers);
     field("referenced", ctx.referenced_timers);
-    field("armed", protect(L, [&] { return ctx.engine.size(); }));
+    field("armed", ctx.timers.size());
     field("pending", pending(ctx));
     field("inqueue", queued_entries(ctx));
     return 1;

@@ -16,14 +16,15 @@ struct drain_result {
     bool failed;  // a callback's error is to propagate: its report is on top of the stack
 };
 
-// Runs up to `max` callbacks (signal handlers first, then expiries in expiry order), of the
+// Runs up to `max` callbacks (signal handlers first, then expiries in deadline order), of the
 // expiries due when it begins. Stops early when mockit.stop() is called by one of them, or a
 // signal requests a stop. Leaves the stack as it found it, but for the report on failure.
 drain_result drain(lua_State* L, context& ctx, lua_Integer max);
 
-// Returns the pending count at once if non-zero; otherwise blocks until something is pending,
-// `timeout` passes, or the queue is woken (a signal arrived).
-std::size_t wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout);
+// Returns true at once when a callback is due; otherwise blocks until one is (true), or until
+// `timeout` passes (false). Once a stop is asked for, returns false, and raises the stop the
+// next time (a "mockit.stop" error).
+bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout);
 
 int mockit_wait(lua_State* L);
 int mockit_process_events(lua_State* L);

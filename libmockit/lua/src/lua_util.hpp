@@ -13,13 +13,13 @@
 #include <lua.hpp>
 #include <new>
 
-#include "mockit/timer_engine.hpp"
+#include "mockit/timer_queue.hpp"
 
 namespace mockit::lua::detail {
 
 // The largest delay in milliseconds, as Lua sees it.
 inline constexpr lua_Integer max_delay_ms =
-    std::chrono::duration_cast<std::chrono::milliseconds>(timer_engine::max_delay).count();
+    std::chrono::duration_cast<std::chrono::milliseconds>(timer_queue::max_delay).count();
 
 // Argument `arg` as a delay: an integer number of milliseconds from 0 to max_delay_ms.
 // Raises "bad argument #arg to 'f' (...)" for anything else (fractions, NaN, infinities,

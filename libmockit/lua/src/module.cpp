@@ -25,25 +25,21 @@ namespace {
 // table, whose loop is the one that runs, rather than timers of its own nobody would run.
 constexpr const char* module_field = "mockit.module";
 
-clock_source& clock_of(context& ctx) {
-    return ctx.engine.clock();
-}
-
 int mockit_mstimestamp(lua_State* L) {
-    lua_pushinteger(L, to_ms_timestamp(clock_of(upvalue_context(L)).wall_now()));
+    lua_pushinteger(L, to_ms_timestamp(upvalue_context(L).clock.wall_now()));
     return 1;
 }
 
 // mockit.time() -> secs, ms
 int mockit_time(lua_State* L) {
-    wall_time now = to_wall_time(clock_of(upvalue_context(L)).wall_now());
+    wall_time now = to_wall_time(upvalue_context(L).clock.wall_now());
     lua_pushinteger(L, now.secs);
     lua_pushinteger(L, now.ms);
     return 2;
 }
 
 int mockit_hrtime(lua_State* L) {
-    lua_pushinteger(L, to_hrtime(clock_of(upvalue_context(L)).now()));
+    lua_pushinteger(L, to_hrtime(upvalue_context(L).clock.now()));
     return 1;
 }
 
@@ -52,7 +48,7 @@ int mockit_sleep(lua_State* L) {
     context& ctx = upvalue_context(L);
     auto ms = check_delay(L, 1);
     bool resume = lua_toboolean(L, 2) != 0;
-    sleep_result result = sleep_for(clock_of(ctx), ms, resume);
+    sleep_result result = sleep_for(ctx.clock, ms, resume);
     lua_pushinteger(L, result.interrupted ? EINTR : 0);
     lua_pushinteger(L, result.left.count());
     return 2;
@@ -200,8 +196,7 @@ int stop_tostring(lua_State* L) {
 }
 
 int context_gc(lua_State* L) {
-    // Stops the engine thread and forgets every timer: what lets the handles do without a
-    // __gc of their own.
+    // Forgets every timer: what lets the handles do without a __gc of their own.
     static_cast<context_box*>(lua_touserdata(L, 1))->ctx.reset();
     return 0;
 }

@@ -17,8 +17,8 @@ struct signal_slot {
 };
 
 signal_slot slots[NSIG];
-constexpr std::size_t max_queues = 64;
-std::atomic<event_queue*> queues[max_queues];
+constexpr std::size_t max_pollers = 64;
+std::atomic<poller*> pollers[max_pollers];
 std::atomic<int> requested_stop{-1};
 // Every counted arrival, of any signal: lets next_arrival() skip its scan of all signals on
 // each callback when nothing arrived since the last scan.
@@ -39,8 +39,8 @@ constexpr named_signal catchable[] = {
 };
 
 void wake_all() noexcept {
-    for (auto& q : queues) {
-        if (event_queue* queue = q.load()) queue->wake();
+    for (auto& p : pollers) {
+        if (poller* wakeups = p.load()) wakeups->wake();
     }
 }
 
@@ -97,10 +97,10 @@ bool is_catchable(int signo) noexcept {
     return signal_name(signo) != nullptr;
 }
 
-signal_inbox::signal_inbox(event_queue& queue) : queue_{queue} {
-    for (auto& q : queues) {
-        event_queue* expected = nullptr;
-        if (q.compare_exchange_strong(expected, &queue_)) return;
+signal_inbox::signal_inbox(poller& wakeups) : wakeups_{wakeups} {
+    for (auto& q : pollers) {
+        poller* expected = nullptr;
+        if (q.compare_exchange_strong(expected, &wakeups_)) return;
     }
     throw std::runtime_error("too many Lua states with mockit open (at most 64)");
 }
@@ -108,8 +108,8 @@ signal_inbox::signal_inbox(event_queue& queue) : queue_{queue} {
 signal_inbox::~signal_inbox() {
     for (int signo = 1; signo < NSIG; ++signo)
         unwatch(signo);
-    for (auto& q : queues) {
-        event_queue* expected = &queue_;
+    for (auto& q : pollers) {
+        poller* expected = &wakeups_;
         q.compare_exchange_strong(expected, nullptr);
     }
 }

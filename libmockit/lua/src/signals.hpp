@@ -1,4 +1,4 @@
-// Signals as queued events. The C handler only counts arrivals and wakes the event queues
+// Signals as queued events. The C handler only counts arrivals and wakes the loops
 // (atomics and write(2): async-signal-safe); each Lua state picks the arrivals up in
 // process_events() and runs its mockit.signal handlers there, never asynchronously.
 #pragma once
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "mockit/event_queue.hpp"
+#include "poller.hpp"
 
 namespace mockit::lua::detail {
 
@@ -19,8 +19,8 @@ bool is_catchable(int signo) noexcept;
 // One Lua state's view of the process's signals.
 class signal_inbox {
   public:
-    explicit signal_inbox(event_queue& queue);  // the queue to wake when a signal arrives
-    ~signal_inbox();                            // unwatches everything
+    explicit signal_inbox(poller& wakeups);  // the loop to wake when a signal arrives
+    ~signal_inbox();                         // unwatches everything
     signal_inbox(const signal_inbox&) = delete;
     signal_inbox& operator=(const signal_inbox&) = delete;
 
@@ -34,7 +34,7 @@ class signal_inbox {
     int next_arrival() noexcept;
 
   private:
-    event_queue& queue_;
+    poller& wakeups_;
     std::uint32_t seen_[NSIG] = {};
     bool watched_[NSIG] = {};
     std::uint64_t scanned_total_ = 0;  // arrivals_total when a scan last found nothing

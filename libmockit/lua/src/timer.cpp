@@ -11,19 +11,8 @@ using std::chrono::milliseconds;
 // timer_handle::nargs has as many.
 constexpr int max_callback_args = 65000;
 
-// luaL_checkudata(L, arg, timer_type), test and error alike, against the metatable kept in the
-// box rather than the one the registry holds under the type's name: that lookup hashes and
-// compares the name on every method call.
 timer_handle& check_timer(lua_State* L, int arg) {
-    void* p = lua_touserdata(L, arg);
-    if (p != nullptr && lua_getmetatable(L, arg)) {
-        push_context_value(L, timer_mt_uv);
-        bool is_timer = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
-        if (is_timer) return *static_cast<timer_handle*>(p);
-    }
-    luaL_typeerror(L, arg, timer_type);
-    __builtin_unreachable();
+    return *static_cast<timer_handle*>(luaL_checkudata(L, arg, timer_type));
 }
 
 timer_handle& check_live_timer(lua_State* L, int arg) {
@@ -32,53 +21,52 @@ timer_handle& check_live_timer(lua_State* L, int arg) {
     return t;
 }
 
-// The anchor the next pin takes: the head of the free list, after adding an entry to the pins
+// The tag the next pin takes: the head of the free list, after adding an entry to the pins
 // table when the list is empty. That is the one step of arming that can raise (out of memory),
-// so it comes before the engine arms.
-std::uint32_t reserve_anchor(lua_State* L, context& ctx) {
-    if (ctx.free_anchor != 0) return ctx.free_anchor;
-    if (ctx.anchors_used == UINT32_MAX) luaL_error(L, "too many timers");
+// so it comes before the queue arms.
+std::uint32_t reserve_tag(lua_State* L, context& ctx) {
+    if (ctx.free_tag != 0) return ctx.free_tag;
+    if (ctx.tags_used == UINT32_MAX) luaL_error(L, "too many timers");
     push_context_value(L, pins_uv);
     lua_pushinteger(L, 0);  // the end of the free list
-    lua_rawseti(L, -2, ctx.anchors_used + 1);
+    lua_rawseti(L, -2, ctx.tags_used + 1);
     lua_pop(L, 1);
-    ctx.free_anchor = ++ctx.anchors_used;
-    return ctx.free_anchor;
+    ctx.free_tag = ++ctx.tags_used;
+    return ctx.free_tag;
 }
 
-// Pins the handle at stack index `ud_index` at `anchor`, the head of the free list (what
-// reserve_anchor returned), and takes the anchor off the list.
+// Pins the handle at stack index `ud_index` at `tag`, the head of the free list (what
+// reserve_tag returned), and takes the tag off the list.
 void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id,
-         std::uint32_t anchor) {
+         std::uint32_t tag) {
     push_context_value(L, pins_uv);
-    lua_rawgeti(L, -1, anchor);
-    ctx.free_anchor = static_cast<std::uint32_t>(lua_tointeger(L, -1));
+    lua_rawgeti(L, -1, tag);
+    ctx.free_tag = static_cast<std::uint32_t>(lua_tointeger(L, -1));
     lua_pop(L, 1);
     lua_pushvalue(L, ud_index);
-    lua_rawseti(L, -2, anchor);  // the entry exists: setting it never allocates
+    lua_rawseti(L, -2, tag);  // the entry exists: setting it never allocates
     lua_pop(L, 1);
     t.id = id;
-    t.anchor = anchor;
+    t.tag = tag;
     ++ctx.live_timers;
     if (t.referenced) ++ctx.referenced_timers;
 }
 
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
-    std::uint32_t anchor = reserve_anchor(L, ctx);
+    std::uint32_t tag = reserve_tag(L, ctx);
     timer_id id = protect(L, [&] {
-        return t.repeats ? ctx.engine.arm_every(t.delay, anchor)
-                         : ctx.engine.arm_once(t.delay, anchor);
+        time_point now = ctx.clock.now();
+        return t.repeats ? ctx.timers.arm_every(now, t.delay, tag)
+                         : ctx.timers.arm_once(now, t.delay, tag);
     });
-    pin(L, ctx, t, ud_index, id, anchor);
+    pin(L, ctx, t, ud_index, id, tag);
     ctx.outcome.ran = false;  // something new to run: the host's loop runs after the script
 }
 
-// Cancels the timer and every expiry of it still queued or in hand.
+// Cancels the timer, and with it every expiry of it that is due.
 void disarm(lua_State* L, context& ctx, timer_handle& t) {
     if (!t.id) return;
-    bool was_armed = ctx.engine.cancel(t.id);
-    // A one-off still armed has not fired: no expiry of it can be in hand, so no need to look.
-    if (t.repeats || !was_armed) forget_in_hand(ctx, t.id);
+    ctx.timers.cancel(t.id);
     push_context_value(L, pins_uv);
     unpin(L, ctx, t, lua_gettop(L));
     lua_pop(L, 1);
@@ -181,11 +169,11 @@ const luaL_Reg timer_metamethods[] = {
 
 void unpin(lua_State* L, context& ctx, timer_handle& t, int pins) {
     if (!t.id) return;
-    lua_pushinteger(L, ctx.free_anchor);
-    lua_rawseti(L, pins, t.anchor);  // the entry exists: setting it never allocates
-    ctx.free_anchor = t.anchor;
+    lua_pushinteger(L, ctx.free_tag);
+    lua_rawseti(L, pins, t.tag);  // the entry exists: setting it never allocates
+    ctx.free_tag = t.tag;
     t.id = timer_id{};
-    t.anchor = 0;
+    t.tag = 0;
     --ctx.live_timers;
     if (t.referenced) --ctx.referenced_timers;
 }
@@ -201,8 +189,7 @@ int create_timer(lua_State* L, bool repeats) {
     auto* t = static_cast<timer_handle*>(lua_newuserdatauv(L, sizeof(timer_handle), nargs + 1));
     *t =
         timer_handle{timer_id{}, 0, static_cast<std::uint16_t>(nargs), repeats, true, false, delay};
-    push_context_value(L, timer_mt_uv);
-    lua_setmetatable(L, -2);
+    luaL_setmetatable(L, timer_type);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments
         lua_pushvalue(L, uv + 1);
         lua_setiuservalue(L, -2, uv);
@@ -220,7 +207,7 @@ void register_timer_type(lua_State* L) {
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, box);
     luaL_setfuncs(L, timer_metamethods, 1);
-    lua_setiuservalue(L, box, timer_mt_uv);  // the registry keeps it by name too, for checkudata
+    lua_pop(L, 1);
 }
 
 }  // namespace mockit::lua::detail

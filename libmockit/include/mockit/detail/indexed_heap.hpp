@@ -4,7 +4,7 @@
 // 4-ary rather than binary: half the depth, and the four children of a node share a cache line
 // when elements are 16 bytes, which is what dominates with a million timers.
 //
-// Used by the engine's timer_heap (by deadline) and by the event_queue (by next expiry).
+// Used by timer_queue: the lanes by their first deadline, and the timers no lane can hold.
 #pragma once
 
 #include <algorithm>

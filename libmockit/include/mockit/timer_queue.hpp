@@ -1,0 +1,194 @@
+// The timers of one loop, in the order they fall due: the one structure both drivers run, the
+// Lua loop on its own thread and the C ABI on the library's thread. It runs no code and reads
+// no clock: its owner says what time it is.
+//
+// Semantics:
+// - A one-off armed at `now` with delay `d` falls due at `now + d`. An interval timer armed at
+//   `now` with interval `i` falls due at `now + k*i` for k = 1, 2, ...: an absolute schedule
+//   that never drifts, however late its runs are.
+// - take_due() hands out one expiry at a time, the earliest first; timers due at the same time
+//   come out in the order they were armed. A one-off leaves as it is handed out. An interval
+//   timer moves one period on, so one that missed k deadlines (a stopped process, a slow
+//   callback) is handed out k times, interleaved with the other timers' expiries as they fell
+//   due: A (every 20 ms) and B (every 30 ms) left alone give A B A A B ... Memory stays one
+//   slot per timer, however long nobody takes anything.
+// - cancel() is immediate: a cancelled timer's due expiries are never handed out.
+//
+// Costs: timers armed with one delay fall due in arming order, as the clock only moves forward.
+// So, like Node.js with its per-duration lists, every distinct delay has a lane: a doubly linked
+// list of timers in deadline order, to which arming appends in O(1). A small indexed heap orders
+// the lanes by their first deadline: taking an expiry costs O(log lanes), not O(log timers), and
+// a million timers over 2,000 delays make a 2,000-entry heap that stays in the cache. A timer that
+// would break its lane's order (an interval moved on behind a timer armed after it) goes to a
+// general indexed heap instead, at O(log n). Every timer lives in a slot, reused after it is gone
+// (a generation count tells the slot's tenants apart), which links it into its lane or knows its
+// place in the general heap: a timer leaves from anywhere at once, so cancelling an hour-long
+// timer frees its slot now, not in an hour.
+//
+// Counting what is due (due()) walks the due timers: O(due + lanes). The loops count only when a
+// script asks (pending(), inqueue(), wait()'s result); running what is due never counts.
+//
+// Not thread-safe: the owner serialises access.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "mockit/clock.hpp"
+#include "mockit/detail/indexed_heap.hpp"
+#include "mockit/detail/segmented_vector.hpp"
+
+namespace mockit {
+
+// Names one arming of one timer: its slot and the slot's generation, so an id held after its
+// timer was cancelled, ran (one-off) or was re-armed can never reach another timer. Zero is
+// never a valid id.
+class timer_id {
+  public:
+    constexpr timer_id() noexcept = default;
+    constexpr timer_id(std::uint32_t slot, std::uint32_t generation) noexcept
+        : value_{(std::uint64_t{generation} << 32) | slot} {}
+
+    [[nodiscard]] constexpr std::uint32_t slot() const noexcept {
+        return static_cast<std::uint32_t>(value_);
+    }
+    [[nodiscard]] constexpr std::uint32_t generation() const noexcept {
+        return static_cast<std::uint32_t>(value_ >> 32);
+    }
+    constexpr explicit operator bool() const noexcept { return value_ != 0; }
+    constexpr friend bool operator==(timer_id, timer_id) noexcept = default;
+
+  private:
+    std::uint64_t value_ = 0;
+};
+
+// One expiry handed out by take_due().
+struct expiry {
+    timer_id timer;
+    time_point due;     // when it fell due
+    std::uint32_t tag;  // the owner's number for the timer, given when it was armed
+};
+
+// What due() counts.
+struct due_count {
+    std::size_t timers = 0;    // timers with at least one expiry due
+    std::size_t expiries = 0;  // their expiries: an interval that missed k deadlines counts k
+};
+
+class timer_queue {
+  public:
+    // The longest delay or interval accepted: 2^40 ms, about 34.8 years. Longer ones are
+    // rejected (errc::out_of_range), never wrapped around.
+    static constexpr duration max_delay = std::chrono::milliseconds{std::int64_t{1} << 40};
+
+    // Arms a one-off due `delay` after `now`. `tag` is the owner's number for the timer, handed
+    // back with each expiry: an owner finds its record of a timer without a map keyed by ids.
+    // Throws std::system_error: errc::out_of_range for a negative delay or one beyond
+    // max_delay, errc::no_memory when the slot numbers run out (over 4 billion timers); or
+    // std::bad_alloc.
+    timer_id arm_once(time_point now, duration delay, std::uint32_t tag = 0);
+    // Arms an interval timer; `interval` must also be positive (errc::invalid_argument).
+    timer_id arm_every(time_point now, duration interval, std::uint32_t tag = 0);
+
+    // Disarms `id`; false when it is not armed (already ran as a one-off, cancelled, unknown).
+    bool cancel(timer_id id) noexcept;
+
+    // The earliest expiry due at or before `now`, taken out; nullopt when nothing is due.
+    std::optional<expiry> take_due(time_point now);
+
+    [[nodiscard]] due_count due(time_point now) const noexcept;
+    [[nodiscard]] std::optional<time_point> next_deadline() const noexcept;
+    [[nodiscard]] bool armed(timer_id id) const noexcept;
+    [[nodiscard]] std::optional<time_point> deadline(timer_id id) const noexcept;
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }  // armed timers
+    [[nodiscard]] std::size_t lanes() const noexcept { return lane_of_delay_.size(); }
+
+  private:
+    static constexpr std::uint32_t none = UINT32_MAX;
+    static constexpr std::uint32_t in_heap = (1U << 31) - 1;  // slot::lane of a general-heap timer
+
+    // A million timers make a million slots: every byte here is a megabyte there.
+    struct slot {
+        duration::rep deadline;
+        std::uint32_t generation;  // of the current (or next) tenant; never 0
+        std::uint32_t tag;         // the owner's number for the timer
+        std::uint32_t sequence;    // arming order: the tie-break between equal deadlines
+        std::uint32_t lane : 31;   // its lane, or in_heap
+        bool repeats : 1;          // an interval timer (see interval_of)
+        // The next timer of its lane (none at the tail); its position in the general heap;
+        // the next free slot while free.
+        std::uint32_t link;
+        std::uint32_t prev;  // the previous timer of its lane (none at the head)
+    };
+    static_assert(sizeof(slot) == 32);
+    struct lane {
+        duration::rep delay;
+        std::uint32_t head;
+        std::uint32_t tail;
+        std::uint32_t position;  // in lanes_by_head_
+    };
+    // What the heaps order by, copied out of the slot so comparisons stay in the heap's own
+    // array: the general heap's keys name a slot, the lanes heap's name a lane.
+    struct key {
+        duration::rep deadline;
+        std::uint32_t owner;
+        std::uint32_t sequence;
+    };
+    // A general-heap timer keeps its interval here (0 for a one-off), as it has no lane.
+    struct heap_timer {
+        key order;
+        duration::rep interval;
+    };
+
+    struct before {
+        bool operator()(const key& a, const key& b) const noexcept;
+        bool operator()(const heap_timer& a, const heap_timer& b) const noexcept {
+            return (*this)(a.order, b.order);
+        }
+    };
+    struct timer_moved {
+        timer_queue* queue;
+        void operator()(const heap_timer& t, std::size_t position) const noexcept;
+    };
+    struct lane_moved {
+        timer_queue* queue;
+        void operator()(const key& k, std::size_t position) const noexcept;
+    };
+
+    timer_id insert(time_point deadline, duration interval, std::uint32_t tag, duration delay);
+    [[nodiscard]] const slot* find(timer_id id) const noexcept;
+    [[nodiscard]] key key_of(std::uint32_t index, std::uint32_t owner) const noexcept;
+    [[nodiscard]] duration::rep interval_of(std::uint32_t index) const noexcept;
+    [[nodiscard]] std::optional<std::uint32_t> first() const noexcept;
+    std::uint32_t allocate_slot();
+    void release_slot(std::uint32_t index) noexcept;
+    void count_due(std::uint32_t index, duration::rep now, due_count& count) const noexcept;
+
+    // Whether a timer due at (deadline, sequence) may go behind the lane's tail.
+    [[nodiscard]] bool fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
+                                       std::uint32_t sequence) const noexcept;
+    void place(std::uint32_t index, duration::rep delay);  // delay: the interval if it repeats
+    void open_lane(std::uint32_t index, duration::rep delay);
+    void append(std::uint32_t lane_index, std::uint32_t index) noexcept;
+    void take_out(std::uint32_t index) noexcept;
+    void unlink(std::uint32_t index) noexcept;
+    void head_changed(std::uint32_t lane_index) noexcept;
+    void close_lane(std::uint32_t lane_index) noexcept;
+    void reschedule(std::uint32_t index, duration::rep interval);
+
+    detail::segmented_vector<slot> slots_;
+    std::uint32_t free_slot_ = none;
+    std::uint32_t next_sequence_ = 0;
+    std::size_t size_ = 0;
+
+    std::vector<lane> lanes_;
+    std::vector<std::uint32_t> free_lanes_;
+    std::unordered_map<duration::rep, std::uint32_t> lane_of_delay_;
+    detail::indexed_heap<key, before, lane_moved> lanes_by_head_{before{}, lane_moved{this}};
+    detail::indexed_heap<heap_timer, before, timer_moved> heap_{before{}, timer_moved{this}};
+};
+
+}  // namespace mockit

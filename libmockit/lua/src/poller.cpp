@@ -1,0 +1,59 @@
+#include "poller.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+namespace mockit::lua::detail {
+namespace {
+
+// Moves a descriptor the library opened off 0-2: with stdin, stdout or stderr closed, the
+// kernel hands out the lowest free number, and the script's io.read or print would then use
+// the loop's descriptor instead of failing with "Bad file descriptor".
+int above_stdio(int fd) noexcept {
+    if (fd < 0 || fd > STDERR_FILENO) return fd;
+    int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    ::close(fd);
+    return moved;
+}
+
+}  // namespace
+
+poller::poller() : eventfd_{above_stdio(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))} {
+    if (eventfd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+poller::~poller() {
+    ::close(eventfd_);
+}
+
+void poller::wait(std::optional<duration> timeout) noexcept {
+    pollfd watched{eventfd_, POLLIN, 0};
+    timespec limit{};
+    if (timeout) {
+        duration left = std::max(*timeout, duration::zero());
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(left);
+        limit =
+            timespec{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
+    }
+    // EINTR (a signal handler ran) and a timeout end the wait alike: the caller looks again.
+    if (::ppoll(&watched, 1, timeout ? &limit : nullptr, nullptr) > 0) forget_wakes();
+}
+
+void poller::wake() noexcept {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(eventfd_, &one, sizeof one);
+}
+
+void poller::forget_wakes() noexcept {
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto n = ::read(eventfd_, &count, sizeof count);
+}
+
+}  // namespace mockit::lua::detail

@@ -1,0 +1,334 @@
+#include "mockit/timer_queue.hpp"
+
+#include <array>
+#include <limits>
+#include <system_error>
+
+#include "mockit/error.hpp"
+
+namespace mockit {
+namespace {
+
+// Deadlines saturate instead of wrapping: a timer past the end of time simply never fires.
+duration::rep add_saturated(duration::rep a, duration::rep b) noexcept {
+    duration::rep sum = 0;
+    return __builtin_add_overflow(a, b, &sum) ? std::numeric_limits<duration::rep>::max() : sum;
+}
+
+}  // namespace
+
+bool timer_queue::before::operator()(const key& a, const key& b) const noexcept {
+    if (a.deadline != b.deadline) return a.deadline < b.deadline;
+    // FIFO on ties; the difference, read as signed, survives the counter wrapping around.
+    return static_cast<std::int32_t>(a.sequence - b.sequence) < 0;
+}
+
+void timer_queue::timer_moved::operator()(const heap_timer& t,
+                                          std::size_t position) const noexcept {
+    queue->slots_[t.order.owner].link = static_cast<std::uint32_t>(position);
+}
+
+void timer_queue::lane_moved::operator()(const key& k, std::size_t position) const noexcept {
+    queue->lanes_[k.owner].position = static_cast<std::uint32_t>(position);
+}
+
+const timer_queue::slot* timer_queue::find(timer_id id) const noexcept {
+    // A slot's generation moves on when its timer leaves, so only the live id matches.
+    if (id.slot() >= slots_.size()) return nullptr;
+    const slot& s = slots_[id.slot()];
+    return s.generation == id.generation() ? &s : nullptr;
+}
+
+timer_queue::key timer_queue::key_of(std::uint32_t index, std::uint32_t owner) const noexcept {
+    return key{slots_[index].deadline, owner, slots_[index].sequence};
+}
+
+duration::rep timer_queue::interval_of(std::uint32_t index) const noexcept {
+    const slot& s = slots_[index];
+    if (!s.repeats) return 0;
+    return s.lane == in_heap ? heap_[s.link].interval : lanes_[s.lane].delay;
+}
+
+// The timer that falls due first: the general heap's top or the head of the first lane.
+std::optional<std::uint32_t> timer_queue::first() const noexcept {
+    const key* general = heap_.empty() ? nullptr : &heap_.top().order;
+    const key* first_lane = lanes_by_head_.empty() ? nullptr : &lanes_by_head_.top();
+    if (first_lane != nullptr && (general == nullptr || before{}(*first_lane, *general))) {
+        return lanes_[first_lane->owner].head;
+    }
+    if (general != nullptr) return general->owner;
+    return std::nullopt;
+}
+
+std::uint32_t timer_queue::allocate_slot() {
+    if (free_slot_ != none) {
+        std::uint32_t index = free_slot_;
+        free_slot_ = slots_[index].link;
+        return index;
+    }
+    if (slots_.size() >= none) throw std::system_error(errc::no_memory);
+    slots_.push_back(slot{0, 1, 0, 0, in_heap, false, none, none});
+    return static_cast<std::uint32_t>(slots_.size() - 1);
+}
+
+void timer_queue::release_slot(std::uint32_t index) noexcept {
+    slot& s = slots_[index];
+    s.generation = s.generation == UINT32_MAX ? 1 : s.generation + 1;  // 0 stays invalid
+    s.link = free_slot_;
+    free_slot_ = index;
+}
+
+namespace {
+
+void check_delay(duration delay) {
+    if (delay < duration::zero() || delay > timer_queue::max_delay)
+        throw std::system_error(errc::out_of_range);
+}
+
+}  // namespace
+
+timer_id timer_queue::arm_once(time_point now, duration delay, std::uint32_t tag) {
+    check_delay(delay);
+    return insert(now + delay, duration::zero(), tag, delay);
+}
+
+timer_id timer_queue::arm_every(time_point now, duration interval, std::uint32_t tag) {
+    check_delay(interval);
+    // A zero interval would be due without end.
+    if (interval == duration::zero()) throw std::system_error(errc::invalid_argument);
+    return insert(now + interval, interval, tag, interval);
+}
+
+timer_id timer_queue::insert(time_point deadline, duration interval, std::uint32_t tag,
+                             duration delay) {
+    std::uint32_t index = allocate_slot();
+    slot& s = slots_[index];
+    s.deadline = deadline.time_since_epoch().count();
+    s.repeats = interval != duration::zero();
+    s.tag = tag;
+    s.sequence = next_sequence_++;
+    try {
+        place(index, (s.repeats || delay == duration::zero() ? interval : delay).count());
+    } catch (...) {
+        release_slot(index);
+        throw;
+    }
+    ++size_;
+    return timer_id{index, s.generation};
+}
+
+bool timer_queue::fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
+                                  std::uint32_t sequence) const noexcept {
+    return !before{}(key{deadline, 0, sequence}, key_of(lanes_[lane_index].tail, 0));
+}
+
+// Puts a timer that is in no lane and not in the general heap where it belongs.
+void timer_queue::place(std::uint32_t index, duration::rep delay) {
+    auto found = lane_of_delay_.find(delay);
+    if (found == lane_of_delay_.end()) {
+        open_lane(index, delay);
+    } else if (fits_after_tail(found->second, slots_[index].deadline, slots_[index].sequence)) {
+        append(found->second, index);
+    } else {
+        slots_[index].lane = in_heap;
+        heap_.push(heap_timer{key_of(index, index), slots_[index].repeats ? delay : 0});
+    }
+}
+
+void timer_queue::open_lane(std::uint32_t index, duration::rep delay) {
+    bool reused = !free_lanes_.empty();
+    std::uint32_t number = reused ? free_lanes_.back() : static_cast<std::uint32_t>(lanes_.size());
+    try {
+        if (!reused) {
+            if (number >= in_heap)
+                throw std::system_error(errc::no_memory);  // lane numbers ran out
+            lanes_.push_back(lane{});
+            free_lanes_.reserve(lanes_.size());  // so closing a lane never allocates
+        }
+        lane_of_delay_.emplace(delay, number);
+        try {
+            lanes_by_head_.push(key_of(index, number));
+        } catch (...) {
+            lane_of_delay_.erase(delay);
+            throw;
+        }
+    } catch (...) {
+        if (!reused && lanes_.size() > number) lanes_.pop_back();
+        throw;
+    }
+    if (reused) free_lanes_.pop_back();
+    lane& l = lanes_[number];
+    l.delay = delay;
+    l.head = l.tail = index;
+    slot& s = slots_[index];
+    s.lane = number & in_heap;  // below in_heap: checked above
+    s.link = s.prev = none;
+}
+
+void timer_queue::append(std::uint32_t lane_index, std::uint32_t index) noexcept {
+    lane& l = lanes_[lane_index];
+    slot& s = slots_[index];
+    s.lane = lane_index & in_heap;  // a lane's number, below in_heap
+    s.prev = l.tail;
+    s.link = none;
+    slots_[l.tail].link = index;
+    l.tail = index;
+}
+
+void timer_queue::take_out(std::uint32_t index) noexcept {
+    if (slots_[index].lane == in_heap) {
+        heap_.remove_at(slots_[index].link);
+    } else {
+        unlink(index);
+    }
+}
+
+// Takes a timer out of its lane; a lane left empty closes.
+void timer_queue::unlink(std::uint32_t index) noexcept {
+    const slot& s = slots_[index];
+    std::uint32_t lane_index = s.lane;
+    lane& l = lanes_[lane_index];
+    if (s.prev != none) {
+        slots_[s.prev].link = s.link;
+    } else {
+        l.head = s.link;
+    }
+    if (s.link != none) {
+        slots_[s.link].prev = s.prev;
+    } else {
+        l.tail = s.prev;
+    }
+    if (l.head == none) {
+        close_lane(lane_index);
+    } else if (s.prev == none) {
+        head_changed(lane_index);
+    }
+}
+
+void timer_queue::close_lane(std::uint32_t lane_index) noexcept {
+    const lane& l = lanes_[lane_index];
+    lanes_by_head_.remove_at(l.position);
+    lane_of_delay_.erase(l.delay);
+    free_lanes_.push_back(lane_index);  // within the capacity reserved by open_lane
+}
+
+void timer_queue::head_changed(std::uint32_t lane_index) noexcept {
+    const lane& l = lanes_[lane_index];
+    lanes_by_head_[l.position] = key_of(l.head, lane_index);
+    lanes_by_head_.restore(l.position);
+}
+
+bool timer_queue::cancel(timer_id id) noexcept {
+    if (find(id) == nullptr) return false;
+    take_out(id.slot());
+    release_slot(id.slot());
+    --size_;
+    return true;
+}
+
+bool timer_queue::armed(timer_id id) const noexcept {
+    return find(id) != nullptr;
+}
+
+std::optional<time_point> timer_queue::deadline(timer_id id) const noexcept {
+    const slot* s = find(id);
+    if (s == nullptr) return std::nullopt;
+    return time_point{duration{s->deadline}};
+}
+
+std::optional<time_point> timer_queue::next_deadline() const noexcept {
+    std::optional<std::uint32_t> index = first();
+    if (!index) return std::nullopt;
+    return time_point{duration{slots_[*index].deadline}};
+}
+
+std::optional<expiry> timer_queue::take_due(time_point now) {
+    std::optional<std::uint32_t> index = first();
+    if (!index) return std::nullopt;
+    slot& s = slots_[*index];
+    if (s.deadline > now.time_since_epoch().count()) return std::nullopt;
+    expiry taken{timer_id{*index, s.generation}, time_point{duration{s.deadline}}, s.tag};
+    if (!s.repeats) {
+        take_out(*index);
+        release_slot(*index);
+        --size_;
+        return taken;
+    }
+    reschedule(*index, interval_of(*index));
+    return taken;
+}
+
+// Moves a due interval timer (the first of all) one period on, keeping its sequence so timers of
+// one interval keep their relative order.
+void timer_queue::reschedule(std::uint32_t index, duration::rep interval) {
+    slot& s = slots_[index];
+    duration::rep next = add_saturated(s.deadline, interval);
+    // The common case, from the head of its interval's lane to its tail, allocates nothing.
+    if (s.lane != in_heap) {
+        std::uint32_t lane_index = s.lane;
+        const lane& l = lanes_[lane_index];
+        if (l.head == l.tail) {
+            s.deadline = next;
+            head_changed(lane_index);
+            return;
+        }
+        if (fits_after_tail(lane_index, next, s.sequence)) {
+            unlink(index);
+            s.deadline = next;
+            append(lane_index, index);
+            return;
+        }
+    } else {
+        // Re-keyed where it is: nothing allocated.
+        s.deadline = next;
+        heap_[s.link].order.deadline = next;
+        heap_.restore(s.link);
+        return;
+    }
+    take_out(index);
+    s.deadline = next;
+    try {
+        place(index, interval);
+    } catch (...) {  // out of memory: the timer is lost, but the structure stays sound
+        release_slot(index);
+        --size_;
+        throw;
+    }
+}
+
+// Adds what timer `index` has due at `now` to `count`.
+void timer_queue::count_due(std::uint32_t index, duration::rep now,
+                            due_count& count) const noexcept {
+    const slot& s = slots_[index];
+    ++count.timers;
+    duration::rep interval = interval_of(index);
+    count.expiries +=
+        interval == 0 ? 1 : static_cast<std::size_t>((now - s.deadline) / interval) + 1;
+}
+
+due_count timer_queue::due(time_point now) const noexcept {
+    const duration::rep now_ns = now.time_since_epoch().count();
+    due_count count;
+    // A lane is in deadline order: its due timers are a prefix.
+    for (std::size_t i = 0; i < lanes_by_head_.size(); ++i) {
+        for (std::uint32_t index = lanes_[lanes_by_head_[i].owner].head;
+             index != none && slots_[index].deadline <= now_ns; index = slots_[index].link)
+            count_due(index, now_ns, count);
+    }
+    // In the general heap a node that is not due has no due descendant. Depth first, the stack
+    // holds at most 3 nodes per level and 4 more: 64 for the 16 levels of 2^32 timers.
+    std::array<std::size_t, 64> nodes{};
+    std::size_t stacked = 0;
+    if (!heap_.empty()) nodes[stacked++] = 0;
+    while (stacked > 0) {
+        std::size_t node = nodes[--stacked];
+        if (heap_[node].order.deadline > now_ns) continue;
+        count_due(heap_[node].order.owner, now_ns, count);
+        for (std::size_t child = node * 4 + 1; child <= node * 4 + 4 && child < heap_.size();
+             ++child)
+            nodes[stacked++] = child;
+    }
+    return count;
+}
+
+}  // namespace mockit

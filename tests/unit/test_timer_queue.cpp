@@ -1,0 +1,253 @@
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <limits>
+#include <random>
+#include <system_error>
+#include <vector>
+
+#include "mockit/error.hpp"
+#include "mockit/timer_queue.hpp"
+
+using namespace std::chrono_literals;
+using mockit::duration;
+using mockit::expiry;
+using mockit::time_point;
+using mockit::timer_id;
+using mockit::timer_queue;
+
+namespace {
+
+time_point at(duration d) {
+    return time_point{d};
+}
+
+// Takes every expiry due at `now`, one at a time, as the loops do.
+std::vector<expiry> take_all(timer_queue& queue, duration now) {
+    std::vector<expiry> out;
+    while (auto e = queue.take_due(at(now)))
+        out.push_back(*e);
+    return out;
+}
+
+std::vector<std::uint32_t> tags_of(const std::vector<expiry>& expiries) {
+    std::vector<std::uint32_t> tags;
+    for (const expiry& e : expiries)
+        tags.push_back(e.tag);
+    return tags;
+}
+
+}  // namespace
+
+TEST_CASE("timer_queue: nothing is due before its deadline", "[timer_queue]") {
+    timer_queue queue;
+    queue.arm_once(at(0ms), 10ms, 7);
+    CHECK(take_all(queue, 9ms).empty());
+    auto out = take_all(queue, 10ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].tag == 7);
+    CHECK(out[0].due == at(10ms));
+}
+
+TEST_CASE("timer_queue: bad delays are rejected, never wrapped", "[timer_queue]") {
+    timer_queue queue;
+    auto code_of = [&](auto arm) {
+        try {
+            arm();
+        } catch (const std::system_error& e) {
+            return e.code();
+        }
+        return std::error_code{};
+    };
+    CHECK(code_of([&] { queue.arm_once(at(0ms), -1ns); }) == mockit::errc::out_of_range);
+    CHECK(code_of([&] { queue.arm_once(at(0ms), timer_queue::max_delay + 1ns); }) ==
+          mockit::errc::out_of_range);
+    CHECK(code_of([&] { queue.arm_every(at(0ms), 0ns); }) == mockit::errc::invalid_argument);
+    CHECK(code_of([&] { queue.arm_every(at(0ms), -5ms); }) == mockit::errc::out_of_range);
+    CHECK(queue.size() == 0);
+    queue.arm_once(at(0ms), timer_queue::max_delay);
+    queue.arm_once(at(0ms), 0ns);
+    CHECK(queue.size() == 2);
+}
+
+TEST_CASE("timer_queue: expiries come out in deadline order, ties in arming order",
+          "[timer_queue]") {
+    timer_queue queue;
+    std::mt19937 rng{42};
+    for (std::uint32_t tag = 0; tag < 1000; ++tag)
+        queue.arm_once(at(0ms), std::chrono::milliseconds{rng() % 50}, tag);
+    auto out = take_all(queue, 1s);
+    REQUIRE(out.size() == 1000);
+    for (std::size_t i = 1; i < out.size(); ++i) {
+        CHECK(out[i - 1].due <= out[i].due);
+        if (out[i - 1].due == out[i].due) CHECK(out[i - 1].tag < out[i].tag);
+    }
+    CHECK(queue.size() == 0);
+    CHECK(queue.lanes() == 0);  // empty lanes close
+}
+
+TEST_CASE("timer_queue: a one-off that ran is gone; ids of gone timers never match",
+          "[timer_queue]") {
+    timer_queue queue;
+    timer_id once = queue.arm_once(at(0ms), 1ms);
+    CHECK(queue.armed(once));
+    CHECK(take_all(queue, 1ms).size() == 1);
+    CHECK_FALSE(queue.armed(once));
+    CHECK_FALSE(queue.cancel(once));
+    timer_id next = queue.arm_once(at(1ms), 1ms);  // reuses the slot
+    CHECK(next.slot() == once.slot());
+    CHECK_FALSE(next == once);
+    CHECK_FALSE(queue.cancel(once));
+    CHECK(queue.armed(next));
+}
+
+TEST_CASE("timer_queue: a cancelled timer's due expiries never come out", "[timer_queue]") {
+    timer_queue queue;
+    timer_id a = queue.arm_once(at(0ms), 1ms, 1);
+    timer_id b = queue.arm_every(at(0ms), 1ms, 2);
+    queue.arm_once(at(0ms), 2ms, 3);
+    CHECK(queue.due(at(5ms)).expiries == 7);
+    CHECK(queue.cancel(a));
+    CHECK(queue.cancel(b));
+    CHECK(tags_of(take_all(queue, 5ms)) == std::vector<std::uint32_t>{3});
+}
+
+TEST_CASE("timer_queue: an interval stays on its absolute grid", "[timer_queue]") {
+    timer_queue queue;
+    timer_id id = queue.arm_every(at(0ms), 10ms);
+    auto out = take_all(queue, 25ms);  // late: 10 and 20 are due
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].due == at(10ms));
+    CHECK(out[1].due == at(20ms));
+    CHECK(queue.deadline(id) == at(30ms));
+    CHECK(take_all(queue, 29ms).empty());
+    CHECK(take_all(queue, 30ms).size() == 1);
+}
+
+TEST_CASE("timer_queue: a backlog of intervals interleaves as the expiries fell due",
+          "[timer_queue]") {
+    timer_queue queue;
+    queue.arm_every(at(0ms), 20ms, 'A');
+    queue.arm_every(at(0ms), 30ms, 'B');
+    queue.arm_once(at(0ms), 50ms, 'o');
+    mockit::due_count due = queue.due(at(120ms));
+    CHECK(due.timers == 3);
+    CHECK(due.expiries == 6 + 4 + 1);
+    auto out = take_all(queue, 120ms);
+    std::vector<std::uint32_t> expected{'A', 'B', 'A', 'o', 'A', 'B', 'A', 'B', 'A', 'A', 'B'};
+    CHECK(tags_of(out) == expected);
+    for (std::size_t i = 1; i < out.size(); ++i)
+        CHECK(out[i - 1].due <= out[i].due);
+    CHECK(queue.due(at(120ms)).expiries == 0);
+    CHECK(queue.size() == 2);  // memory: one slot per timer, however long the backlog
+}
+
+TEST_CASE("timer_queue: due() counts what take_due() hands out", "[timer_queue]") {
+    timer_queue queue;
+    std::mt19937 rng{5};
+    for (std::uint32_t i = 0; i < 300; ++i) {
+        duration delay = std::chrono::microseconds{1 + rng() % 5000};
+        duration armed_at = std::chrono::microseconds{rng() % 3000};  // out of order: the heap
+        if (i % 3 == 0) {
+            queue.arm_every(at(armed_at), delay);
+        } else {
+            queue.arm_once(at(armed_at), delay);
+        }
+    }
+    for (duration now : {1ms, 4ms, 9ms, 20ms}) {
+        mockit::due_count due = queue.due(at(now));
+        auto out = take_all(queue, now);
+        CHECK(out.size() == due.expiries);
+        std::vector<std::uint32_t> slots;
+        for (const expiry& e : out)
+            slots.push_back(e.timer.slot());
+        std::sort(slots.begin(), slots.end());
+        CHECK(static_cast<std::size_t>(std::unique(slots.begin(), slots.end()) - slots.begin()) ==
+              due.timers);
+    }
+}
+
+TEST_CASE("timer_queue: deadlines past the end of time saturate", "[timer_queue]") {
+    timer_queue queue;
+    constexpr auto far = duration{std::numeric_limits<duration::rep>::max() - 5};
+    timer_id id = queue.arm_every(at(far - 10ns), 10ns);
+    CHECK(take_all(queue, far).size() == 1);
+    CHECK(queue.deadline(id) == at(duration::max()));  // clamped, not wrapped into the past
+    CHECK(take_all(queue, far).empty());
+}
+
+// Lanes, the general heap and the moves between them against a model that keeps every timer in
+// one list: the same expiries, in the same order. Delays come from a small set, so lanes fill
+// up; timers armed at an earlier `now` than the last one, and intervals behind timers armed
+// after them, fall out of their lane's order and go to the general heap.
+TEST_CASE("timer_queue: lanes and the general heap agree with a model, expiry for expiry",
+          "[timer_queue]") {
+    std::uint32_t seed = GENERATE(11U, 12U, 13U, 14U);
+    std::mt19937 rng{seed};
+    struct model_timer {
+        timer_id id;
+        duration deadline;
+        duration interval;
+        std::uint32_t sequence;
+    };
+    timer_queue queue;
+    std::vector<model_timer> model;
+    std::uint32_t sequence = 0;
+    const duration delays[] = {1ms, 2ms, 5ms, 10ms, 7ms};
+    duration now{};
+    for (int step = 0; step < 6000; ++step) {
+        auto pick = rng() % 10;
+        if (pick < 4) {
+            duration delay = delays[rng() % 5];
+            bool early = rng() % 8 == 0;  // armed as if at an earlier time
+            duration armed_at = early ? now - std::chrono::microseconds{rng() % 4000} : now;
+            bool repeats = rng() % 3 == 0;
+            timer_id id = repeats ? queue.arm_every(at(armed_at), delay)
+                                  : queue.arm_once(at(armed_at), delay);
+            model.push_back({id, armed_at + delay, repeats ? delay : duration::zero(), sequence++});
+        } else if (pick < 5 && !model.empty()) {
+            std::size_t i = rng() % model.size();
+            REQUIRE(queue.cancel(model[i].id));
+            REQUIRE_FALSE(queue.armed(model[i].id));
+            model.erase(model.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+            now += std::chrono::microseconds{rng() % 1500};
+            std::size_t expected_count = 0;
+            for (const model_timer& t : model) {
+                if (t.deadline > now) continue;
+                expected_count +=
+                    t.interval == duration::zero()
+                        ? 1
+                        : static_cast<std::size_t>((now - t.deadline) / t.interval) + 1;
+            }
+            REQUIRE(queue.due(at(now)).expiries == expected_count);
+            for (;;) {
+                auto first = std::min_element(model.begin(), model.end(), [](auto& a, auto& b) {
+                    return a.deadline != b.deadline ? a.deadline < b.deadline
+                                                    : a.sequence < b.sequence;
+                });
+                std::optional<expiry> taken = queue.take_due(at(now));
+                if (first == model.end() || first->deadline > now) {
+                    REQUIRE_FALSE(taken);
+                    break;
+                }
+                REQUIRE(taken);
+                REQUIRE(taken->timer == first->id);
+                REQUIRE(taken->due == at(first->deadline));
+                if (first->interval == duration::zero()) {
+                    model.erase(first);
+                } else {
+                    first->deadline += first->interval;
+                }
+            }
+        }
+        REQUIRE(queue.size() == model.size());
+        if (model.empty()) {
+            REQUIRE_FALSE(queue.next_deadline());
+            REQUIRE(queue.lanes() == 0);
+        } else {
+            auto first = std::min_element(model.begin(), model.end(),
+                                          [](auto& a, auto& b) { return a.deadline < b.deadline; });
+            REQUIRE(queue.next_deadline() == at(first->deadline));
+        }
+    }
+}
