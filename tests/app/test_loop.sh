@@ -235,6 +235,57 @@ EOF
     expect_stdout_equals "done"
 }
 
+# switches PID: voluntary context switches of every thread of PID so far (each is a wake-up
+# from a sleep).
+switches() {
+    local task total=0 n
+    for task in /proc/"$1"/task/*; do
+        n=$(awk '/^voluntary_ctxt_switches/ {print $2}' "$task/status" 2>/dev/null)
+        total=$((total + ${n:-0}))
+    done
+    echo "$total"
+}
+
+# The loop runs on the script's thread: a 1 ms interval needs no other.
+case_one_thread() {
+    cat >s.lua <<'EOF'
+local ticks = 0
+mockit.getit(1, function() ticks = ticks + 1 end)
+mockit.signal("SIGUSR1", function() print("ticks", ticks > 100) mockit.stop() end)
+io.open("started", "w"):close()
+EOF
+    start_bg "$MOCKIT_RUN" s.lua
+    wait_for_file started
+    sleep 0.3
+    local threads
+    threads=$(find /proc/"$BG_PID"/task -mindepth 1 -maxdepth 1 | wc -l)
+    signal_bg USR1
+    wait_bg
+    expect_status 0
+    expect_stdout_equals "$(printf 'ticks\ttrue')"
+    [[ "$threads" == 1 ]] || fail "$threads threads, expected 1"
+}
+
+# An idle process (one timer an hour away) sleeps until then: no wake-up at all.
+case_idle_wakes_never() {
+    cat >s.lua <<'EOF'
+mockit.oneoff(3600 * 1000, function() end)
+mockit.signal("SIGUSR1", function() mockit.stop() end)
+io.open("started", "w"):close()
+EOF
+    start_bg "$MOCKIT_RUN" s.lua
+    wait_for_file started
+    sleep 0.2
+    local before after
+    before=$(switches "$BG_PID")
+    sleep 1
+    after=$(switches "$BG_PID")
+    signal_bg USR1
+    wait_bg
+    expect_status 0
+    ((after - before == 0)) || fail "$((after - before)) wake-ups in 1 s while idle"
+}
+
 run_case "the loop exits 0 when the last one-off has fired" case_exits_when_idle
 run_case "nothing armed: exit 0 after the main chunk" case_nothing_armed
 run_case "--no-loop: armed timers are not run, exit 0" case_no_loop
@@ -254,4 +305,6 @@ run_case "a loop of the script's own ends with mockit.stop(n)'s code" case_own_l
 run_case "--keep-going goes on after an error whose __tostring raises" case_keep_going_raising_tostring
 run_case "a destroyed interval does not keep the loop alive" case_destroyed_timer_does_not_keep_alive
 run_case "os.exit(n) from the main chunk or a callback: exit n" case_os_exit
+run_case "a 1 ms interval runs on one thread" case_one_thread
+run_case "an idle process (one timer an hour away) wakes 0 times in 1 s" case_idle_wakes_never
 finish
