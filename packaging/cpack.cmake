@@ -1,7 +1,7 @@
 # CPack settings for the .deb (`cpack -G DEB` in the build tree): one package, mockit-run,
 # holding the host, libmockit (with its headers, CMake package and pkg-config file), the Lua
-# module, the systemd unit, the man page and the examples. Dependencies come from
-# dpkg-shlibdeps, so they follow whatever the binaries link.
+# module, the systemd unit, the man page, the reference and the examples. Dependencies come
+# from dpkg-shlibdeps, so they follow whatever the binaries link.
 
 set(CPACK_PACKAGE_NAME "mockit-run")
 set(CPACK_PACKAGE_VENDOR "mockit-run")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Errors: in the main chunk, in -e, in callbacks (exit 1, or logged with --keep-going),
-# mockit.on_error, error objects that are not strings, and the README's table of bad input.
+# mockit.on_error, error objects that are not strings, and the table of bad input in
+# packaging/doc/reference.md.
 #
 #   tests/app/test_errors.sh path/to/mockit-run
 # shellcheck source=lib.sh
@@ -151,8 +152,8 @@ case_bad_argument() {
     expect_stderr_contains "bad argument #1 to 'signal'"
 }
 
-# The README's table "Bad input and what it gets", command-line half: one case per row, each
-# asserting the row's first stderr line exactly and its exit status.
+# The table "Bad input and what it gets" of packaging/doc/reference.md, command-line half: one
+# case per row, each asserting the row's first stderr line exactly and its exit status.
 
 USAGE_LINE="usage: mockit-run [options] [script [args...]] (--help for more)"
 

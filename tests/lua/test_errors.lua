@@ -1,6 +1,6 @@
 -- test_errors.lua: errors raised by callbacks (on_error, propagation out of
 -- process_events), and the table of bad arguments: each raises "bad argument #N to 'NAME'",
--- worded exactly as the README's "Bad input and what it gets" says.
+-- worded exactly as "Bad input and what it gets" in packaging/doc/reference.md says.
 
 local h = require("harness")
 local mockit = require("mockit")
@@ -274,9 +274,9 @@ bad('mockit.log.info("%d")', "no value", function() mockit.log.info("%d") end)
 
 bad("mockit.notify({})", "bad argument #1 to 'notify'", function() mockit.notify({}) end)
 
--- The README's table "Bad input and what it gets", API half ---------------------------------
+-- The table "Bad input and what it gets" of packaging/doc/reference.md, API half -----------
 --
--- Each row's message exactly as the README gives it (after the "file:line: " position).
+-- Each row's message exactly as the reference gives it (after the "file:line: " position).
 
 -- Asserts that f() raises `want`, exactly, after the position prefix.
 local function raises_exactly(want, f)

@@ -49,12 +49,13 @@ for path in usr/bin/mockit-run "usr/$libdir/libmockit.so.0" "usr/$cmod_dir/mocki
     "usr/$cmod_dir/luamockit.so" usr/include/mockit/mockit.h \
     "usr/$libdir/cmake/mockit/mockitConfig.cmake" "usr/$libdir/pkgconfig/mockit.pc" \
     usr/share/man/man1/mockit-run.1 usr/lib/systemd/system/mockit-run@.service \
-    usr/share/doc/mockit-run/examples/heartbeat.lua; do
+    usr/share/doc/mockit-run/reference.md usr/share/doc/mockit-run/examples/heartbeat.lua; do
     grep -qx "\./$path" <<<"$contents" || die "the package has no /$path"
 done
 ! grep -vE '^\./usr(/|$)|^\./$' <<<"$contents" || die "the package has files outside /usr"
 ! grep -E '_CPack_Packages|/usr/local' <<<"$contents" || die "the package leaks a build path"
-ok "holds the host, libmockit, the Lua module, headers, CMake and pkg-config files, man page, unit"
+ok "holds the host, libmockit, the Lua module, headers, CMake and pkg-config files, man page," \
+    "reference, unit"
 
 root="$SCRATCH/root"
 run_logged "dpkg-deb -x" dpkg-deb -x "$deb" "$root"
