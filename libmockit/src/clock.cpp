@@ -11,7 +11,7 @@ wall_time_point system_clock_source::wall_now() const noexcept {
 }
 
 system_clock_source& system_clock_source::instance() noexcept {
-    // Never destroyed: an engine thread may still read the clock while exit() runs static
+    // Never destroyed: the C ABI's thread may still read the clock while exit() runs static
     // destructors (a script calling os.exit with timers armed), so it must outlive them all.
     static auto* const clock = new system_clock_source{};
     return *clock;

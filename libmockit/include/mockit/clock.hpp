@@ -2,7 +2,7 @@
 // seam between them and the rest of the library.
 //
 // Every part of libmockit that needs "now" asks a clock_source it was given; nothing reads
-// the system clock behind its back. That is what lets unit tests drive the engine by hand
+// the system clock behind its back. That is what lets unit tests drive time by hand
 // (manual_clock) and, later, a script run in simulated time.
 #pragma once
 

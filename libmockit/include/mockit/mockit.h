@@ -9,7 +9,7 @@
  * callback every `ms` on an absolute schedule (armed_at + k*ms), so it never drifts; if
  * callbacks fall behind, the missed calls are made in a burst, one per expiry.
  *
- * Callbacks run on the library's callback thread: one thread for every timer of the process,
+ * Callbacks run on the library's thread: one thread for every timer of the process,
  * one callback at a time, never on the thread that armed the timer. Keep them short, or hand
  * the work to a thread of your own. A callback may arm, disarm or destroy any timer,
  * including its own.

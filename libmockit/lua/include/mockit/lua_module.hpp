@@ -3,10 +3,10 @@
 // The same code is built twice: into the mockit-run host, which preloads it, and as the
 // loadable mockit.so / luamockit.so for the stock lua5.4 interpreter (linked to no liblua).
 //
-// Each Lua state that opens the module gets its own engine thread and event queue, held by a
-// context userdata in the state's registry: lua_close() stops the thread and releases every
-// timer. Only the thread running the Lua state ever touches it; the engine thread only
-// records expiries, which process_events() turns into callback calls.
+// Each Lua state that opens the module gets its own loop and timer queue, held by a context
+// userdata in the state's registry: lua_close() releases every timer. Only the thread running
+// the Lua state touches it: wait() sleeps there until the next deadline, and process_events()
+// runs the callbacks of what is due.
 //
 // The host refines three things through the hooks below; the loadable module uses the
 // defaults (plain lines on stderr, sd_notify spoken directly, errors raised).
