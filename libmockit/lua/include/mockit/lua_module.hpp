@@ -13,7 +13,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
+#include <iterator>
 #include <lua.hpp>
 #include <optional>
 #include <string_view>
@@ -30,6 +32,23 @@ MOCKIT_LUA_EXPORT int luaopen_luamockit(lua_State* L);
 namespace mockit::lua {
 
 enum class log_level { trace, debug, info, warn, error, off };
+
+// The levels' names, indexed by log_level: the one spelling of --log-level, $MOCKIT_LOG_LEVEL,
+// the mockit.log.<level> functions and the default sink's "[level]".
+inline constexpr const char* log_level_names[] = {"trace", "debug", "info", "warn", "error", "off"};
+static_assert(std::size(log_level_names) == static_cast<std::size_t>(log_level::off) + 1);
+
+constexpr const char* name_of(log_level level) {
+    return log_level_names[static_cast<int>(level)];
+}
+
+// The level `name` spells exactly, or nullopt.
+constexpr std::optional<log_level> parse_log_level(std::string_view name) {
+    for (std::size_t i = 0; i < std::size(log_level_names); ++i) {
+        if (name == log_level_names[i]) return static_cast<log_level>(i);
+    }
+    return std::nullopt;
+}
 
 // Where mockit.log.* lines go. The default writes "mockit: [level] message" to stderr.
 using log_sink = std::function<void(log_level, std::string_view)>;
