@@ -81,6 +81,23 @@ struct loop_outcome {
 };
 loop_outcome last_run(lua_State* L);
 
+// Errors. Every protected call, the loop's and the host's, has message_handler as its message
+// handler: lua.c's msghandler, but the error value is left as it is and its traceback noted
+// beside it, in the registry, for push_traceback(). So mockit.on_error gets the value itself,
+// and a load() whose reader raises returns the reader's plain message.
+int message_handler(lua_State* L);
+
+// Pushes the traceback message_handler noted for the error value at `index`, which a protected
+// call through it left, and forgets the note: each note is taken once, by the call's caller.
+// Pushes "" when there is none (the handler did not run: a syntax error, out of memory).
+void push_traceback(lua_State* L, int index);
+
+// Pushes what lua.c prints for the error value at `error` with the traceback at `traceback`:
+// "message\ntraceback", or the message alone when the traceback is "". The message is the value
+// when a string or a number, else what its __tostring returns (called in protected mode), else
+// "(error object is a T value)".
+void push_report(lua_State* L, int error, int traceback);
+
 // Requests a graceful stop of every loop in the process, for good: the running callback
 // finishes, nothing else starts, and run() returns `code`. Async-signal-safe.
 void request_stop_from_signal(int code) noexcept;
