@@ -52,8 +52,8 @@ int docall(lua_State* L, int nargs, int nresults) {
 // Prints the error value at `error` with the traceback at `traceback`, as lua.c's report()
 // prints what its msghandler made of an error: "mockit-run: message\ntraceback". As there, the
 // text an error object's __tostring gives is the whole message, without a traceback, and an
-// error __tostring raises (a stuck one interrupted) is printed in its place. Reports from the
-// mockit loop carry the callback's traceback already: none is added to them.
+// error __tostring raises (a stuck one interrupted) is printed in its place. A report the mockit
+// loop raised carries its callback's traceback already: push_report adds none to it.
 void print_error(lua_State* L, int error, int traceback) {
     if (!lua_isstring(L, error) && luaL_getmetafield(L, error, "__tostring") != LUA_TNIL) {
         lua_pushvalue(L, error);
@@ -67,11 +67,6 @@ void print_error(lua_State* L, int error, int traceback) {
             }
             traceback = error + 1;
         }  // else described as any other value, with the traceback
-    }
-    const char* message = lua_tostring(L, error);
-    if (message != nullptr && std::strstr(message, "\nstack traceback:") != nullptr) {
-        lua_pushliteral(L, "");
-        traceback = lua_gettop(L);
     }
     lua::push_report(L, error, traceback);
     std::fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));

@@ -14,6 +14,16 @@ namespace {
 
 // Registry key of the last error's {error, traceback}, set by message_handler.
 const char last_error_key = 0;
+// Registry key of the last report the loop raised (absorb_error): its text ends with its
+// callback's traceback, so no report of it adds another, however far up it is caught.
+const char raised_report_key = 0;
+
+bool is_raised_report(lua_State* L, int index) {
+    bool raised = lua_rawgetp(L, LUA_REGISTRYINDEX, &raised_report_key) == LUA_TSTRING &&
+                  lua_rawequal(L, -1, index);
+    lua_pop(L, 1);
+    return raised;
+}
 
 }  // namespace
 
@@ -61,7 +71,7 @@ void push_report(lua_State* L, int error, int traceback) {
     }
     if (message == nullptr)
         message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, error));
-    const char* trace = lua_tostring(L, traceback);
+    const char* trace = is_raised_report(L, error) ? "" : lua_tostring(L, traceback);
     lua_pushfstring(L, trace[0] != '\0' ? "%s\n%s" : "%s%s", message, trace);
 }
 
@@ -91,12 +101,17 @@ bool absorb_error(lua_State* L, context& ctx) {
     push_report(L, error, error + 1);
     lua_replace(L, error);
     lua_settop(L, error);
-    if (!ctx.on_uncaught) return false;
-    std::size_t length = 0;
-    const char* report = lua_tolstring(L, -1, &length);
-    bool go_on = protect(L, [&] { return ctx.on_uncaught(std::string_view{report, length}); });
-    if (go_on) lua_pop(L, 1);
-    return go_on;
+    if (ctx.on_uncaught) {
+        std::size_t length = 0;
+        const char* report = lua_tolstring(L, -1, &length);
+        if (protect(L, [&] { return ctx.on_uncaught(std::string_view{report, length}); })) {
+            lua_pop(L, 1);
+            return true;
+        }
+    }
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &raised_report_key);
+    return false;
 }
 
 }  // namespace mockit::lua::detail

@@ -93,9 +93,10 @@ int message_handler(lua_State* L);
 void push_traceback(lua_State* L, int index);
 
 // Pushes what lua.c prints for the error value at `error` with the traceback at `traceback`:
-// "message\ntraceback", or the message alone when the traceback is "". The message is the value
-// when a string or a number, else what its __tostring returns (called in protected mode), else
-// "(error object is a T value)".
+// "message\ntraceback", or the message alone when the traceback is "" or the value is the report
+// of a callback's error that process_events() or run() raised, whose text ends with the
+// callback's traceback already. The message is the value when a string or a number, else what
+// its __tostring returns (called in protected mode), else "(error object is a T value)".
 void push_report(lua_State* L, int error, int traceback);
 
 // Requests a graceful stop of every loop in the process, for good: the running callback
