@@ -4,10 +4,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -38,11 +38,13 @@ class journal_message final : public spdlog::custom_flag_formatter {
     }
 };
 
-// The names --log-level accepts, and $MOCKIT_LOG_LEVEL too.
-constexpr std::pair<std::string_view, spdlog::level::level_enum> level_names[] = {
-    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug}, {"info", spdlog::level::info},
-    {"warn", spdlog::level::warn},   {"error", spdlog::level::err},   {"off", spdlog::level::off},
-};
+// spdlog's level for each of the binding's, indexed by lua::log_level.
+spdlog::level::level_enum to_spdlog(lua::log_level level) {
+    static constexpr spdlog::level::level_enum levels[] = {
+        spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
+        spdlog::level::warn,  spdlog::level::err,   spdlog::level::off};
+    return levels[static_cast<int>(level)];
+}
 
 }  // namespace
 
@@ -60,10 +62,8 @@ bool setup_logging(log_format format, const std::string& level) {
         name = env;  // an empty variable counts as unset
     }
     if (name.empty()) name = "info";
-    auto known = std::find_if(std::begin(level_names), std::end(level_names),
-                              [&](const auto& entry) { return entry.first == name; });
-    if (known == std::end(level_names)) return false;
-    auto parsed = known->second;
+    std::optional<lua::log_level> parsed = lua::parse_log_level(name);
+    if (!parsed) return false;
 
     auto logger = std::make_shared<spdlog::logger>(
         "mockit-run", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -76,7 +76,7 @@ bool setup_logging(log_format format, const std::string& level) {
         formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
     }
     logger->set_formatter(std::move(formatter));
-    logger->set_level(parsed);
+    logger->set_level(to_spdlog(*parsed));
     logger->flush_on(spdlog::level::trace);  // stderr: every line as it happens
     spdlog::set_default_logger(std::move(logger));
     return true;
@@ -101,10 +101,7 @@ lua::log_level binding_level() {
 }
 
 void log_from_script(lua::log_level level, std::string_view line) {
-    static constexpr spdlog::level::level_enum to_spdlog[] = {
-        spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
-        spdlog::level::warn,  spdlog::level::err,   spdlog::level::off};
-    spdlog::log(to_spdlog[static_cast<int>(level)], "{}", line);
+    spdlog::log(to_spdlog(level), "{}", line);
 }
 
 }  // namespace mockit::app

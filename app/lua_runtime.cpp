@@ -38,42 +38,53 @@ struct run_context {
 // or -1. Set by report(), which is how every chunk's outcome reaches the host.
 int stopped_with = -1;
 
-// Adds a traceback to an error (lua.c's msghandler). Reports from the mockit loop already
-// carry the callback's traceback; they pass through unchanged.
-int message_handler(lua_State* L) {
-    if (lua::stop_code_of(L, 1)) return 1;  // not an error: report() takes its exit code
-    const char* message = lua_tostring(L, 1);
-    if (message == nullptr) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
-    if (std::strstr(message, "\nstack traceback:") != nullptr) return 1;
-    luaL_traceback(L, L, message, 1);
-    return 1;
-}
-
-// Calls the function below `nargs` arguments in protected mode with the traceback handler.
+// Calls the function below `nargs` arguments in protected mode with the binding's message
+// handler, which notes the traceback for report() (lua.c's docall).
 int docall(lua_State* L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, lua::message_handler);
     lua_insert(L, base);
     int status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
     return status;
 }
 
-// Prints a failed call's message (lua.c's report/l_message).
-int report(lua_State* L, int status) {
-    std::optional<int> stop = status != LUA_OK ? lua::stop_code_of(L, -1) : std::nullopt;
-    if (stop) {
-        stopped_with = *stop;
-        lua_pop(L, 1);
-    } else if (status != LUA_OK) {
-        const char* message = lua_tostring(L, -1);
-        std::fprintf(stderr, "%s: %s\n", progname, message != nullptr ? message : "(no message)");
-        std::fflush(stderr);
-        lua_pop(L, 1);
+// Prints the error value at `error` with the traceback at `traceback`, as lua.c's report()
+// prints what its msghandler made of an error: "mockit-run: message\ntraceback". As there, the
+// text an error object's __tostring gives is the whole message, without a traceback, and an
+// error __tostring raises (a stuck one interrupted) is printed in its place. A report the mockit
+// loop raised carries its callback's traceback already: push_report adds none to it.
+void print_error(lua_State* L, int error, int traceback) {
+    if (!lua_isstring(L, error) && luaL_getmetafield(L, error, "__tostring") != LUA_TNIL) {
+        lua_pushvalue(L, error);
+        int status = docall(L, 1, 1);
+        if (status != LUA_OK || lua_type(L, -1) == LUA_TSTRING) {
+            error = lua_gettop(L);  // its error or its text, printed instead
+            if (status != LUA_OK) {
+                lua::push_traceback(L, error);
+            } else {
+                lua_pushliteral(L, "");
+            }
+            traceback = error + 1;
+        }  // else described as any other value, with the traceback
     }
+    lua::push_report(L, error, traceback);
+    std::fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+    std::fflush(stderr);
+}
+
+// Prints a failed call's error (lua.c's report/l_message), unless it is the stop that ends a
+// script's own loop, whose exit code it keeps.
+int report(lua_State* L, int status) {
+    if (status == LUA_OK) return status;
+    int error = lua_gettop(L);
+    lua::push_traceback(L, error);  // taken in any case: a note lives no longer than its call
+    if (std::optional<int> stop = lua::stop_code_of(L, error)) {
+        stopped_with = *stop;
+    } else {
+        print_error(L, error, error + 1);
+    }
+    lua_settop(L, error - 1);
     return status;
 }
 

@@ -5,8 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <lua.hpp>
+#include <string>
+#include <vector>
 
+#include "mockit/lua_module.hpp"
 #include "mockit/version.hpp"
 
 namespace mockit::app {
@@ -77,8 +81,11 @@ parse_result parse(int argc, char** argv) {
     cli.add_flag("--no-loop", opts.no_loop, "Do not run the built-in loop after the script");
     cli.add_flag("--keep-going", opts.keep_going,
                  "Log errors raised by callbacks and keep running (default: exit 1)");
-    cli.add_option("--log-level", opts.log_level, "trace|debug|info|warn|error|off (default info)")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    std::vector<std::string> levels(std::begin(lua::log_level_names),
+                                    std::end(lua::log_level_names));
+    cli.add_option("--log-level", opts.log_level,
+                   CLI::detail::join(levels, "|") + " (default info)")
+        ->check(CLI::IsMember(levels));
     std::string format = "auto";
     cli.add_option("--log-format", format, "auto|text|journal (auto: journal under systemd)")
         ->check(CLI::IsMember({"auto", "text", "journal"}));

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "error_report.hpp"
 #include "lua_util.hpp"
 #include "mockit/detail/precise_wakeups.hpp"
 #include "timer.hpp"
@@ -18,90 +19,6 @@ namespace mockit::lua::detail {
 namespace {
 
 enum class outcome { none, skipped, ran, failed };
-
-// Registry key of the last error's {error, traceback}, set by message_handler.
-const char last_error_key = 0;
-
-// Leaves the error value as it is (a load() inside the callback, whose errors pass through the
-// same handler, must get a plain message back, as under lua.c) and notes its traceback beside
-// it: on_error gets both parts, and the propagated message carries the traceback as lua.c
-// prints it.
-int message_handler(lua_State* L) {
-    lua_settop(L, 1);
-    lua_createtable(L, 2, 0);
-    lua_pushvalue(L, 1);
-    lua_rawseti(L, -2, 1);
-    luaL_traceback(L, L, nullptr, 1);
-    lua_rawseti(L, -2, 2);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &last_error_key);
-    return 1;
-}
-
-// Calls the function below `nargs` arguments on top of the stack in protected mode, with the
-// message_handler at stack index `handler`. On error leaves the error value and the traceback
-// string on the stack and returns false.
-bool protected_call(lua_State* L, int nargs, int handler) {
-    if (lua_pcall(L, nargs, 0, handler) == LUA_OK) return true;
-    int error = lua_gettop(L);
-    bool noted = false;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &last_error_key) == LUA_TTABLE) {
-        lua_rawgeti(L, -1, 1);
-        noted = lua_rawequal(L, -1, error);  // else a note of some other error
-        lua_pop(L, 1);
-    }
-    if (noted) {
-        lua_rawgeti(L, -1, 2);
-    } else {  // the handler did not run (out of memory): no traceback to give
-        lua_pushliteral(L, "");
-    }
-    lua_remove(L, -2);
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &last_error_key);
-    return false;
-}
-
-// Pushes what lua.c would print for an error value and traceback: "message\ntraceback". A
-// __tostring is called in protected mode: one that raises must still leave a report for the
-// host's sink (--keep-going), not an error of its own.
-void push_report(lua_State* L, int error, int traceback) {
-    const char* message = lua_tostring(L, error);
-    if (message == nullptr && luaL_getmetafield(L, error, "__tostring") != LUA_TNIL) {
-        lua_pushvalue(L, error);
-        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
-            message = lua_tostring(L, -1);
-    }
-    if (message == nullptr)
-        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, error));
-    const char* trace = lua_tostring(L, traceback);
-    lua_pushfstring(L, trace[0] != '\0' ? "%s\n%s" : "%s%s", message, trace);
-}
-
-// With a callback's error value and traceback on top: hands them to mockit.on_error, or the
-// host's sink. Returns true to go on; false leaves the report on top, to be raised. The stop
-// that wait() raises is no error: it goes on up as it is, to end the script.
-bool absorb_error(lua_State* L, context& ctx) {
-    int error = lua_gettop(L) - 1;
-    if (luaL_testudata(L, error, stop_type) != nullptr) {
-        lua_pop(L, 1);
-        return false;
-    }
-    push_context_value(L, on_error_uv);
-    if (!lua_isnil(L, -1)) {
-        lua_insert(L, error);
-        lua_call(L, 2, 0);  // its own error propagates: there is nobody left to hand it to
-        return true;
-    }
-    lua_pop(L, 1);
-    push_report(L, error, error + 1);
-    lua_replace(L, error);
-    lua_settop(L, error);
-    if (!ctx.on_uncaught) return false;
-    std::size_t length = 0;
-    const char* report = lua_tolstring(L, -1, &length);
-    bool go_on = protect(L, [&] { return ctx.on_uncaught(std::string_view{report, length}); });
-    if (go_on) lua_pop(L, 1);
-    return go_on;
-}
 
 // Runs the callback of one expiry taken from the timer queue.
 outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {

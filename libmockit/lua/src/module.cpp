@@ -103,21 +103,16 @@ int mockit_notify(lua_State* L) {
     return 1;
 }
 
-const char* const level_names[] = {"trace", "debug", "info", "warn", "error", "off"};
-
 // The line whole, embedded NULs and all (printf's %.*s would stop at the first).
 void default_log(log_level level, std::string_view line) {
-    std::fprintf(stderr, "mockit: [%s] ", level_names[static_cast<int>(level)]);
+    std::fprintf(stderr, "mockit: [%s] ", name_of(level));
     std::fwrite(line.data(), 1, line.size(), stderr);
     std::fputc('\n', stderr);
 }
 
 log_level level_from_environment() {
     const char* value = std::getenv("MOCKIT_LOG_LEVEL");
-    for (int i = 0; value != nullptr && i < 6; ++i) {
-        if (std::strcmp(value, level_names[i]) == 0) return static_cast<log_level>(i);
-    }
-    return log_level::info;
+    return parse_log_level(value != nullptr ? value : "").value_or(log_level::info);
 }
 
 // Raises string.format's error (on top of the stack) as mockit.log.<level>'s own, from the
@@ -128,8 +123,7 @@ int format_error(lua_State* L, log_level level) {
     const char* reason = std::strstr(message, "' (");
     int arg = 0;
     if (std::sscanf(message, "bad argument #%d to '", &arg) == 1 && reason != nullptr) {
-        return luaL_error(L, "bad argument #%d to '%s' %s", arg,
-                          level_names[static_cast<int>(level)], reason + 2);
+        return luaL_error(L, "bad argument #%d to '%s' %s", arg, name_of(level), reason + 2);
     }
     return lua_error(L);  // as it is: it already says where (a raising __tostring's message)
 }
@@ -156,12 +150,12 @@ void push_log_table(lua_State* L, int box) {
     lua_getfield(L, -1, "string");
     lua_getfield(L, -1, "format");
     int format = lua_gettop(L);
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < static_cast<int>(log_level::off); ++i) {  // off is no function
         lua_pushvalue(L, box);
         lua_pushvalue(L, format);
         lua_pushinteger(L, i);
         lua_pushcclosure(L, log_at, 3);
-        lua_setfield(L, format - 3, level_names[i]);
+        lua_setfield(L, format - 3, log_level_names[i]);
     }
     lua_pop(L, 3);
 }

@@ -13,7 +13,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
+#include <iterator>
 #include <lua.hpp>
 #include <optional>
 #include <string_view>
@@ -30,6 +32,23 @@ MOCKIT_LUA_EXPORT int luaopen_luamockit(lua_State* L);
 namespace mockit::lua {
 
 enum class log_level { trace, debug, info, warn, error, off };
+
+// The levels' names, indexed by log_level: the one spelling of --log-level, $MOCKIT_LOG_LEVEL,
+// the mockit.log.<level> functions and the default sink's "[level]".
+inline constexpr const char* log_level_names[] = {"trace", "debug", "info", "warn", "error", "off"};
+static_assert(std::size(log_level_names) == static_cast<std::size_t>(log_level::off) + 1);
+
+constexpr const char* name_of(log_level level) {
+    return log_level_names[static_cast<int>(level)];
+}
+
+// The level `name` spells exactly, or nullopt.
+constexpr std::optional<log_level> parse_log_level(std::string_view name) {
+    for (std::size_t i = 0; i < std::size(log_level_names); ++i) {
+        if (name == log_level_names[i]) return static_cast<log_level>(i);
+    }
+    return std::nullopt;
+}
 
 // Where mockit.log.* lines go. The default writes "mockit: [level] message" to stderr.
 using log_sink = std::function<void(log_level, std::string_view)>;
@@ -61,6 +80,24 @@ struct loop_outcome {
     int exit_code = 0;
 };
 loop_outcome last_run(lua_State* L);
+
+// Errors. Every protected call, the loop's and the host's, has message_handler as its message
+// handler: lua.c's msghandler, but the error value is left as it is and its traceback noted
+// beside it, in the registry, for push_traceback(). So mockit.on_error gets the value itself,
+// and a load() whose reader raises returns the reader's plain message.
+int message_handler(lua_State* L);
+
+// Pushes the traceback message_handler noted for the error value at `index`, which a protected
+// call through it left, and forgets the note: each note is taken once, by the call's caller.
+// Pushes "" when there is none (the handler did not run: a syntax error, out of memory).
+void push_traceback(lua_State* L, int index);
+
+// Pushes what lua.c prints for the error value at `error` with the traceback at `traceback`:
+// "message\ntraceback", or the message alone when the traceback is "" or the value is the report
+// of a callback's error that process_events() or run() raised, whose text ends with the
+// callback's traceback already. The message is the value when a string or a number, else what
+// its __tostring returns (called in protected mode), else "(error object is a T value)".
+void push_report(lua_State* L, int error, int traceback);
 
 // Requests a graceful stop of every loop in the process, for good: the running callback
 // finishes, nothing else starts, and run() returns `code`. Async-signal-safe.
