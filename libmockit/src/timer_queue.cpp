@@ -67,7 +67,7 @@ std::uint32_t timer_queue::allocate_slot() {
         return index;
     }
     if (slots_.size() >= none) throw std::system_error(errc::no_memory);
-    slots_.push_back(slot{0, 1, 0, 0, in_heap, false, none, none});
+    slots_.push_back(slot{0, 1, 0, in_heap, false, none, none});
     return static_cast<std::uint32_t>(slots_.size() - 1);
 }
 
@@ -87,28 +87,26 @@ void check_delay(duration delay) {
 
 }  // namespace
 
-timer_id timer_queue::arm_once(time_point now, duration delay, std::uint32_t tag) {
+timer_id timer_queue::arm_once(time_point now, duration delay) {
     check_delay(delay);
-    return insert(now + delay, duration::zero(), tag, delay);
+    return insert(now + delay, duration::zero(), delay);
 }
 
-timer_id timer_queue::arm_every(time_point now, duration interval, std::uint32_t tag) {
+timer_id timer_queue::arm_every(time_point now, duration interval) {
     check_delay(interval);
     // A zero interval would be due without end.
     if (interval == duration::zero()) throw std::system_error(errc::invalid_argument);
-    return insert(now + interval, interval, tag, interval);
+    return insert(now + interval, interval, interval);
 }
 
-timer_id timer_queue::insert(time_point deadline, duration interval, std::uint32_t tag,
-                             duration delay) {
+timer_id timer_queue::insert(time_point deadline, duration interval, duration delay) {
     std::uint32_t index = allocate_slot();
     slot& s = slots_[index];
     s.deadline = deadline.time_since_epoch().count();
     s.repeats = interval != duration::zero();
-    s.tag = tag;
     s.sequence = next_sequence_++;
     try {
-        place(index, (s.repeats || delay == duration::zero() ? interval : delay).count());
+        place(index, (s.repeats || delay == duration::zero() ? interval : delay).count(), false);
     } catch (...) {
         release_slot(index);
         throw;
@@ -122,11 +120,13 @@ bool timer_queue::fits_after_tail(std::uint32_t lane_index, duration::rep deadli
     return !before{}(key{deadline, 0, sequence}, key_of(lanes_[lane_index].tail, 0));
 }
 
-// Puts a timer that is in no lane and not in the general heap where it belongs.
-void timer_queue::place(std::uint32_t index, duration::rep delay) {
-    auto found = lane_of_delay_.find(delay);
-    if (found == lane_of_delay_.end()) {
-        open_lane(index, delay);
+// Puts a timer that is in no lane and not in the general heap where it belongs: at the tail of
+// the lane of `delay` (the armed one, or the moved one), or in the general heap when it would
+// break that lane's order.
+void timer_queue::place(std::uint32_t index, duration::rep delay, bool moved) {
+    auto found = lane_of_key_.find(lane_key(delay, moved));
+    if (found == lane_of_key_.end()) {
+        open_lane(index, delay, moved);
     } else if (fits_after_tail(found->second, slots_[index].deadline, slots_[index].sequence)) {
         append(found->second, index);
     } else {
@@ -135,7 +135,7 @@ void timer_queue::place(std::uint32_t index, duration::rep delay) {
     }
 }
 
-void timer_queue::open_lane(std::uint32_t index, duration::rep delay) {
+void timer_queue::open_lane(std::uint32_t index, duration::rep delay, bool moved) {
     bool reused = !free_lanes_.empty();
     std::uint32_t number = reused ? free_lanes_.back() : static_cast<std::uint32_t>(lanes_.size());
     try {
@@ -145,11 +145,11 @@ void timer_queue::open_lane(std::uint32_t index, duration::rep delay) {
             lanes_.push_back(lane{});
             free_lanes_.reserve(lanes_.size());  // so closing a lane never allocates
         }
-        lane_of_delay_.emplace(delay, number);
+        lane_of_key_.emplace(lane_key(delay, moved), number);
         try {
             lanes_by_head_.push(key_of(index, number));
         } catch (...) {
-            lane_of_delay_.erase(delay);
+            lane_of_key_.erase(lane_key(delay, moved));
             throw;
         }
     } catch (...) {
@@ -159,6 +159,7 @@ void timer_queue::open_lane(std::uint32_t index, duration::rep delay) {
     if (reused) free_lanes_.pop_back();
     lane& l = lanes_[number];
     l.delay = delay;
+    l.moved = moved;
     l.head = l.tail = index;
     slot& s = slots_[index];
     s.lane = number & in_heap;  // below in_heap: checked above
@@ -208,7 +209,7 @@ void timer_queue::unlink(std::uint32_t index) noexcept {
 void timer_queue::close_lane(std::uint32_t lane_index) noexcept {
     const lane& l = lanes_[lane_index];
     lanes_by_head_.remove_at(l.position);
-    lane_of_delay_.erase(l.delay);
+    lane_of_key_.erase(lane_key(l.delay, l.moved));
     free_lanes_.push_back(lane_index);  // within the capacity reserved by open_lane
 }
 
@@ -247,7 +248,7 @@ std::optional<expiry> timer_queue::take_due(time_point now) {
     if (!index) return std::nullopt;
     slot& s = slots_[*index];
     if (s.deadline > now.time_since_epoch().count()) return std::nullopt;
-    expiry taken{timer_id{*index, s.generation}, time_point{duration{s.deadline}}, s.tag};
+    expiry taken{timer_id{*index, s.generation}, time_point{duration{s.deadline}}};
     if (!s.repeats) {
         take_out(*index);
         release_slot(*index);
@@ -258,13 +259,16 @@ std::optional<expiry> timer_queue::take_due(time_point now) {
     return taken;
 }
 
-// Moves a due interval timer (the first of all) one period on, keeping its sequence so timers of
-// one interval keep their relative order.
+// Moves a due interval timer (the first of all) one period on, keeping its sequence so timers
+// of one interval keep their relative order. Timers are taken in deadline order, so the timers
+// of one interval moved on by one period come in deadline order too, however far behind the loop
+// is: the interval's moved lane takes them by appending. (Its armed lane would not: in a backlog
+// a timer moved on one period falls among timers armed after it.)
 void timer_queue::reschedule(std::uint32_t index, duration::rep interval) {
     slot& s = slots_[index];
     duration::rep next = add_saturated(s.deadline, interval);
-    // The common case, from the head of its interval's lane to its tail, allocates nothing.
-    if (s.lane != in_heap) {
+    // The common case, from the head of the moved lane to its tail, allocates nothing.
+    if (s.lane != in_heap && lanes_[s.lane].moved) {
         std::uint32_t lane_index = s.lane;
         const lane& l = lanes_[lane_index];
         if (l.head == l.tail) {
@@ -278,17 +282,11 @@ void timer_queue::reschedule(std::uint32_t index, duration::rep interval) {
             append(lane_index, index);
             return;
         }
-    } else {
-        // Re-keyed where it is: nothing allocated.
-        s.deadline = next;
-        heap_[s.link].order.deadline = next;
-        heap_.restore(s.link);
-        return;
     }
     take_out(index);
     s.deadline = next;
     try {
-        place(index, interval);
+        place(index, interval, true);
     } catch (...) {  // out of memory: the timer is lost, but the structure stays sound
         release_slot(index);
         --size_;

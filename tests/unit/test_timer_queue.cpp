@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <limits>
 #include <random>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -29,22 +30,27 @@ std::vector<expiry> take_all(timer_queue& queue, duration now) {
     return out;
 }
 
-std::vector<std::uint32_t> tags_of(const std::vector<expiry>& expiries) {
-    std::vector<std::uint32_t> tags;
-    for (const expiry& e : expiries)
-        tags.push_back(e.tag);
-    return tags;
+// The names of the timers the expiries are of, given the timers' ids and names.
+std::string names_of(const std::vector<expiry>& expiries,
+                     const std::vector<std::pair<timer_id, char>>& named) {
+    std::string names;
+    for (const expiry& e : expiries) {
+        for (const auto& [id, name] : named) {
+            if (id == e.timer) names += name;
+        }
+    }
+    return names;
 }
 
 }  // namespace
 
 TEST_CASE("timer_queue: nothing is due before its deadline", "[timer_queue]") {
     timer_queue queue;
-    queue.arm_once(at(0ms), 10ms, 7);
+    timer_id id = queue.arm_once(at(0ms), 10ms);
     CHECK(take_all(queue, 9ms).empty());
     auto out = take_all(queue, 10ms);
     REQUIRE(out.size() == 1);
-    CHECK(out[0].tag == 7);
+    CHECK(out[0].timer == id);
     CHECK(out[0].due == at(10ms));
 }
 
@@ -73,13 +79,15 @@ TEST_CASE("timer_queue: expiries come out in deadline order, ties in arming orde
           "[timer_queue]") {
     timer_queue queue;
     std::mt19937 rng{42};
-    for (std::uint32_t tag = 0; tag < 1000; ++tag)
-        queue.arm_once(at(0ms), std::chrono::milliseconds{rng() % 50}, tag);
+    std::vector<timer_id> armed;  // in arming order
+    for (int i = 0; i < 1000; ++i)
+        armed.push_back(queue.arm_once(at(0ms), std::chrono::milliseconds{rng() % 50}));
+    auto order = [&](timer_id id) { return std::find(armed.begin(), armed.end(), id); };
     auto out = take_all(queue, 1s);
     REQUIRE(out.size() == 1000);
     for (std::size_t i = 1; i < out.size(); ++i) {
         CHECK(out[i - 1].due <= out[i].due);
-        if (out[i - 1].due == out[i].due) CHECK(out[i - 1].tag < out[i].tag);
+        if (out[i - 1].due == out[i].due) CHECK(order(out[i - 1].timer) < order(out[i].timer));
     }
     CHECK(queue.size() == 0);
     CHECK(queue.lanes() == 0);  // empty lanes close
@@ -102,13 +110,15 @@ TEST_CASE("timer_queue: a one-off that ran is gone; ids of gone timers never mat
 
 TEST_CASE("timer_queue: a cancelled timer's due expiries never come out", "[timer_queue]") {
     timer_queue queue;
-    timer_id a = queue.arm_once(at(0ms), 1ms, 1);
-    timer_id b = queue.arm_every(at(0ms), 1ms, 2);
-    queue.arm_once(at(0ms), 2ms, 3);
+    timer_id a = queue.arm_once(at(0ms), 1ms);
+    timer_id b = queue.arm_every(at(0ms), 1ms);
+    timer_id c = queue.arm_once(at(0ms), 2ms);
     CHECK(queue.due(at(5ms)).expiries == 7);
     CHECK(queue.cancel(a));
     CHECK(queue.cancel(b));
-    CHECK(tags_of(take_all(queue, 5ms)) == std::vector<std::uint32_t>{3});
+    auto out = take_all(queue, 5ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].timer == c);
 }
 
 TEST_CASE("timer_queue: an interval stays on its absolute grid", "[timer_queue]") {
@@ -126,15 +136,14 @@ TEST_CASE("timer_queue: an interval stays on its absolute grid", "[timer_queue]"
 TEST_CASE("timer_queue: a backlog of intervals interleaves as the expiries fell due",
           "[timer_queue]") {
     timer_queue queue;
-    queue.arm_every(at(0ms), 20ms, 'A');
-    queue.arm_every(at(0ms), 30ms, 'B');
-    queue.arm_once(at(0ms), 50ms, 'o');
+    std::vector<std::pair<timer_id, char>> named{{queue.arm_every(at(0ms), 20ms), 'A'},
+                                                 {queue.arm_every(at(0ms), 30ms), 'B'},
+                                                 {queue.arm_once(at(0ms), 50ms), 'o'}};
     mockit::due_count due = queue.due(at(120ms));
     CHECK(due.timers == 3);
     CHECK(due.expiries == 6 + 4 + 1);
     auto out = take_all(queue, 120ms);
-    std::vector<std::uint32_t> expected{'A', 'B', 'A', 'o', 'A', 'B', 'A', 'B', 'A', 'A', 'B'};
-    CHECK(tags_of(out) == expected);
+    CHECK(names_of(out, named) == "ABAoABABAAB");
     for (std::size_t i = 1; i < out.size(); ++i)
         CHECK(out[i - 1].due <= out[i].due);
     CHECK(queue.due(at(120ms)).expiries == 0);

@@ -16,14 +16,15 @@
 //
 // Costs: timers armed with one delay fall due in arming order, as the clock only moves forward.
 // So, like Node.js with its per-duration lists, every distinct delay has a lane: a doubly linked
-// list of timers in deadline order, to which arming appends in O(1). A small indexed heap orders
-// the lanes by their first deadline: taking an expiry costs O(log lanes), not O(log timers), and
-// a million timers over 2,000 delays make a 2,000-entry heap that stays in the cache. A timer that
-// would break its lane's order (an interval moved on behind a timer armed after it) goes to a
-// general indexed heap instead, at O(log n). Every timer lives in a slot, reused after it is gone
-// (a generation count tells the slot's tenants apart), which links it into its lane or knows its
-// place in the general heap: a timer leaves from anywhere at once, so cancelling an hour-long
-// timer frees its slot now, not in an hour.
+// list of timers in deadline order, to which arming appends in O(1). An interval timer moved on
+// goes to a second lane of its interval, the moved lane, which it joins in order too (see
+// reschedule). A small indexed heap orders the lanes by their first deadline: taking an expiry
+// costs O(log lanes), not O(log timers), and a million timers over 2,000 delays make a 2,000-entry
+// heap that stays in the cache. A timer that would break its lane's order (one armed at an
+// earlier `now` than the lane's last) goes to a general indexed heap instead, at O(log n). Every
+// timer lives in a slot, reused after it is gone (a generation count tells the slot's tenants
+// apart), which links it into its lane or knows its place in the general heap: a timer leaves from
+// anywhere at once, so cancelling an hour-long timer frees its slot now, not in an hour.
 //
 // Counting what is due (due()) walks the due timers: O(due + lanes). The loops count only when a
 // script asks (pending(), inqueue(), wait()'s result); running what is due never counts.
@@ -68,8 +69,7 @@ class timer_id {
 // One expiry handed out by take_due().
 struct expiry {
     timer_id timer;
-    time_point due;     // when it fell due
-    std::uint32_t tag;  // the owner's number for the timer, given when it was armed
+    time_point due;  // when it fell due
 };
 
 // What due() counts.
@@ -84,14 +84,19 @@ class timer_queue {
     // rejected (errc::out_of_range), never wrapped around.
     static constexpr duration max_delay = std::chrono::milliseconds{std::int64_t{1} << 40};
 
-    // Arms a one-off due `delay` after `now`. `tag` is the owner's number for the timer, handed
-    // back with each expiry: an owner finds its record of a timer without a map keyed by ids.
-    // Throws std::system_error: errc::out_of_range for a negative delay or one beyond
-    // max_delay, errc::no_memory when the slot numbers run out (over 4 billion timers); or
-    // std::bad_alloc.
-    timer_id arm_once(time_point now, duration delay, std::uint32_t tag = 0);
+    // Arms a one-off due `delay` after `now`. Throws std::system_error: errc::out_of_range for a
+    // negative delay or one beyond max_delay, errc::no_memory when the slot numbers run out
+    // (over 4 billion timers); or std::bad_alloc.
+    timer_id arm_once(time_point now, duration delay);
     // Arms an interval timer; `interval` must also be positive (errc::invalid_argument).
-    timer_id arm_every(time_point now, duration interval, std::uint32_t tag = 0);
+    timer_id arm_every(time_point now, duration interval);
+
+    // The slot the next arm takes. Slots are small numbers, reused as timers go, so an owner
+    // keeps its record of each timer in an array indexed by slot, and can make room for the
+    // next one before arming (as the Lua binding's pins table does).
+    [[nodiscard]] std::uint32_t next_slot() const noexcept {
+        return free_slot_ != none ? free_slot_ : static_cast<std::uint32_t>(slots_.size());
+    }
 
     // Disarms `id`; false when it is not armed (already ran as a one-off, cancelled, unknown).
     bool cancel(timer_id id) noexcept;
@@ -104,7 +109,7 @@ class timer_queue {
     [[nodiscard]] bool armed(timer_id id) const noexcept;
     [[nodiscard]] std::optional<time_point> deadline(timer_id id) const noexcept;
     [[nodiscard]] std::size_t size() const noexcept { return size_; }  // armed timers
-    [[nodiscard]] std::size_t lanes() const noexcept { return lane_of_delay_.size(); }
+    [[nodiscard]] std::size_t lanes() const noexcept { return lane_of_key_.size(); }
 
   private:
     static constexpr std::uint32_t none = UINT32_MAX;
@@ -114,7 +119,6 @@ class timer_queue {
     struct slot {
         duration::rep deadline;
         std::uint32_t generation;  // of the current (or next) tenant; never 0
-        std::uint32_t tag;         // the owner's number for the timer
         std::uint32_t sequence;    // arming order: the tie-break between equal deadlines
         std::uint32_t lane : 31;   // its lane, or in_heap
         bool repeats : 1;          // an interval timer (see interval_of)
@@ -123,13 +127,19 @@ class timer_queue {
         std::uint32_t link;
         std::uint32_t prev;  // the previous timer of its lane (none at the head)
     };
-    static_assert(sizeof(slot) == 32);
+    static_assert(sizeof(slot) == 32);  // 28 bytes of fields, aligned to 8
     struct lane {
         duration::rep delay;
         std::uint32_t head;
         std::uint32_t tail;
         std::uint32_t position;  // in lanes_by_head_
+        bool moved;              // the lane of intervals moved on, not of timers armed
     };
+    // lane_of_key_'s key: a delay (at most max_delay, so doubling it cannot overflow) and which
+    // of its two lanes.
+    static duration::rep lane_key(duration::rep delay, bool moved) noexcept {
+        return delay * 2 + (moved ? 1 : 0);
+    }
     // What the heaps order by, copied out of the slot so comparisons stay in the heap's own
     // array: the general heap's keys name a slot, the lanes heap's name a lane.
     struct key {
@@ -158,7 +168,7 @@ class timer_queue {
         void operator()(const key& k, std::size_t position) const noexcept;
     };
 
-    timer_id insert(time_point deadline, duration interval, std::uint32_t tag, duration delay);
+    timer_id insert(time_point deadline, duration interval, duration delay);
     [[nodiscard]] const slot* find(timer_id id) const noexcept;
     [[nodiscard]] key key_of(std::uint32_t index, std::uint32_t owner) const noexcept;
     [[nodiscard]] duration::rep interval_of(std::uint32_t index) const noexcept;
@@ -170,8 +180,8 @@ class timer_queue {
     // Whether a timer due at (deadline, sequence) may go behind the lane's tail.
     [[nodiscard]] bool fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
                                        std::uint32_t sequence) const noexcept;
-    void place(std::uint32_t index, duration::rep delay);  // delay: the interval if it repeats
-    void open_lane(std::uint32_t index, duration::rep delay);
+    void place(std::uint32_t index, duration::rep delay, bool moved);
+    void open_lane(std::uint32_t index, duration::rep delay, bool moved);
     void append(std::uint32_t lane_index, std::uint32_t index) noexcept;
     void take_out(std::uint32_t index) noexcept;
     void unlink(std::uint32_t index) noexcept;
@@ -186,7 +196,7 @@ class timer_queue {
 
     std::vector<lane> lanes_;
     std::vector<std::uint32_t> free_lanes_;
-    std::unordered_map<duration::rep, std::uint32_t> lane_of_delay_;
+    std::unordered_map<duration::rep, std::uint32_t> lane_of_key_;
     detail::indexed_heap<key, before, lane_moved> lanes_by_head_{before{}, lane_moved{this}};
     detail::indexed_heap<heap_timer, before, timer_moved> heap_{before{}, timer_moved{this}};
 };

@@ -2,9 +2,8 @@
 //
 // It lives in a full userdata (a context_box) anchored in the state's registry and passed to
 // every module function as upvalue 1. The box's user values hold the Lua side:
-//   1: pins     tag (integer) -> timer userdata, for every armed timer, so a timer whose handle
-//               the script dropped keeps running; a free tag holds the next free one (see
-//               free_tag)
+//   1: pins     pin_index(queue slot) -> timer userdata, for every armed timer, so a timer whose
+//               handle the script dropped keeps running; false where no timer is
 //   2: on_error the mockit.on_error handler, or nil
 //   3: signals  signal number -> handler function
 //
@@ -40,13 +39,9 @@ struct context {
     poller wakeups;
     bool precise_wakeups = false;  // asked for the thread that runs the loop
 
-    std::size_t live_timers = 0;  // handles armed
-    // Pins table indices (tags) not in use form a list through the table itself: a free tag's
-    // entry holds the next free one (0 ends the list). Tags 1..tags_used have been handed
-    // out; giving one back never allocates, as its entry already exists.
-    std::uint32_t free_tag = 0;
-    std::uint32_t tags_used = 0;
+    std::size_t live_timers = 0;        // handles armed
     std::size_t referenced_timers = 0;  // ...of which keep run() alive
+    lua_Integer pins_made = 0;          // the pins table has entries 1..pins_made
 
     bool stop_requested = false;  // by mockit.stop(), until a run() ends on it
     int stop_code = 0;

@@ -23,8 +23,8 @@ enum class outcome { none, skipped, ran, failed };
 // Runs the callback of one expiry taken from the timer queue.
 outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {
     push_context_value(L, pins_uv);
-    lua_rawgeti(L, -1, e.tag);
-    // The queue hands out only armed timers, and an armed timer's handle is pinned at its tag.
+    lua_rawgeti(L, -1, pin_index(e.timer.slot()));
+    // The queue hands out only armed timers, and an armed timer's handle is pinned at its slot.
     auto& t = *static_cast<timer_handle*>(lua_touserdata(L, -1));
     int ud = lua_gettop(L);
     int nargs = t.nargs;

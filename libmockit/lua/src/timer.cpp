@@ -21,45 +21,32 @@ timer_handle& check_live_timer(lua_State* L, int arg) {
     return t;
 }
 
-// The tag the next pin takes: the head of the free list, after adding an entry to the pins
-// table when the list is empty. That is the one step of arming that can raise (out of memory),
-// so it comes before the queue arms.
-std::uint32_t reserve_tag(lua_State* L, context& ctx) {
-    if (ctx.free_tag != 0) return ctx.free_tag;
-    if (ctx.tags_used == UINT32_MAX) luaL_error(L, "too many timers");
+// Makes sure the pins table has an entry for the slot the next arm takes: setting an entry that
+// exists never allocates, so once the queue has armed, pinning cannot fail (out of memory).
+void make_room_for_pin(lua_State* L, context& ctx) {
+    lua_Integer index = pin_index(ctx.timers.next_slot());
+    if (index <= ctx.pins_made) return;
     push_context_value(L, pins_uv);
-    lua_pushinteger(L, 0);  // the end of the free list
-    lua_rawseti(L, -2, ctx.tags_used + 1);
+    lua_pushboolean(L, false);  // an unused entry: false, as nil would let the entry go
+    lua_rawseti(L, -2, index);
     lua_pop(L, 1);
-    ctx.free_tag = ++ctx.tags_used;
-    return ctx.free_tag;
-}
-
-// Pins the handle at stack index `ud_index` at `tag`, the head of the free list (what
-// reserve_tag returned), and takes the tag off the list.
-void pin(lua_State* L, context& ctx, timer_handle& t, int ud_index, timer_id id,
-         std::uint32_t tag) {
-    push_context_value(L, pins_uv);
-    lua_rawgeti(L, -1, tag);
-    ctx.free_tag = static_cast<std::uint32_t>(lua_tointeger(L, -1));
-    lua_pop(L, 1);
-    lua_pushvalue(L, ud_index);
-    lua_rawseti(L, -2, tag);  // the entry exists: setting it never allocates
-    lua_pop(L, 1);
-    t.id = id;
-    t.tag = tag;
-    ++ctx.live_timers;
-    if (t.referenced) ++ctx.referenced_timers;
+    ctx.pins_made = index;
 }
 
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
-    std::uint32_t tag = reserve_tag(L, ctx);
+    make_room_for_pin(L, ctx);
     timer_id id = protect(L, [&] {
         time_point now = ctx.clock.now();
-        return t.repeats ? ctx.timers.arm_every(now, t.delay, tag)
-                         : ctx.timers.arm_once(now, t.delay, tag);
+        milliseconds delay{t.delay_ms};
+        return t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
     });
-    pin(L, ctx, t, ud_index, id, tag);
+    push_context_value(L, pins_uv);
+    lua_pushvalue(L, ud_index);
+    lua_rawseti(L, -2, pin_index(id.slot()));
+    lua_pop(L, 1);
+    t.id = id;
+    ++ctx.live_timers;
+    if (t.referenced) ++ctx.referenced_timers;
     ctx.outcome.ran = false;  // something new to run: the host's loop runs after the script
 }
 
@@ -73,8 +60,8 @@ void disarm(lua_State* L, context& ctx, timer_handle& t) {
 }
 
 // Node's rule: a zero interval repeats every millisecond rather than without pause.
-duration effective_delay(milliseconds ms, bool repeats) {
-    return repeats && ms == milliseconds{0} ? milliseconds{1} : ms;
+std::uint64_t effective_delay_ms(milliseconds ms, bool repeats) {
+    return repeats && ms == milliseconds{0} ? 1 : static_cast<std::uint64_t>(ms.count());
 }
 
 // t:destroy([wait]) -> nil. `wait` is the seed's and is ignored: destroy never blocks.
@@ -93,11 +80,11 @@ int timer_destroy(lua_State* L) {
 // t:reset([ms]) -> t: restarts the countdown from now, with a new delay if given.
 int timer_reset(lua_State* L) {
     timer_handle& t = check_live_timer(L, 1);
-    duration delay = t.delay;
-    if (!lua_isnoneornil(L, 2)) delay = effective_delay(check_delay(L, 2), t.repeats);
+    std::uint64_t delay_ms = t.delay_ms;
+    if (!lua_isnoneornil(L, 2)) delay_ms = effective_delay_ms(check_delay(L, 2), t.repeats);
     context& ctx = upvalue_context(L);
     disarm(L, ctx, t);
-    t.delay = delay;
+    t.delay_ms = delay_ms & delay_ms_mask;  // check_delay has kept it in range
     arm(L, ctx, t, 1);
     lua_settop(L, 1);
     return 1;
@@ -111,7 +98,7 @@ int timer_active(lua_State* L) {
 
 int timer_interval(lua_State* L) {
     timer_handle& t = check_timer(L, 1);
-    lua_pushinteger(L, std::chrono::duration_cast<milliseconds>(t.delay).count());
+    lua_pushinteger(L, static_cast<lua_Integer>(t.delay_ms));
     return 1;
 }
 
@@ -124,7 +111,7 @@ int timer_kind(lua_State* L) {
 int set_referenced(lua_State* L, bool referenced) {
     timer_handle& t = check_live_timer(L, 1);
     context& ctx = upvalue_context(L);
-    if (t.referenced != referenced && t.id) {
+    if (static_cast<bool>(t.referenced) != referenced && t.id) {
         if (referenced) {
             ++ctx.referenced_timers;
         } else {
@@ -146,10 +133,8 @@ int timer_unref(lua_State* L) {
 int timer_tostring(lua_State* L) {
     timer_handle& t = check_timer(L, 1);
     const char* state = t.destroyed ? "destroyed" : t.id ? "active" : "idle";
-    lua_pushfstring(
-        L, "mockit.timer (%s %I ms, %s): %p", t.repeats ? "interval" : "oneoff",
-        static_cast<lua_Integer>(std::chrono::duration_cast<milliseconds>(t.delay).count()), state,
-        lua_topointer(L, 1));
+    lua_pushfstring(L, "mockit.timer (%s %I ms, %s): %p", t.repeats ? "interval" : "oneoff",
+                    static_cast<lua_Integer>(t.delay_ms), state, lua_topointer(L, 1));
     return 1;
 }
 
@@ -169,26 +154,25 @@ const luaL_Reg timer_metamethods[] = {
 
 void unpin(lua_State* L, context& ctx, timer_handle& t, int pins) {
     if (!t.id) return;
-    lua_pushinteger(L, ctx.free_tag);
-    lua_rawseti(L, pins, t.tag);  // the entry exists: setting it never allocates
-    ctx.free_tag = t.tag;
+    lua_pushboolean(L, false);
+    lua_rawseti(L, pins, pin_index(t.id.slot()));  // the entry exists: setting it never allocates
     t.id = timer_id{};
-    t.tag = 0;
     --ctx.live_timers;
     if (t.referenced) --ctx.referenced_timers;
 }
 
 int create_timer(lua_State* L, bool repeats) {
     context& ctx = upvalue_context(L);
-    duration delay = effective_delay(check_delay(L, 1), repeats);
+    std::uint64_t delay_ms = effective_delay_ms(check_delay(L, 1), repeats);
     check_callable(L, 2);
     int nargs = lua_gettop(L) - 2;
     if (nargs > max_callback_args) {
         return luaL_error(L, "too many callback arguments (at most %d)", max_callback_args);
     }
     auto* t = static_cast<timer_handle*>(lua_newuserdatauv(L, sizeof(timer_handle), nargs + 1));
-    *t =
-        timer_handle{timer_id{}, 0, static_cast<std::uint16_t>(nargs), repeats, true, false, delay};
+    *t = timer_handle{
+        timer_id{}, delay_ms & delay_ms_mask, static_cast<std::uint16_t>(nargs), repeats, true,
+        false};
     luaL_setmetatable(L, timer_type);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments
         lua_pushvalue(L, uv + 1);

@@ -2,10 +2,9 @@
 //
 // The userdata's user values hold the callback (1) and the extra arguments given when the timer
 // was armed (2..nargs+1), so a timer costs one Lua object and no registry references. While
-// armed, the handle is pinned in the context's pins table at its tag, the small number the
-// queue hands back with each expiry: that keeps a timer whose handle the script dropped running,
-// and finds the handle from an expiry by an array index, not a hash lookup (tags are reused, so
-// the pins table stays dense).
+// armed, the handle is pinned in the context's pins table at its timer's queue slot (plus one):
+// that keeps a timer whose handle the script dropped running, and finds the handle from an
+// expiry by an array index, not a hash lookup (slots are reused, so the pins table stays dense).
 //
 // The handle has no __gc: a finalizer would cost every timer a pass through the collector's
 // finalizer list and an extra GC cycle alive. The queue never needs to hear of a collected
@@ -22,25 +21,31 @@ namespace mockit::lua::detail {
 
 inline constexpr const char* timer_type = "mockit.timer";
 
-// Trivially destructible: it may be abandoned by a longjmp at any time. Kept to 24 bytes: with
-// the userdata's header and two user values (a callback and one argument, the common case) a
-// handle is then a 96-byte block, and a million armed timers hold a million of them.
+// Trivially destructible: it may be abandoned by a longjmp at any time. 16 bytes: with the
+// userdata's header and two user values (a callback and one argument, the common case) a handle
+// is then an 88-byte block, which malloc serves from 96-byte chunks (with 24 bytes, 112), and a
+// million armed timers hold a million of them.
 struct timer_handle {
-    timer_id id;          // the current arming; empty when not armed
-    std::uint32_t tag;    // its index in the pins table while id is set; 0 otherwise
-    std::uint16_t nargs;  // extra callback arguments, in user values 2..nargs+1
-    bool repeats : 1;     // interval timer
-    bool referenced : 1;  // keeps run() alive while live
-    bool destroyed : 1;
-    duration delay;  // the one-off's delay, or the interval
+    timer_id id;                   // the current arming; empty when not armed
+    std::uint64_t delay_ms : 45;   // the one-off's delay, or the interval (at most 2^40)
+    std::uint64_t nargs : 16;      // extra callback arguments, in user values 2..nargs+1
+    std::uint64_t repeats : 1;     // interval timer
+    std::uint64_t referenced : 1;  // keeps run() alive while armed
+    std::uint64_t destroyed : 1;
 };
-static_assert(sizeof(timer_handle) <= 24);
+static_assert(sizeof(timer_handle) == 16);
+inline constexpr std::uint64_t delay_ms_mask = (std::uint64_t{1} << 45) - 1;  // fits delay_ms
 
 // mockit.oneoff / mockit.getit.
 int create_timer(lua_State* L, bool repeats);
 
 // Registers the metatable, its methods closing over the context box on top of the stack.
 void register_timer_type(lua_State* L);
+
+// The pins table's index of the timer in `slot`.
+inline lua_Integer pin_index(std::uint32_t slot) {
+    return lua_Integer{slot} + 1;
+}
 
 // Takes the handle off the pins table, which is at absolute stack index `pins`, and the live
 // counts (its id is gone: a one-off about to run its callback, or a disarmed timer).
