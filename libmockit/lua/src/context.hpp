@@ -6,6 +6,8 @@
 //               handle the script dropped keeps running; false where no timer is
 //   2: on_error the mockit.on_error handler, or nil
 //   3: signals  signal number -> handler function
+//   4: timer_mt the "mockit.timer" metatable, for create_timer: luaL_setmetatable's lookup by
+//               name was 7.8% of the instructions of a drain (tests/bench/RESULTS.md)
 //
 // Only the thread running the Lua state touches it; signal handlers only count arrivals and
 // wake the poller.
@@ -26,7 +28,8 @@ namespace mockit::lua::detail {
 inline constexpr int pins_uv = 1;
 inline constexpr int on_error_uv = 2;
 inline constexpr int signals_uv = 3;
-inline constexpr int context_uv_count = 3;
+inline constexpr int timer_mt_uv = 4;
+inline constexpr int context_uv_count = 4;
 
 struct context {
     context();
@@ -66,7 +69,7 @@ struct context_box {
 // The context of the calling module function (upvalue 1); raises once the state is closing.
 context& upvalue_context(lua_State* L);
 
-// Pushes the context box's user value `uv` (pins, on_error, signals).
+// Pushes the context box's user value `uv` (pins, on_error, signals, timer_mt).
 void push_context_value(lua_State* L, int uv);
 
 // Whether a callback is due now: a timer's expiry or a signal with a handler.

@@ -173,7 +173,8 @@ int create_timer(lua_State* L, bool repeats) {
     *t = timer_handle{
         timer_id{}, delay_ms & delay_ms_mask, static_cast<std::uint16_t>(nargs), repeats, true,
         false};
-    luaL_setmetatable(L, timer_type);
+    push_context_value(L, timer_mt_uv);
+    lua_setmetatable(L, -2);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments
         lua_pushvalue(L, uv + 1);
         lua_setiuservalue(L, -2, uv);
@@ -191,7 +192,7 @@ void register_timer_type(lua_State* L) {
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, box);
     luaL_setfuncs(L, timer_metamethods, 1);
-    lua_pop(L, 1);
+    lua_setiuservalue(L, box, timer_mt_uv);
 }
 
 }  // namespace mockit::lua::detail

@@ -39,7 +39,8 @@ inline constexpr std::uint64_t delay_ms_mask = (std::uint64_t{1} << 45) - 1;  //
 // mockit.oneoff / mockit.getit.
 int create_timer(lua_State* L, bool repeats);
 
-// Registers the metatable, its methods closing over the context box on top of the stack.
+// Registers the metatable, its methods closing over the context box on top of the stack, and
+// keeps it in the box (timer_mt_uv).
 void register_timer_type(lua_State* L);
 
 // The pins table's index of the timer in `slot`.
