@@ -339,6 +339,40 @@ case_thread_limit() {
     expect_stderr_empty
 }
 
+# With one descriptor to spare the script still opens: the loop takes its eventfd when it first
+# waits, after the script is read and closed.
+# with_four_fds CMD...: runs CMD with stdin, stdout and stderr open and one descriptor to spare:
+# the ones the test runner left open go first.
+with_four_fds() {
+    (
+        for fd in /proc/"$BASHPID"/fd/*; do
+            fd=${fd##*/}
+            if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null; fi
+        done
+        ulimit -n 4
+        exec "$@"
+    )
+}
+
+case_fd_limit() {
+    if sanitized; then skip "a sanitizer opens files of its own"; return; fi
+    printf 'mockit.oneoff(5, function() print("ran") end)\n' >s.lua
+    LAST_CMD="ulimit -n 4; mockit-run s.lua"
+    OUT=$(with_four_fds "$MOCKIT_RUN" s.lua 2>"$CASE_DIR/err")
+    STATUS=$?
+    ERR=$(<"$CASE_DIR/err")
+    expect_status 0
+    expect_stdout_equals "ran"
+    expect_stderr_empty
+    # A script that keeps that descriptor leaves none for the loop: a clear error, exit 1.
+    printf 'keep = io.open("s.lua")\nmockit.oneoff(5, print)\n' >s.lua
+    OUT=$(with_four_fds "$MOCKIT_RUN" s.lua 2>"$CASE_DIR/err")
+    STATUS=$?
+    ERR=$(<"$CASE_DIR/err")
+    expect_status 1
+    expect_stderr_contains "mockit-run: eventfd: Too many open files"
+}
+
 run_case "an error in the main chunk: exit 1, message and traceback" case_main_chunk_error
 run_case "an error in the main chunk: the loop does not run" case_main_chunk_error_skips_loop
 run_case "--keep-going does not cover the main chunk" case_main_chunk_error_with_keep_going
@@ -365,4 +399,5 @@ run_case "table: a bad argument to the API" case_table_bad_argument
 run_case "closed stdin and stdout fail as under lua5.4" case_closed_stdin_and_stdout
 run_case "out of memory: 'not enough memory', arming or in a callback" case_out_of_memory
 run_case "no thread to spare (ulimit -u 1): timers run all the same" case_thread_limit
+run_case "one descriptor to spare (ulimit -n 4): the script opens; none left: a clear error" case_fd_limit
 finish

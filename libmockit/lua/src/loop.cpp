@@ -140,6 +140,7 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
 }
 
 bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout) {
+    protect(L, [&] { ctx.wakeups.open(); });
     // A wake-up is stale once what it announced (a signal's arrival) is looked at below: forget
     // it first, so it cannot cut this wait short later. A signal arriving after this wakes anew.
     ctx.wakeups.forget_wakes();

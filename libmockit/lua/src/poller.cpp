@@ -25,16 +25,19 @@ int above_stdio(int fd) noexcept {
 
 }  // namespace
 
-poller::poller() : eventfd_{above_stdio(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))} {
-    if (eventfd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+void poller::open() {
+    if (eventfd_.load() >= 0) return;
+    int fd = above_stdio(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    eventfd_.store(fd);
 }
 
 poller::~poller() {
-    ::close(eventfd_);
+    if (int fd = eventfd_.load(); fd >= 0) ::close(fd);
 }
 
 void poller::wait(std::optional<duration> timeout) noexcept {
-    pollfd watched{eventfd_, POLLIN, 0};
+    pollfd watched{eventfd_.load(), POLLIN, 0};
     timespec limit{};
     if (timeout) {
         duration left = std::max(*timeout, duration::zero());
@@ -48,12 +51,16 @@ void poller::wait(std::optional<duration> timeout) noexcept {
 
 void poller::wake() noexcept {
     std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(eventfd_, &one, sizeof one);
+    if (int fd = eventfd_.load(); fd >= 0) {
+        [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+    }
 }
 
 void poller::forget_wakes() noexcept {
     std::uint64_t count = 0;
-    [[maybe_unused]] auto n = ::read(eventfd_, &count, sizeof count);
+    if (int fd = eventfd_.load(); fd >= 0) {
+        [[maybe_unused]] auto n = ::read(fd, &count, sizeof count);
+    }
 }
 
 }  // namespace mockit::lua::detail

@@ -4,6 +4,7 @@
 // is a matter of more entries in ppoll's array.
 #pragma once
 
+#include <atomic>
 #include <optional>
 
 #include "mockit/clock.hpp"
@@ -12,16 +13,23 @@ namespace mockit::lua::detail {
 
 class poller {
   public:
-    poller();  // throws std::system_error when no eventfd can be had
+    poller() = default;
     ~poller();
     poller(const poller&) = delete;
     poller& operator=(const poller&) = delete;
 
+    // Opens the eventfd, once; throws std::system_error when none can be had. Not with the
+    // state: a script run under a tight `ulimit -n` gets its file opened first, and a state that
+    // never waits never needs one.
+    void open();
+
     // Blocks for at most `timeout` (nullopt: no limit); returns early on a wake() or a signal.
-    // A wake() that came while nobody waited ends the next wait at once: none is lost.
+    // A wake() that came while nobody waited ends the next wait at once: none is lost. Needs
+    // open().
     void wait(std::optional<duration> timeout) noexcept;
 
-    // Async-signal-safe: one write(2).
+    // Async-signal-safe: one write(2). Nothing to do before open(): nobody waits yet, and the
+    // first wait looks at everything a wake could announce.
     void wake() noexcept;
 
     // Forgets the wake()s so far: for a loop about to look at everything they could announce,
@@ -29,7 +37,7 @@ class poller {
     void forget_wakes() noexcept;
 
   private:
-    int eventfd_;
+    std::atomic<int> eventfd_{-1};  // read by signal handlers
 };
 
 }  // namespace mockit::lua::detail
