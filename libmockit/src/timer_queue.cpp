@@ -314,7 +314,8 @@ due_count timer_queue::due(time_point now) const noexcept {
             count_due(index, now_ns, count);
     }
     // In the general heap a node that is not due has no due descendant. Depth first, the stack
-    // holds at most 3 nodes per level and 4 more: 64 for the 16 levels of 2^32 timers.
+    // holds at most arity - 1 nodes per level and arity more: 34 for the 32 levels of 2^32
+    // timers in a binary heap.
     std::array<std::size_t, 64> nodes{};
     std::size_t stacked = 0;
     if (!heap_.empty()) nodes[stacked++] = 0;
@@ -322,8 +323,9 @@ due_count timer_queue::due(time_point now) const noexcept {
         std::size_t node = nodes[--stacked];
         if (heap_[node].order.deadline > now_ns) continue;
         count_due(heap_[node].order.owner, now_ns, count);
-        for (std::size_t child = node * 4 + 1; child <= node * 4 + 4 && child < heap_.size();
-             ++child)
+        constexpr std::size_t arity = decltype(heap_)::arity;
+        for (std::size_t child = node * arity + 1;
+             child <= node * arity + arity && child < heap_.size(); ++child)
             nodes[stacked++] = child;
     }
     return count;
