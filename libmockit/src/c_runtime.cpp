@@ -1,6 +1,8 @@
 #include "c_runtime.hpp"
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "mockit/detail/precise_wakeups.hpp"
 #include "quiet_thread.hpp"
@@ -22,10 +24,26 @@ c_runtime::~c_runtime() {
         stopping_ = true;
     }
     changed_.notify_one();
-    thread_.join();
-    // Timers the program never destroyed: their contexts still get their destructors.
-    for (mockit_timer* timer : owned_)
+    // A callback that calls exit() runs this on the library thread itself, which cannot join.
+    if (thread_.get_id() == std::this_thread::get_id()) {
+        thread_.detach();
+    } else {
+        thread_.join();
+    }
+    // Timers the program never destroyed: their contexts still get their destructors, in the
+    // order the timers were created. A destructor may destroy other timers (a context owning
+    // the timers it created later): those are gone from owned_ when their turn comes.
+    std::unique_lock lock(mutex_);
+    std::vector<mockit_timer*> left(owned_.begin(), owned_.end());
+    std::sort(left.begin(), left.end(),
+              [](const mockit_timer* a, const mockit_timer* b) { return a->serial < b->serial; });
+    for (mockit_timer* timer : left) {
+        if (owned_.erase(timer) == 0) continue;
+        disarm_locked(*timer);
+        lock.unlock();
         finish(timer);
+        lock.lock();
+    }
 }
 
 c_runtime& c_runtime::instance() {
@@ -38,12 +56,14 @@ mockit_timer* c_runtime::create(mockit_timer_kind kind, duration delay, mockit_c
     auto timer = std::make_unique<mockit_timer>(
         mockit_timer{kind, delay, callback, context, destructor, timer_id{}});
     std::lock_guard lock(mutex_);
+    timer->serial = ++created_;
     owned_.insert(timer.get());
     return timer.release();  // owned through owned_ until destroy()
 }
 
 void c_runtime::arm(mockit_timer& timer, duration delay) {
     std::lock_guard lock(mutex_);
+    if (timer.stopping > 0) return;  // being disarmed for good: that disarm comes after this arm
     timer_id fresh = timer.kind == MOCKIT_INTERVAL ? timers_.arm_every(now(), delay)
                                                    : timers_.arm_once(now(), delay);
     try {
@@ -61,8 +81,16 @@ void c_runtime::arm(mockit_timer& timer, duration delay) {
 
 bool c_runtime::disarm(mockit_timer& timer) {
     std::unique_lock lock(mutex_);
+    return disarm_finally(lock, timer);
+}
+
+bool c_runtime::disarm_finally(std::unique_lock<std::mutex>& lock, mockit_timer& timer) {
     bool was_armed = disarm_locked(timer);
-    wait_until_not_running(lock, timer);
+    // A callback calling this for its own timer must not wait for itself.
+    if (thread_.get_id() == std::this_thread::get_id()) return was_armed;
+    ++timer.stopping;  // from here on, arm() leaves it alone: this disarm comes after
+    callback_done_.wait(lock, [&] { return running_ != &timer; });
+    --timer.stopping;
     return was_armed;
 }
 
@@ -82,22 +110,15 @@ bool c_runtime::armed(const mockit_timer& timer) {
 
 void c_runtime::destroy(mockit_timer& timer) {
     std::unique_lock lock(mutex_);
-    disarm_locked(timer);
     if (running_ == &timer && thread_.get_id() == std::this_thread::get_id()) {
+        disarm_locked(timer);
         timer.destroy_after_callback = true;  // from its own callback: finished on return
         return;
     }
-    wait_until_not_running(lock, timer);
+    disarm_finally(lock, timer);
     owned_.erase(&timer);
     lock.unlock();
     finish(&timer);
-}
-
-void c_runtime::wait_until_not_running(std::unique_lock<std::mutex>& lock,
-                                       const mockit_timer& timer) {
-    // A callback calling this for its own timer must not wait for itself.
-    if (thread_.get_id() == std::this_thread::get_id()) return;
-    callback_done_.wait(lock, [&] { return running_ != &timer; });
 }
 
 void c_runtime::finish(mockit_timer* timer) noexcept {

@@ -4,7 +4,8 @@
 //
 // A callback runs with the lock released, so it may call back into the library (arm others,
 // disarm or destroy any timer, its own included). Disarming or destroying a timer from another
-// thread waits until its callback, if running, has returned: after that it never runs again.
+// thread waits until its callback, if running, has returned: after that it never runs again,
+// even if the callback re-armed it meanwhile.
 #pragma once
 
 #include <condition_variable>
@@ -22,7 +23,11 @@ struct mockit_timer {
     mockit_callback callback;
     void* context;
     mockit_destructor destructor;
-    mockit::timer_id id;  // the current arming; empty while disarmed
+    mockit::timer_id id;       // the current arming; empty while disarmed
+    std::uint64_t serial = 0;  // creation order
+    // Threads disarming or destroying it that wait for its callback to return: meanwhile the
+    // callback's own re-arm is refused, so the disarm is final once it returns.
+    int stopping = 0;
     bool destroy_after_callback = false;
 };
 
@@ -47,7 +52,9 @@ class c_runtime {
     void run();
     void call(std::unique_lock<std::mutex>& lock, mockit_timer& timer);
     bool disarm_locked(mockit_timer& timer);
-    void wait_until_not_running(std::unique_lock<std::mutex>& lock, const mockit_timer& timer);
+    // Disarms the timer for good: waits for its running callback, if any, to return, refusing
+    // the re-arms it makes meanwhile. Returns whether it was armed.
+    bool disarm_finally(std::unique_lock<std::mutex>& lock, mockit_timer& timer);
     static void finish(mockit_timer* timer) noexcept;  // calls the destructor, frees
 
     std::mutex mutex_;
@@ -57,6 +64,7 @@ class c_runtime {
     std::unordered_set<mockit_timer*> owned_;                 // every live timer
     std::unordered_map<std::uint32_t, mockit_timer*> armed_;  // the armed ones, by queue slot
     const mockit_timer* running_ = nullptr;                   // whose callback runs now
+    std::uint64_t created_ = 0;
     bool stopping_ = false;
     std::jthread thread_;  // last: started once everything above exists
 };

@@ -17,8 +17,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mockit/mockit.h"
 
@@ -418,6 +421,140 @@ static void test_disarm_waits_for_callback(void) {
     }
 }
 
+/* ---- a callback that re-arms its timer while another thread stops it ------------------- */
+
+struct rearm_probe {
+    atomic_int calls;
+    atomic_int after_stop; /* calls that began after the stop returned */
+    atomic_int stopped;
+    atomic_int destructed;
+};
+
+static void rearm_callback(mockit_timer* timer, void* ctx) {
+    struct rearm_probe* probe = ctx;
+    if (atomic_load(&probe->stopped)) atomic_fetch_add(&probe->after_stop, 1);
+    atomic_fetch_add(&probe->calls, 1);
+    mockit_sleep(2, 1, NULL); /* still inside when the other thread stops it */
+    mockit_timer_arm(timer);  /* a one-off chained to itself, as setTimeout chains are */
+}
+
+static void rearm_destructor(void* ctx) {
+    atomic_fetch_add(&((struct rearm_probe*)ctx)->destructed, 1);
+}
+
+/* Disarm (or destroy) is final even while the callback re-arms its timer, at 0 or 1 ms. */
+static void stop_rearming_timer(int delay_ms, int destroy) {
+    for (int round = 0; round < 20; ++round) {
+        static struct rearm_probe probe;
+        atomic_init(&probe.calls, 0);
+        atomic_init(&probe.after_stop, 0);
+        atomic_init(&probe.stopped, 0);
+        atomic_init(&probe.destructed, 0);
+        mockit_timer* timer = NULL;
+        REQUIRE(mockit_timer_create(&timer, MOCKIT_ONEOFF, (uint64_t)delay_ms, rearm_callback,
+                                    &probe, rearm_destructor) == MOCKIT_OK);
+        CHECK(mockit_timer_arm(timer) == MOCKIT_OK);
+        REQUIRE(wait_for_count(&probe.calls, 1, 3000));
+        if (destroy) {
+            CHECK(mockit_timer_destroy(timer) == MOCKIT_OK);
+        } else {
+            int rc = mockit_timer_disarm(timer); /* ENOENT: caught while running, not armed */
+            CHECK(rc == MOCKIT_OK || rc == MOCKIT_ENOENT);
+        }
+        atomic_store(&probe.stopped, 1);
+        mockit_sleep(10, 1, NULL);
+        CHECK(atomic_load(&probe.after_stop) == 0);
+        if (destroy) {
+            CHECK(atomic_load(&probe.destructed) == 1);
+        } else {
+            CHECK(mockit_timer_armed(timer) == 0);
+            CHECK(mockit_timer_destroy(timer) == MOCKIT_OK);
+        }
+    }
+}
+
+static void test_destroy_beats_rearm(void) {
+    stop_rearming_timer(0, 1);
+    stop_rearming_timer(1, 1);
+}
+
+static void test_disarm_beats_rearm(void) {
+    stop_rearming_timer(0, 0);
+    stop_rearming_timer(1, 0);
+}
+
+/* ---- exit ---------------------------------------------------------------------------------- */
+
+/* Child modes of this program (see main): each ends the process its own way. */
+static void exit_from_callback(mockit_timer* timer, void* ctx) {
+    (void)timer;
+    (void)ctx;
+    exit(7);
+}
+
+enum { chained_timers = 64 };
+static mockit_timer* chained[chained_timers];
+static int chained_destructed;
+
+/* A context that owns the next timer: destroying it destroys that one. */
+static void chained_destructor(void* ctx) {
+    intptr_t i = (intptr_t)ctx;
+    if (++chained_destructed == chained_timers) {
+        static const char done[] = "all destructed\n";
+        (void)!write(STDOUT_FILENO, done, sizeof done - 1);
+    }
+    if (i + 1 < chained_timers && chained[i + 1] != NULL) {
+        mockit_timer* next = chained[i + 1];
+        chained[i + 1] = NULL;
+        mockit_timer_destroy(next);
+    }
+}
+
+static int run_child_mode(const char* mode) {
+    mockit_timer* timer = NULL;
+    if (strcmp(mode, "--exit-from-callback") == 0) {
+        mockit_timer_create(&timer, MOCKIT_ONEOFF, 1, exit_from_callback, NULL, NULL);
+        mockit_timer_arm(timer);
+        mockit_sleep(5000, 1, NULL);
+        return 1; /* the callback should have exited */
+    }
+    if (strcmp(mode, "--exit-with-chained-timers") == 0) {
+        for (intptr_t i = 0; i < chained_timers; ++i) {
+            mockit_timer_create(&chained[i], MOCKIT_INTERVAL, 1000, noop_callback, (void*)i,
+                                chained_destructor);
+            mockit_timer_arm(chained[i]);
+        }
+        return 0; /* exit() destroys them, each destructor the next timer */
+    }
+    return 2;
+}
+
+static const char* program;
+
+/* Runs this program in `mode`; returns its exit status (-1 when it did not exit) and its first
+ * line of output in `line`. */
+static int run_child(const char* mode, char* line, size_t size) {
+    char command[4096];
+    snprintf(command, sizeof command, "'%s' %s", program, mode);
+    FILE* out = popen(command, "r");
+    if (out == NULL) return -1;
+    line[0] = '\0';
+    if (fgets(line, (int)size, out) == NULL) line[0] = '\0';
+    int status = pclose(out);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_exit_from_callback(void) {
+    char line[128];
+    CHECK(run_child("--exit-from-callback", line, sizeof line) == 7);
+}
+
+static void test_exit_destroys_chained_timers(void) {
+    char line[128];
+    CHECK(run_child("--exit-with-chained-timers", line, sizeof line) == 0);
+    CHECK(strcmp(line, "all destructed\n") == 0);
+}
+
 /* ---- order --------------------------------------------------------------------------------- */
 
 enum { order_timers = 100 };
@@ -474,7 +611,9 @@ struct test_case {
     void (*run)(void);
 };
 
-int main(void) {
+int main(int argc, char** argv) {
+    if (argc > 1) return run_child_mode(argv[1]);
+    program = argv[0];
     main_thread = pthread_self();
     setvbuf(stdout, NULL, _IOLBF, 0);
 
@@ -498,6 +637,11 @@ int main(void) {
         {"callback destroys its own timer", test_callback_destroys_its_timer},
         {"disarm waits for a running callback", test_disarm_waits_for_callback},
         {"100 one-offs fire in delay order", test_oneoffs_fire_in_delay_order},
+        {"destroy is final while the callback re-arms its timer", test_destroy_beats_rearm},
+        {"disarm is final while the callback re-arms its timer", test_disarm_beats_rearm},
+        {"exit() from a callback exits with its status", test_exit_from_callback},
+        {"exit() destroys the timers left, destructors destroying others",
+         test_exit_destroys_chained_timers},
     };
     int passed = 0;
     int failed = 0;

@@ -15,9 +15,14 @@
  * including its own.
  *
  * mockit_timer_disarm() and mockit_timer_destroy() are final: once they return, the callback
- * is not running (unless the caller is that callback) and will not run again. destroy() then
- * calls the destructor with the context; called from the timer's own callback, it does that as
- * soon as the callback returns.
+ * is not running (unless the caller is that callback) and will not run again. An arm made while
+ * another thread disarms or destroys the timer (its callback re-arming it, say) counts as made
+ * before that disarm: it returns MOCKIT_OK and arms nothing. destroy() then calls the destructor
+ * with the context; called from the timer's own callback, it does that as soon as the callback
+ * returns. Timers still alive at exit() are destroyed then, their destructors called; a
+ * destructor may destroy other timers.
+ *
+ * After fork(), the child has no library thread: its timers do not fire there.
  *
  * Errors are negative ints (MOCKIT_E*); mockit_strerror() names them. No function aborts or
  * lets a C++ exception escape.
