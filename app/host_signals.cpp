@@ -149,4 +149,13 @@ int interrupted_for_signal() noexcept {
     return interrupted_for.load();
 }
 
+void hold_script_signals() noexcept {
+    sigset_t held;
+    sigfillset(&held);
+    for (int signo :
+         {SIGINT, SIGTERM, SIGQUIT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT})
+        sigdelset(&held, signo);
+    pthread_sigmask(SIG_BLOCK, &held, nullptr);
+}
+
 }  // namespace mockit::app

@@ -33,6 +33,13 @@ class host_signals {
     host_signals& operator=(const host_signals&) = delete;
 };
 
+// Blocks, until the process exits, the signals a script may have handled with mockit.signal
+// (all but SIGINT, SIGTERM, SIGQUIT and the synchronous faults). Called once the script is done:
+// as the state closes, the script's handlers give way to the default actions, and a SIGUSR1 or
+// SIGHUP arriving then would end the process by that signal instead of with the script's exit
+// status. Blocked, it stays pending and goes with the process.
+void hold_script_signals() noexcept;
+
 // Called as each run() starts and ends; runs may nest.
 void enter_loop() noexcept;
 void leave_loop() noexcept;

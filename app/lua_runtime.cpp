@@ -283,6 +283,7 @@ int run_lua(const options& opts, int argc, char** argv) {
     lua_pushlightuserdata(L, &ctx);
     if (report(L, lua_pcall(L, 1, 0, 0)) != LUA_OK) ctx.status = EXIT_FAILURE;
     service.stopping();
+    hold_script_signals();  // the state closes on the way out
     return exit_status_of(ctx.status);
 }
 

@@ -543,6 +543,28 @@ case_lua54_sigint_in_wait_and_run() {
     done
 }
 
+# A handled signal arriving while the process ends (the state closes, the handler goes) does
+# not end it by that signal: it exits with the script's status.
+case_signal_storm_at_exit() {
+    cat >s.lua <<'EOF'
+local got = 0
+mockit.signal("SIGUSR1", function() got = got + 1 end)
+io.open("ready", "w"):close()
+for _ = 1, 3 do mockit.wait(50); mockit.process_events() end
+print("got some", got > 0)
+EOF
+    start_bg "$MOCKIT_RUN" s.lua
+    wait_for_file ready
+    local sent=0
+    while bg_alive && ((sent < 20000)); do
+        kill -USR1 "$BG_PID" 2>/dev/null || break
+        sent=$((sent + 1))
+    done
+    wait_bg
+    expect_status 0
+    expect_stdout_equals "$(printf 'got some\ttrue')"
+}
+
 run_case "SIGTERM during a callback: it finishes, exit 0" case_sigterm_during_callback
 run_case "SIGINT during a callback: it finishes, exit 130" case_sigint_during_callback
 run_case "SIGTERM during a callback: no queued callback starts after it" case_sigterm_nothing_else_starts
@@ -577,4 +599,5 @@ run_case "a SIGTERM handler set after the first SIGTERM: the hard stop still end
 run_case "SIGINT stays graceful after a run() nested in a callback" case_sigint_graceful_after_nested_run
 run_case "SIGINT during SIGTERM's grace ends the process at once" case_sigint_after_sigterm
 run_case "lua5.4: SIGINT interrupts mockit.wait() and mockit.run()" case_lua54_sigint_in_wait_and_run
+run_case "a storm of a handled signal while the process ends: exit 0, not killed" case_signal_storm_at_exit
 finish
