@@ -231,6 +231,7 @@ int pmain(lua_State* L) {
     luaL_checkversion(L);
     luaL_openlibs(L);
     preload_mockit(L);
+    if (opts.virtual_start_ms) lua::use_virtual_time(L, *opts.virtual_start_ms);
     install_hooks(L, opts, *ctx.service);
     create_arg_table(L, ctx.argv, ctx.argc, opts.script_index);
     // Generational, as lua5.4 runs scripts: timer-driven code makes short-lived garbage at a

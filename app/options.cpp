@@ -3,6 +3,7 @@
 #include <spdlog/version.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -58,6 +59,57 @@ std::vector<preload_step> interleave(char** argv, int script_index,
     return steps;
 }
 
+constexpr const char* default_virtual_start = "2000-01-01T00:00:00Z";
+constexpr std::int64_t max_virtual_start_ms = std::int64_t{1} << 43;  // in 2248
+
+// --virtual-time's START: ms since the epoch, or ISO 8601 with a zone (Z or +HH:MM), seconds
+// and a fraction of them optional. nullopt when it is neither, or before 1970 or after 2^43 ms.
+std::optional<std::int64_t> parse_start(const std::string& text) {
+    using namespace std::chrono;
+    std::int64_t ms = 0;
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+        if (text.size() > 15) return std::nullopt;
+        ms = std::stoll(text);
+    } else {
+        int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+        if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &used) != 5 ||
+            used != 16)
+            return std::nullopt;
+        const char* rest = text.c_str() + used;
+        int frac_ms = 0;
+        if (*rest == ':') {
+            if (std::sscanf(rest, ":%2d%n", &sec, &used) != 1 || used != 3) return std::nullopt;
+            rest += used;
+            if (*rest == '.') {
+                int digits = 0;
+                for (++rest; *rest >= '0' && *rest <= '9'; ++rest, ++digits)
+                    if (digits < 3) frac_ms = frac_ms * 10 + (*rest - '0');
+                if (digits == 0) return std::nullopt;
+                for (; digits < 3; ++digits)
+                    frac_ms *= 10;
+            }
+        }
+        int offset_min = 0;
+        if (*rest == 'Z' && rest[1] == '\0') {
+        } else if ((*rest == '+' || *rest == '-') && std::strlen(rest) == 6 && rest[3] == ':') {
+            int oh = 0, om = 0;
+            if (std::sscanf(rest + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59)
+                return std::nullopt;
+            offset_min = (*rest == '-' ? -1 : 1) * (oh * 60 + om);
+        } else {
+            return std::nullopt;
+        }
+        year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
+                            day{static_cast<unsigned>(d)}};
+        if (!date.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+        auto local = sys_days{date} + hours{h} + minutes{mi} + seconds{sec};
+        ms = duration_cast<milliseconds>((local - minutes{offset_min}).time_since_epoch()).count() +
+             frac_ms;
+    }
+    if (ms < 0 || ms > max_virtual_start_ms) return std::nullopt;
+    return ms;
+}
+
 }  // namespace
 
 parse_result parse(int argc, char** argv) {
@@ -91,6 +143,12 @@ parse_result parse(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "text", "journal"}));
     cli.add_flag("--check", opts.check_only,
                  "Compile the script, report syntax errors, run nothing");
+    std::string virtual_start;
+    // A flag, so that a value comes only with "=": `--virtual-time script.lua` runs script.lua.
+    auto* virtual_time = cli.add_flag(
+        "--virtual-time", virtual_start,
+        "[=START] Run on a simulated clock from START (ISO 8601 with a zone, or ms since the "
+        "epoch; default 2000-01-01T00:00:00Z)");
 
     try {
         cli.parse(argc, argv);
@@ -106,6 +164,19 @@ parse_result parse(int argc, char** argv) {
     if (show_version) {
         print_versions();
         return {std::nullopt, exit_status::success};
+    }
+    if (virtual_time->count() > 0) {
+        // Alone, the flag gives CLI11's flag value, "true"; "=" alone gives "".
+        if (virtual_start.empty() || virtual_start == "true") virtual_start = default_virtual_start;
+        opts.virtual_start_ms = parse_start(virtual_start);
+        if (!opts.virtual_start_ms) {
+            std::fprintf(stderr,
+                         "mockit-run: --virtual-time: '%s' is not a start time from 1970 to 2248 "
+                         "(ISO 8601 with a zone, as 2026-03-29T01:30:00+01:00, or ms since the "
+                         "epoch)\n%s\n",
+                         virtual_start.c_str(), usage_line);
+            return {std::nullopt, exit_status::usage};
+        }
     }
     std::vector<std::string> rest = cli.remaining();
     opts.script_index = argc - static_cast<int>(rest.size());

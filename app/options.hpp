@@ -3,6 +3,7 @@
 // Everything after the script name belongs to the script, options included.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ struct options {
     bool check_only = false;
     std::string log_level;  // empty: $MOCKIT_LOG_LEVEL or "info"
     log_format format = log_format::automatic;
+    // --virtual-time[=START]: simulated time from START, in ms since the epoch.
+    std::optional<std::int64_t> virtual_start_ms;
 };
 
 // Either the options, or the exit status to leave with at once (after --help, --version or a

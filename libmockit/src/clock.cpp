@@ -25,8 +25,12 @@ time_point manual_clock::now() const noexcept {
 }
 
 wall_time_point manual_clock::wall_now() const noexcept {
-    return wall_start_ +
-           std::chrono::duration_cast<wall_time_point::duration>(duration{elapsed_.load()});
+    return wall_start_ + std::chrono::duration_cast<wall_time_point::duration>(
+                             duration{elapsed_.load() + wall_step_.load()});
+}
+
+void manual_clock::set_wall(wall_time_point t) noexcept {
+    wall_step_.fetch_add(std::chrono::duration_cast<duration>(t - wall_now()).count());
 }
 
 sleep_result manual_clock::sleep_until(time_point deadline, bool) {

@@ -361,6 +361,45 @@ case_dash_after_double_dash_is_a_file() {
     expect_stdout_equals "stdin"
 }
 
+# --virtual-time[=START]: every clock the script reads is simulated, and the loop jumps from
+# deadline to deadline.
+case_virtual_time() {
+    run_capture "$MOCKIT_RUN" --virtual-time -e 'print(os.date("!%Y-%m-%dT%H:%M:%S"), mockit.mstimestamp(), mockit.clock.is_virtual())'
+    expect_status 0
+    expect_stdout_equals "$(printf '2000-01-01T00:00:00\t946684800000\ttrue')"
+    run_capture "$MOCKIT_RUN" --virtual-time=2026-03-29T01:30:00+01:00 -e 'print(os.date("!%H:%M"))'
+    expect_stdout_equals "00:30"
+    run_capture "$MOCKIT_RUN" --virtual-time=1700000000123 -e 'print(mockit.mstimestamp())'
+    expect_stdout_equals "1700000000123"
+    # A simulated day of a 1 s interval, through the built-in loop.
+    cat >day.lua <<'EOF'
+local n = 0
+mockit.getit(1000, function()
+    n = n + 1
+    if n == 86400 then print(n, os.date("!%Y-%m-%d %H:%M:%S")) mockit.stop() end
+end)
+EOF
+    local t0=$SECONDS
+    run_capture "$MOCKIT_RUN" --virtual-time day.lua
+    expect_status 0
+    expect_stdout_equals "$(printf '86400\t2000-01-02 00:00:00')"
+    ((SECONDS - t0 < 10)) || fail "a simulated day took $((SECONDS - t0)) s"
+    # Without the option the clock is real.
+    run_capture "$MOCKIT_RUN" -e 'print(mockit.clock.is_virtual())'
+    expect_stdout_equals "false"
+}
+
+case_virtual_time_bad_start() {
+    local bad
+    for bad in yesterday 2026-13-01T00:00:00Z 2026-03-29T01:30:00 1969-12-31T23:59:59Z \
+        2300-01-01T00:00:00Z -5; do
+        run_capture "$MOCKIT_RUN" "--virtual-time=$bad" -e 'print(1)'
+        expect_status 2
+        expect_stderr_contains "mockit-run: --virtual-time: '$bad' is not a start time from 1970 to 2248"
+        expect_stdout_equals ""
+    done
+}
+
 run_case "-v/--version print the versions, exit 0" case_version
 run_case "-h/--help describe the options and exit statuses, exit 0" case_help
 run_case "an unknown option is a usage error (exit 2)" case_unknown_option
@@ -388,4 +427,6 @@ run_case "-l alone still reads the script from stdin" case_l_alone_reads_stdin
 run_case "the garbage collector's mode is lua5.4's" case_gc_mode_as_lua54
 run_case "41 to 50,000 script arguments all reach the script" case_many_script_arguments
 run_case "'-- -' runs the file named '-', as lua5.4" case_dash_after_double_dash_is_a_file
+run_case "--virtual-time[=START]: simulated clocks, a day of timers at once" case_virtual_time
+run_case "--virtual-time with a bad START: usage error, exit 2" case_virtual_time_bad_start
 finish

@@ -51,6 +51,7 @@ api=$("$mockit_run" -e '
     local names = {}
     for k in pairs(mockit) do names[#names + 1] = "mockit." .. k end
     for k in pairs(mockit.log) do names[#names + 1] = "mockit.log." .. k end
+    for k in pairs(mockit.clock) do names[#names + 1] = "mockit.clock." .. k end
     local t = mockit.oneoff(0, function() end)
     for k in pairs(getmetatable(t).__index) do names[#names + 1] = "t:" .. k end
     t:destroy()

@@ -70,11 +70,14 @@ class manual_clock final : public clock_source {
     void advance(duration by) noexcept;
     // Moves the clock to `t`; a time in the past is ignored (monotonic time never goes back).
     void set(time_point t) noexcept;
+    // Steps the wall clock alone to `t`, as NTP or `date -s` do; monotonic time does not move.
+    void set_wall(wall_time_point t) noexcept;
 
   private:
     time_point start_;
     wall_time_point wall_start_;
     std::atomic<duration::rep> elapsed_{0};
+    std::atomic<duration::rep> wall_step_{0};  // the sum of set_wall's steps
 };
 
 // The seed's conversions, usable with any clock: mockit.time() and mockit.mstimestamp().

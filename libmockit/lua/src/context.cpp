@@ -20,15 +20,15 @@ void push_context_value(lua_State* L, int uv) {
 bool anything_due(context& ctx) {
     if (ctx.signals.pending() > 0) return true;
     std::optional<time_point> next = ctx.timers.next_deadline();
-    return next && *next <= ctx.clock.now();
+    return next && *next <= ctx.clock->now();
 }
 
 std::size_t pending(const context& ctx) {
-    return ctx.timers.due(ctx.clock.now()).expiries + ctx.signals.pending();
+    return ctx.timers.due(ctx.clock->now()).expiries + ctx.signals.pending();
 }
 
 std::size_t queued_entries(const context& ctx) {
-    return ctx.timers.due(ctx.clock.now()).timers + ctx.signals.pending();
+    return ctx.timers.due(ctx.clock->now()).timers + ctx.signals.pending();
 }
 
 std::optional<int> requested_stop(const context& ctx) noexcept {

@@ -37,7 +37,11 @@ struct context {
     context(const context&) = delete;
     context& operator=(const context&) = delete;
 
-    clock_source& clock = system_clock_source::instance();
+    // The system clock, or the simulated one once mockit.clock.virtual() (or mockit-run
+    // --virtual-time) asked for it.
+    clock_source* clock = &system_clock_source::instance();
+    std::unique_ptr<manual_clock> simulated;
+    bool armed_any = false;  // a timer was armed: too late to change clocks
     timer_queue timers;
     poller wakeups;
     bool precise_wakeups = false;  // asked for the thread that runs the loop

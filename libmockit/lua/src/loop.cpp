@@ -120,7 +120,7 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     int top = lua_gettop(L);
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
-    time_point horizon = ctx.clock.now();
+    time_point horizon = ctx.clock->now();
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
     while (ran < max && (stopped_before || !ctx.stop_requested) && requested_stop_code() < 0) {
@@ -150,19 +150,24 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
     if (anything_due(ctx)) return true;
     if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
     std::optional<time_point> until;
-    if (timeout) until = ctx.clock.now() + *timeout;
+    if (timeout) until = ctx.clock->now() + *timeout;
     for (;;) {
         std::optional<time_point> wake_at = until;
         std::optional<time_point> next = ctx.timers.next_deadline();
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
-        std::optional<duration> sleep;
-        // A long sleep ends a little early (first_sleep): the rest is slept by this loop's next
-        // turn, from a CPU that is awake.
-        if (wake_at) sleep = mockit::detail::first_sleep(*wake_at - ctx.clock.now());
-        ctx.wakeups.wait(sleep);
+        if (ctx.simulated && wake_at) {
+            // Simulated time: nothing can run before then, so it is then at once.
+            ctx.simulated->set(*wake_at);
+        } else {
+            std::optional<duration> sleep;
+            // A long sleep ends a little early (first_sleep): the rest is slept by this loop's
+            // next turn, from a CPU that is awake.
+            if (wake_at) sleep = mockit::detail::first_sleep(*wake_at - ctx.clock->now());
+            ctx.wakeups.wait(sleep);
+        }
         if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
         if (anything_due(ctx)) return true;
-        if (until && ctx.clock.now() >= *until) return false;
+        if (until && ctx.clock->now() >= *until) return false;
         let_interruption_run(L);
         // Otherwise a wake-up that brought nothing to run (a signal nobody handles in Lua, a
         // deadline whose timer was cancelled meanwhile, the first step of a long sleep): on.

@@ -15,6 +15,7 @@
 #include "mockit/sleep.hpp"
 #include "mockit/version.hpp"
 #include "timer.hpp"
+#include "virtual_time.hpp"
 
 namespace mockit::lua::detail {
 namespace {
@@ -26,20 +27,20 @@ namespace {
 constexpr const char* module_field = "mockit.module";
 
 int mockit_mstimestamp(lua_State* L) {
-    lua_pushinteger(L, to_ms_timestamp(upvalue_context(L).clock.wall_now()));
+    lua_pushinteger(L, to_ms_timestamp(upvalue_context(L).clock->wall_now()));
     return 1;
 }
 
 // mockit.time() -> secs, ms
 int mockit_time(lua_State* L) {
-    wall_time now = to_wall_time(upvalue_context(L).clock.wall_now());
+    wall_time now = to_wall_time(upvalue_context(L).clock->wall_now());
     lua_pushinteger(L, now.secs);
     lua_pushinteger(L, now.ms);
     return 2;
 }
 
 int mockit_hrtime(lua_State* L) {
-    lua_pushinteger(L, to_hrtime(upvalue_context(L).clock.now()));
+    lua_pushinteger(L, to_hrtime(upvalue_context(L).clock->now()));
     return 1;
 }
 
@@ -48,7 +49,7 @@ int mockit_sleep(lua_State* L) {
     context& ctx = upvalue_context(L);
     auto ms = check_delay(L, 1);
     bool resume = lua_toboolean(L, 2) != 0;
-    sleep_result result = sleep_for(ctx.clock, ms, resume);
+    sleep_result result = sleep_for(*ctx.clock, ms, resume);
     lua_pushinteger(L, result.interrupted ? EINTR : 0);
     lua_pushinteger(L, result.left.count());
     return 2;
@@ -232,6 +233,8 @@ int open_module(lua_State* L) {
     luaL_setfuncs(L, module_functions, 1);
     push_log_table(L, box);
     lua_setfield(L, -2, "log");
+    push_clock_table(L, box);
+    lua_setfield(L, -2, "clock");
     lua_pushinteger(L, EINTR);
     lua_setfield(L, -2, "EINTR");
     lua_pushstring(L, version_string);

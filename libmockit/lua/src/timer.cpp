@@ -36,7 +36,7 @@ void make_room_for_pin(lua_State* L, context& ctx) {
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
     make_room_for_pin(L, ctx);
     timer_id id = protect(L, [&] {
-        time_point now = ctx.clock.now();
+        time_point now = ctx.clock->now();
         milliseconds delay{t.delay_ms};
         return t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
     });
@@ -47,6 +47,7 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
     t.id = id;
     ++ctx.live_timers;
     if (t.referenced) ++ctx.referenced_timers;
+    ctx.armed_any = true;
     ctx.outcome.ran = false;  // something new to run: the host's loop runs after the script
 }
 

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <iterator>
 #include <lua.hpp>
@@ -101,6 +102,11 @@ void push_report(lua_State* L, int error, int traceback);
 
 // Requests a graceful stop of every loop in the process, for good: the running callback
 // finishes, nothing else starts, and run() returns `code`. Async-signal-safe.
+// Runs the state on simulated time from `start_ms` since the epoch (mockit-run --virtual-time),
+// as mockit.clock.virtual(start_ms) does; call it after the module is open and before the script.
+// False when the module is not open in L or start_ms is outside 0..2^43.
+bool use_virtual_time(lua_State* L, std::int64_t start_ms);
+
 void request_stop_from_signal(int code) noexcept;
 
 // The exit code carried by the error at `index` when it is the stop that wait() raises to end a

@@ -1,0 +1,13 @@
+// mockit.clock: simulated time for tests (SPEC §8). Once a state's clock is virtual, every clock
+// the script reads through mockit, os.time() and os.date() is the simulated one, and the loop,
+// instead of sleeping, moves it straight to the next deadline.
+#pragma once
+
+#include <lua.hpp>
+
+namespace mockit::lua::detail {
+
+// Pushes the mockit.clock table, its functions closing over the context box at `box`.
+void push_clock_table(lua_State* L, int box);
+
+}  // namespace mockit::lua::detail
