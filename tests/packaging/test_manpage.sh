@@ -24,7 +24,13 @@ else
     echo "note: mandoc is not installed; its lint is skipped"
 fi
 
-rendered=$(MANWIDTH=80 man -l "$page" 2>&1)
+# Rendered at 80 columns, with its warnings apart: mixed into the text they would split words.
+render_warnings=$(mktemp)
+rendered=$(MANWIDTH=80 man -l "$page" 2>"$render_warnings")
+warned=$(<"$render_warnings")
+rm -f "$render_warnings"
+[[ -z "$warned" ]] || die "man -l warns at 80 columns:"$'\n'"$warned"
+ok "man -l at 80 columns: no warning"
 for section in NAME SYNOPSIS DESCRIPTION OPTIONS "THE LUA API" "EXIT STATUS" SIGNALS \
     ENVIRONMENT SYSTEMD FILES EXAMPLES "SEE ALSO"; do
     grep -qx "$section" <<<"$rendered" || die "the rendered page has no section $section"
