@@ -60,10 +60,10 @@ std::vector<preload_step> interleave(char** argv, int script_index,
 }
 
 constexpr const char* default_virtual_start = "2000-01-01T00:00:00Z";
-constexpr std::int64_t max_virtual_start_ms = std::int64_t{1} << 43;  // in 2248
+constexpr std::int64_t max_virtual_start_ms = std::int64_t{1} << 42;  // in 2109
 
 // --virtual-time's START: ms since the epoch, or ISO 8601 with a zone (Z or +HH:MM), seconds
-// and a fraction of them optional. nullopt when it is neither, or before 1970 or after 2^43 ms.
+// and a fraction of them optional. nullopt when it is neither, or before 1970 or after 2^42 ms.
 std::optional<std::int64_t> parse_start(const std::string& text) {
     using namespace std::chrono;
     std::int64_t ms = 0;
@@ -171,7 +171,7 @@ parse_result parse(int argc, char** argv) {
         opts.virtual_start_ms = parse_start(virtual_start);
         if (!opts.virtual_start_ms) {
             std::fprintf(stderr,
-                         "mockit-run: --virtual-time: '%s' is not a start time from 1970 to 2248 "
+                         "mockit-run: --virtual-time: '%s' is not a start time from 1970 to 2109 "
                          "(ISO 8601 with a zone, as 2026-03-29T01:30:00+01:00, or ms since the "
                          "epoch)\n%s\n",
                          virtual_start.c_str(), usage_line);

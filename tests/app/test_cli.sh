@@ -395,7 +395,7 @@ case_virtual_time_bad_start() {
         2300-01-01T00:00:00Z -5; do
         run_capture "$MOCKIT_RUN" "--virtual-time=$bad" -e 'print(1)'
         expect_status 2
-        expect_stderr_contains "mockit-run: --virtual-time: '$bad' is not a start time from 1970 to 2248"
+        expect_stderr_contains "mockit-run: --virtual-time: '$bad' is not a start time from 1970 to 2109"
         expect_stdout_equals ""
     done
 }

@@ -31,6 +31,7 @@ test("virtual(): every clock the script reads starts at 2000-01-01T00:00:00Z", f
     assert(os.time() == 946684800, os.time())
     assert(os.date("!%Y-%m-%dT%H:%M:%S") == "2000-01-01T00:00:00", os.date("!%Y-%m-%dT%H:%M:%S"))
     assert(os.date("!*t").year == 2000)
+    assert(os.date("!%Y", nil) == "2000", "os.date(fmt, nil) is not the simulated time")
     -- With a time given, os.time and os.date are the standard ones.
     assert(os.date("!%Y", 0) == "1970")
     assert(os.time({ year = 2020, month = 1, day = 1, hour = 12 }) > 946684800)
@@ -125,3 +126,19 @@ test("an error in a callback propagates out of advance(), the rest stays due", f
     checkerr("boom", function() clock.advance(20) end)
     assert(mockit.process_events() == 1 and ran == 1)
 end)
+
+test("simulated time ends 73 years after its start: a clear error, the clocks stay sound", function()
+    local w0 = mockit.mstimestamp()
+    checkerr("simulated time ends 2^61 ns (73 years) after it starts", function()
+        for _ = 1, 100 do clock.advance(1 << 40) end
+    end)
+    checkerr("simulated time ends", function() for _ = 1, 100 do clock.suspend(1 << 40) end end)
+    checkerr("simulated time ends", function() for _ = 1, 100 do mockit.sleep(1 << 40) end end)
+    checkerr("simulated time ends", function() for _ = 1, 100 do mockit.wait(1 << 40) end end)
+    assert(mockit.mstimestamp() > w0, "the wall clock wrapped around")
+    assert(mockit.hrtime() > 0, "the monotonic clock wrapped around")
+    local fired = false
+    mockit.oneoff(0, function() fired = true end)
+    assert(mockit.process_events() == 1 and fired)
+end)
+

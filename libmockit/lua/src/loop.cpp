@@ -14,6 +14,7 @@
 #include "lua_util.hpp"
 #include "mockit/detail/precise_wakeups.hpp"
 #include "timer.hpp"
+#include "virtual_time.hpp"
 
 namespace mockit::lua::detail {
 namespace {
@@ -157,6 +158,7 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
         if (ctx.simulated && wake_at) {
             // Simulated time: nothing can run before then, so it is then at once.
+            check_virtual_room(L, *wake_at);
             ctx.simulated->set(*wake_at);
         } else {
             std::optional<duration> sleep;

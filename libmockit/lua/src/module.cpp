@@ -49,6 +49,7 @@ int mockit_sleep(lua_State* L) {
     context& ctx = upvalue_context(L);
     auto ms = check_delay(L, 1);
     bool resume = lua_toboolean(L, 2) != 0;
+    if (ctx.simulated) check_virtual_room(L, ctx.clock->now() + ms);
     sleep_result result = sleep_for(*ctx.clock, ms, resume);
     lua_pushinteger(L, result.interrupted ? EINTR : 0);
     lua_pushinteger(L, result.left.count());

@@ -14,9 +14,12 @@ using std::chrono::milliseconds;
 
 // 2000-01-01T00:00:00Z: a default start that makes output reproducible.
 constexpr lua_Integer default_start_ms = 946'684'800'000;
-// 2^43 ms after the epoch, in 2248: wall times stay well inside the nanoseconds of
-// std::chrono::system_clock (which end in 2262).
-constexpr lua_Integer max_virtual_start_ms = lua_Integer{1} << 43;
+// 2^42 ms after the epoch, in 2109, and simulated time ends 2^61 ns (73 years) after its start:
+// so wall times (at most 2^42 ms + 2^61 ns) stay inside std::chrono::system_clock's nanoseconds,
+// which end in 2262, and so do deadlines armed then (2^40 ms later at most).
+constexpr lua_Integer max_virtual_start_ms = lua_Integer{1} << 42;
+constexpr time_point virtual_start{std::chrono::hours{1}};
+constexpr time_point virtual_end = virtual_start + duration{std::int64_t{1} << 61};
 
 manual_clock& simulated_clock(lua_State* L, context& ctx) {
     if (!ctx.simulated) luaL_error(L, "the clock is real (call mockit.clock.virtual() first)");
@@ -41,7 +44,7 @@ int virtual_os_time(lua_State* L) {
 
 // os.date([format [, t]]): the simulated time when called without t, as the original otherwise.
 int virtual_os_date(lua_State* L) {
-    if (lua_gettop(L) < 2) {
+    if (lua_isnoneornil(L, 2)) {  // os.date(fmt, nil) is "now" too
         if (lua_isnoneornil(L, 1)) {
             lua_settop(L, 0);
             lua_pushliteral(L, "%c");
@@ -80,9 +83,7 @@ void switch_to_virtual(lua_State* L, context& ctx, lua_Integer start) {
         ctx.simulated->set_wall(wall);
         return;
     }
-    protect(L, [&] {
-        ctx.simulated = std::make_unique<manual_clock>(time_point{std::chrono::hours{1}}, wall);
-    });
+    protect(L, [&] { ctx.simulated = std::make_unique<manual_clock>(virtual_start, wall); });
     ctx.clock = ctx.simulated.get();
     replace_os_clock(L);
 }
@@ -92,7 +93,7 @@ void switch_to_virtual(lua_State* L, context& ctx, lua_Integer start) {
 int clock_virtual(lua_State* L) {
     lua_Integer start = luaL_optinteger(L, 1, default_start_ms);
     luaL_argcheck(L, start >= 0 && start <= max_virtual_start_ms, 1,
-                  "start must be from 0 to 2^43 ms since the epoch");
+                  "start must be from 0 to 2^42 ms since the epoch");
     switch_to_virtual(L, upvalue_context(L), start);
     return 0;
 }
@@ -110,6 +111,7 @@ int clock_advance(lua_State* L) {
     manual_clock& clock = simulated_clock(L, ctx);
     lua_settop(L, 0);
     time_point until = clock.now() + ms;
+    check_virtual_room(L, until);
     lua_Integer ran = 0;
     for (;;) {
         std::optional<time_point> next = ctx.timers.next_deadline();
@@ -130,7 +132,9 @@ int clock_advance(lua_State* L) {
 int clock_suspend(lua_State* L) {
     context& ctx = upvalue_context(L);
     milliseconds ms = check_delay(L, 1);
-    simulated_clock(L, ctx).advance(ms);
+    manual_clock& clock = simulated_clock(L, ctx);
+    check_virtual_room(L, clock.now() + ms);
+    clock.advance(ms);
     return 0;
 }
 
@@ -139,7 +143,7 @@ int clock_set_wall(lua_State* L) {
     context& ctx = upvalue_context(L);
     lua_Integer ms = luaL_checkinteger(L, 1);
     luaL_argcheck(L, ms >= 0 && ms <= max_virtual_start_ms, 1,
-                  "time must be from 0 to 2^43 ms since the epoch");
+                  "time must be from 0 to 2^42 ms since the epoch");
     simulated_clock(L, ctx).set_wall(wall_time_point{milliseconds{ms}});
     return 0;
 }
@@ -150,6 +154,11 @@ const luaL_Reg clock_functions[] = {
 };
 
 }  // namespace
+
+void check_virtual_room(lua_State* L, time_point to) {
+    if (to > virtual_end)
+        luaL_error(L, "mockit.clock: simulated time ends 2^61 ns (73 years) after it starts");
+}
 
 }  // namespace detail
 

@@ -104,7 +104,7 @@ void push_report(lua_State* L, int error, int traceback);
 // finishes, nothing else starts, and run() returns `code`. Async-signal-safe.
 // Runs the state on simulated time from `start_ms` since the epoch (mockit-run --virtual-time),
 // as mockit.clock.virtual(start_ms) does; call it after the module is open and before the script.
-// False when the module is not open in L or start_ms is outside 0..2^43.
+// False when the module is not open in L or start_ms is outside 0..2^42.
 bool use_virtual_time(lua_State* L, std::int64_t start_ms);
 
 void request_stop_from_signal(int code) noexcept;
