@@ -4,8 +4,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -35,6 +37,31 @@ class journal_message final : public spdlog::custom_flag_formatter {
     }
     std::unique_ptr<custom_flag_formatter> clone() const override {
         return std::make_unique<journal_message>();
+    }
+};
+
+const clock_source* stamp_clock = nullptr;  // the system's, as spdlog stamps the message
+
+// "%W" in the pattern: the time as "%Y-%m-%d %H:%M:%S.%e" would give it (local time), from the
+// clock stamp_logs_with() chose.
+class wall_stamp final : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        using namespace std::chrono;
+        wall_time_point t = stamp_clock != nullptr ? stamp_clock->wall_now() : msg.time;
+        std::time_t secs = system_clock::to_time_t(time_point_cast<seconds>(t));
+        std::tm local{};
+        localtime_r(&secs, &local);
+        char text[40];
+        std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &local);
+        auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count() % 1000;
+        length += static_cast<std::size_t>(
+            std::snprintf(text + length, sizeof text - length, ".%03d", static_cast<int>(ms)));
+        dest.append(text, text + length);
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<wall_stamp>();
     }
 };
 
@@ -73,13 +100,17 @@ bool setup_logging(log_format format, const std::string& level) {
     if (journal) {
         formatter->add_flag<journal_message>('J').set_pattern("%J");
     } else {
-        formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+        formatter->add_flag<wall_stamp>('W').set_pattern("%W %^%l%$ %v");
     }
     logger->set_formatter(std::move(formatter));
     logger->set_level(to_spdlog(*parsed));
     logger->flush_on(spdlog::level::trace);  // stderr: every line as it happens
     spdlog::set_default_logger(std::move(logger));
     return true;
+}
+
+void stamp_logs_with(const clock_source* clock) {
+    stamp_clock = clock;
 }
 
 lua::log_level binding_level() {

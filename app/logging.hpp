@@ -19,6 +19,11 @@ bool stderr_is_journal();
 // $MOCKIT_LOG_LEVEL or info. Returns false (and logs nothing) for an unknown level name.
 bool setup_logging(log_format format, const std::string& level);
 
+// Log lines are stamped with `clock`'s wall time, the simulated one under --virtual-time, so that
+// a run's output repeats byte for byte; nullptr returns to the system's. The clock must outlive
+// its use.
+void stamp_logs_with(const clock_source* clock);
+
 // The level in the binding's terms, for mockit.log.* filtering.
 lua::log_level binding_level();
 void log_from_script(lua::log_level level, std::string_view line);

@@ -20,6 +20,7 @@ namespace mockit::app {
 namespace {
 
 constexpr const char* progname = "mockit-run";
+static_assert(static_cast<int>(exit_status::stuck) == lua::stuck_exit_code);
 
 // Registry key of the mockit.run the host loaded: the built-in loop is started through it, never
 // through the global `mockit`, which a script may overwrite or clear.
@@ -74,13 +75,15 @@ void print_error(lua_State* L, int error, int traceback) {
 }
 
 // Prints a failed call's error (lua.c's report/l_message), unless it is the stop that ends a
-// script's own loop, whose exit code it keeps.
+// script's own loop, whose exit code it keeps (and whose message it prints, when stuck in
+// simulated time).
 int report(lua_State* L, int status) {
     if (status == LUA_OK) return status;
     int error = lua_gettop(L);
     lua::push_traceback(L, error);  // taken in any case: a note lives no longer than its call
-    if (std::optional<int> stop = lua::stop_code_of(L, error)) {
-        stopped_with = *stop;
+    if (std::optional<lua::raised_stop> stop = lua::stop_of(L, error)) {
+        stopped_with = stop->exit_code;
+        if (stop->message != nullptr) std::fprintf(stderr, "%s: %s\n", progname, stop->message);
     } else {
         print_error(L, error, error + 1);
     }
@@ -146,6 +149,16 @@ int run_steps(lua_State* L, const options& opts) {
         if (status != LUA_OK) return status;
     }
     return LUA_OK;
+}
+
+// --seed: math.randomseed(N) before any of the script's code runs, as its first line would.
+void seed_random(lua_State* L, std::int64_t seed) {
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, LUA_MATHLIBNAME);
+    lua_getfield(L, -1, "randomseed");
+    lua_pushinteger(L, seed);
+    lua_call(L, 1, 0);
+    lua_pop(L, 2);
 }
 
 // mockit is loaded, and a global (handy for -e); require("luamockit") gives the same table.
@@ -231,7 +244,11 @@ int pmain(lua_State* L) {
     luaL_checkversion(L);
     luaL_openlibs(L);
     preload_mockit(L);
-    if (opts.virtual_start_ms) lua::use_virtual_time(L, *opts.virtual_start_ms);
+    if (opts.seed) seed_random(L, *opts.seed);
+    if (opts.virtual_start_ms) {
+        lua::use_virtual_time(L, *opts.virtual_start_ms);
+        stamp_logs_with(lua::clock_of(L));  // until run_lua's log_stamps ends, before the state
+    }
     install_hooks(L, opts, *ctx.service);
     create_arg_table(L, ctx.argv, ctx.argc, opts.script_index);
     // Generational, as lua5.4 runs scripts: timer-driven code makes short-lived garbage at a
@@ -273,6 +290,10 @@ int run_lua(const options& opts, int argc, char** argv) {
     // Declared before the state, whose loop observer points at it, so it outlives the state.
     service_manager service;
     lua_state state;
+    // Log lines may be stamped with the state's simulated clock while the state lives.
+    struct log_stamps {
+        ~log_stamps() { stamp_logs_with(nullptr); }
+    } stamps;
     if (state.get() == nullptr) {
         std::fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
         return EXIT_FAILURE;

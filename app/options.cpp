@@ -3,8 +3,10 @@
 #include <spdlog/version.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <lua.hpp>
@@ -27,11 +29,12 @@ constexpr const char* footer = R"(Usage: mockit-run [options] [script [args...]]
 Exit status:
   0    success (or the code given to mockit.stop)
   1    an error in the script or in a callback
-  2    usage error: unknown option, missing or unreadable script
+  2    usage error: unknown option, missing or unreadable script, bad --seed or MOCKIT_SEED
+  3    stuck in simulated time (--virtual-time): waiting for nothing that can come
   130  stopped by SIGINT
   143  SIGTERM interrupted Lua code still running a second after it
 
-Environment: MOCKIT_LOG_LEVEL, LUA_INIT(_5_4), LUA_PATH(_5_4), LUA_CPATH(_5_4),
+Environment: MOCKIT_LOG_LEVEL, MOCKIT_SEED, LUA_INIT(_5_4), LUA_PATH(_5_4), LUA_CPATH(_5_4),
 NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, JOURNAL_STREAM.)";
 
 void print_versions() {
@@ -110,6 +113,16 @@ std::optional<std::int64_t> parse_start(const std::string& text) {
     return ms;
 }
 
+// A --seed or MOCKIT_SEED value: a decimal integer that fits in 64 bits, as math.randomseed
+// takes it.
+std::optional<std::int64_t> parse_seed(const std::string& text) {
+    std::int64_t seed = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, error] = std::from_chars(text.data() + (text.starts_with('+') ? 1 : 0), end, seed);
+    if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
+    return seed;
+}
+
 }  // namespace
 
 parse_result parse(int argc, char** argv) {
@@ -143,6 +156,12 @@ parse_result parse(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "text", "journal"}));
     cli.add_flag("--check", opts.check_only,
                  "Compile the script, report syntax errors, run nothing");
+    std::string seed;
+    auto* seed_option =
+        cli.add_option("--seed", seed,
+                       "Seed math.random with N, so that two runs draw the same numbers (default: "
+                       "$MOCKIT_SEED, else a random seed)")
+            ->type_name("N");
     std::string virtual_start;
     // A flag, so that a value comes only with "=": `--virtual-time script.lua` runs script.lua.
     auto* virtual_time = cli.add_flag(
@@ -175,6 +194,21 @@ parse_result parse(int argc, char** argv) {
                          "(ISO 8601 with a zone, as 2026-03-29T01:30:00+01:00, or ms since the "
                          "epoch)\n%s\n",
                          virtual_start.c_str(), usage_line);
+            return {std::nullopt, exit_status::usage};
+        }
+    }
+    // --seed wins over MOCKIT_SEED, and an empty variable counts as unset.
+    const char* seed_from = seed_option->count() > 0 ? "--seed" : nullptr;
+    if (const char* env = std::getenv("MOCKIT_SEED"); !seed_from && env && env[0] != '\0') {
+        seed = env;
+        seed_from = "MOCKIT_SEED";
+    }
+    if (seed_from) {
+        opts.seed = parse_seed(seed);
+        if (!opts.seed) {
+            std::fprintf(stderr,
+                         "mockit-run: %s: '%s' is not an integer from -2^63 to 2^63-1\n%s\n",
+                         seed_from, seed.c_str(), usage_line);
             return {std::nullopt, exit_status::usage};
         }
     }

@@ -14,6 +14,7 @@ enum class exit_status : int {
     success = 0,
     failure = 1,        // a script or callback error
     usage = 2,          // unknown option, missing or unreadable script
+    stuck = 3,          // simulated time cannot move: the loop waits for nothing that can come
     interrupted = 130,  // 128 + SIGINT
     terminated = 143,   // 128 + SIGTERM: Lua code had to be interrupted to stop
 };
@@ -39,6 +40,8 @@ struct options {
     log_format format = log_format::automatic;
     // --virtual-time[=START]: simulated time from START, in ms since the epoch.
     std::optional<std::int64_t> virtual_start_ms;
+    // --seed N, else $MOCKIT_SEED: math.random's seed, so a run's random draws repeat.
+    std::optional<std::int64_t> seed;
 };
 
 // Either the options, or the exit status to leave with at once (after --help, --version or a

@@ -18,7 +18,7 @@ local interval = math.tointeger(tonumber(arg[1] or "1000"))
 if not interval or interval <= 0 then
     io.stderr:write("heartbeat.lua: the interval must be a positive integer (ms), got ",
         tostring(arg[1]), "\n")
-    os.exit(2, true) -- true: close the state first (timers, threads), then exit
+    os.exit(2, true) -- true: close the state first (its timers), then exit
 end
 local config_path = arg[2]
 local config = { message = "alive" }

@@ -664,8 +664,8 @@ void harness::check_wait_when_stopping(int status) {
         return;
     }
     if (status == LUA_OK) violation("a second wait() after stop() returned");
-    std::optional<int> code = mockit::lua::stop_code_of(L_, -1);
-    if (!code || *code != stop_code_)
+    std::optional<mockit::lua::raised_stop> stop = mockit::lua::stop_of(L_, -1);
+    if (!stop || stop->exit_code != stop_code_)
         violation("a second wait() after stop(%lld) raised something else",
                   static_cast<long long>(stop_code_));
 }

@@ -127,6 +127,23 @@ test("an error in a callback propagates out of advance(), the rest stays due", f
     assert(mockit.process_events() == 1 and ran == 1)
 end)
 
+test("a wait nothing can end is stuck: an error naming what waits, not a hang", function()
+    assert(mockit.stats().armed == 0)
+    local msg = checkerr("stuck in simulated time: wait() has no timer to wait for and no timeout",
+        function() mockit.wait() end)
+    assert(not msg:find("SIG"), msg)
+    mockit.signal("SIGUSR2", function() end)
+    checkerr("no timeout; signal handlers wait for SIGUSR2$", function() mockit.wait() end)
+    mockit.signal("SIGUSR2", nil)
+    -- A timeout, or an unref'd timer, is something to wait for.
+    local w0 = mockit.mstimestamp()
+    assert(mockit.wait(30) == 0 and mockit.mstimestamp() == w0 + 30)
+    local t = mockit.oneoff(40, function() end)
+    t:unref()
+    assert(mockit.wait() == 1 and mockit.mstimestamp() == w0 + 70)
+    assert(mockit.process_events() == 1)
+end)
+
 test("simulated time ends 73 years after its start: a clear error, the clocks stay sound", function()
     local w0 = mockit.mstimestamp()
     checkerr("simulated time ends 2^61 ns (73 years) after it starts", function()

@@ -79,12 +79,39 @@ bool alive(context& ctx) {
 }
 
 // Raises the stop as an error: a "mockit.stop" userdata holding the exit code, which mockit-run
-// turns into its exit status without a report (stop_code_of).
-[[noreturn]] void raise_stop(lua_State* L, int code) {
-    *static_cast<int*>(lua_newuserdatauv(L, sizeof(int), 0)) = code;
+// turns into its exit status (stop_of), and the message on top of the stack, if `with_message`,
+// which it then prints.
+[[noreturn]] void raise_stop(lua_State* L, int code, bool with_message = false) {
+    *static_cast<int*>(lua_newuserdatauv(L, sizeof(int), 1)) = code;
+    if (with_message) {
+        lua_insert(L, -2);
+        lua_setiuservalue(L, -2, 1);
+    }
     luaL_setmetatable(L, stop_type);
     lua_error(L);
     __builtin_unreachable();
+}
+
+// A wait with nothing to wait for in simulated time would wait for ever: no timer can come due,
+// and nothing in the simulation can send a signal. As Go's testing/synctest reports a deadlock,
+// the loop ends instead, with exit code 3 and a message naming what waits.
+[[noreturn]] void raise_stuck(lua_State* L) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "stuck in simulated time: wait() has no timer to wait for and no timeout");
+    push_context_value(L, signals_uv);
+    const char* separator = "; signal handlers wait for ";
+    for (int signo = 1; signo < NSIG; ++signo) {
+        if (lua_rawgeti(L, -1, signo) != LUA_TNIL) {
+            luaL_addstring(&b, separator);
+            luaL_addstring(&b, signal_name(signo));
+            separator = ", ";
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    luaL_pushresult(&b);
+    raise_stop(L, stuck_exit_code, true);
 }
 
 int no_op(lua_State*) {
@@ -156,7 +183,8 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
         std::optional<time_point> wake_at = until;
         std::optional<time_point> next = ctx.timers.next_deadline();
         if (next && (!wake_at || *next < *wake_at)) wake_at = next;
-        if (ctx.simulated && wake_at) {
+        if (ctx.simulated) {
+            if (!wake_at) raise_stuck(L);
             // Simulated time: nothing can run before then, so it is then at once.
             check_virtual_room(L, *wake_at);
             ctx.simulated->set(*wake_at);

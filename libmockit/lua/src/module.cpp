@@ -183,7 +183,11 @@ const luaL_Reg module_functions[] = {
     {nullptr, nullptr},
 };
 
+// A stop that carries a message (stuck in simulated time) is that message; a plain stop says what
+// raised it, for a script that catches it or runs under lua5.4.
 int stop_tostring(lua_State* L) {
+    luaL_checkudata(L, 1, stop_type);
+    if (lua_getiuservalue(L, 1, 1) == LUA_TSTRING) return 1;
     lua_pushfstring(L,
                     "mockit: wait() called again after a stop (exit code %d); a loop of the "
                     "script's own should end once mockit.stopping() is true",
@@ -281,9 +285,19 @@ bool set_loop_observer(lua_State* L, loop_observer observer) {
     return true;
 }
 
-std::optional<int> stop_code_of(lua_State* L, int index) {
+std::optional<raised_stop> stop_of(lua_State* L, int index) {
     auto* code = static_cast<int*>(luaL_testudata(L, index, detail::stop_type));
-    return code != nullptr ? std::optional<int>{*code} : std::nullopt;
+    if (code == nullptr) return std::nullopt;
+    raised_stop stop{*code, nullptr};
+    // The message stays alive as long as the stop's userdata, which holds it.
+    if (lua_getiuservalue(L, index, 1) == LUA_TSTRING) stop.message = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    return stop;
+}
+
+const clock_source* clock_of(lua_State* L) {
+    detail::context* ctx = detail::find_context(L);
+    return ctx != nullptr ? ctx->clock : nullptr;
 }
 
 loop_outcome last_run(lua_State* L) {

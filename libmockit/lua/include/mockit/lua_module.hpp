@@ -21,6 +21,8 @@
 #include <optional>
 #include <string_view>
 
+#include "mockit/clock.hpp"
+
 // lua5.4's require finds the entry points with dlsym, so they are exported from mockit.so;
 // nothing else is (libmockit/lua/exports.map): a host has the binding built in, and links it.
 #define MOCKIT_LUA_EXPORT __attribute__((visibility("default")))
@@ -109,8 +111,22 @@ bool use_virtual_time(lua_State* L, std::int64_t start_ms);
 
 void request_stop_from_signal(int code) noexcept;
 
-// The exit code carried by the error at `index` when it is the stop that wait() raises to end a
-// script's own loop (see mockit.stopping()); nullopt for any other error.
-std::optional<int> stop_code_of(lua_State* L, int index);
+// The clock the state's mockit reads: the system's, or the simulated one. It lives as long as the
+// state. nullptr when the module is not open in L.
+const clock_source* clock_of(lua_State* L);
+
+// The exit code of a loop on simulated time that is stuck: it waits with no timer to wait for.
+inline constexpr int stuck_exit_code = 3;
+
+// A stop raised as an error by wait(): the stop asked for, raised to end a script's own loop
+// (see mockit.stopping()), without a message; or, with stuck_exit_code and a message naming what
+// waits, a wait that nothing can end in simulated time. The message lives as long as the error.
+struct raised_stop {
+    int exit_code;
+    const char* message;  // nullptr for a plain stop
+};
+
+// The stop the error at `index` is, or nullopt for any other error.
+std::optional<raised_stop> stop_of(lua_State* L, int index);
 
 }  // namespace mockit::lua
