@@ -31,6 +31,8 @@ std::atomic<bool> hard_stop_armed{false};
 
 // The hook checks the clock every this many instructions while a SIGTERM's grace runs out.
 constexpr int grace_check_count = 1000;
+constexpr int hook_mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT;
+std::atomic<int> hook_count{1};
 
 std::int64_t monotonic_ns() noexcept {
     timespec ts{};
@@ -41,7 +43,12 @@ std::int64_t monotonic_ns() noexcept {
 // Raises "interrupted!" (SIGINT) or "terminated" (SIGTERM) in the running Lua code once its
 // time has come, then removes itself (lua.c's lstop).
 void stop_lua(lua_State* L, lua_Debug*) {
-    if (monotonic_ns() < interrupt_from.load()) return;
+    std::int64_t from = interrupt_from.load();
+    if (from == 0) {  // fired already, on another thread of the state
+        lua_sethook(L, nullptr, 0, 0);
+        return;
+    }
+    if (monotonic_ns() < from) return;
     lua_sethook(L, nullptr, 0, 0);
     interrupt_from.store(0);  // done: the next signal sets its own
     interrupted_for.store(interrupt_for.load());
@@ -58,8 +65,11 @@ void interrupt_lua(int signo, std::chrono::nanoseconds delay) noexcept {
     if (set != 0 && set <= from) return;  // an earlier interruption is already on its way
     interrupt_for.store(signo);
     interrupt_from.store(from);
-    int count = delay.count() == 0 ? 1 : grace_check_count;
-    lua_sethook(L, stop_lua, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, count);
+    hook_count = delay.count() == 0 ? 1 : grace_check_count;
+    lua_sethook(L, stop_lua, hook_mask, hook_count);
+    // Callbacks run as tasks, each on a coroutine of its own: each running one gets the hook too.
+    lua::for_each_running_task(
+        [](lua_State* task) { lua_sethook(task, stop_lua, hook_mask, hook_count); });
 }
 
 // The next `signo` gets the default action: it ends the process (async-signal-safe).

@@ -244,6 +244,7 @@ int pmain(lua_State* L) {
     luaL_checkversion(L);
     luaL_openlibs(L);
     preload_mockit(L);
+    lua::run_main_as_task(L);  // the main chunk runs as a task: it may pause
     if (opts.seed) seed_random(L, *opts.seed);
     if (opts.virtual_start_ms) {
         lua::use_virtual_time(L, *opts.virtual_start_ms);

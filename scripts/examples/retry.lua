@@ -1,10 +1,12 @@
--- retry.lua: retrying with exponential backoff, using one-off timers.
+-- retry.lua: retrying with exponential backoff, written straight: a loop that pauses.
 --
 -- A simulated operation fails a set number of times (deterministically), then succeeds.
--- After each failure the next attempt is scheduled with mockit.oneoff, the delay doubling
--- each time up to a cap. Nothing blocks: between attempts the loop just waits. When the
--- operation succeeds nothing is left armed, the loop ends and mockit-run exits 0; if every
--- attempt fails, mockit.stop(1) makes the exit status 1.
+-- After each failure the script pauses, the delay doubling each time up to a cap.
+-- mockit.pause suspends only this code: timers and other tasks run meanwhile, and the
+-- process sleeps when nothing is due. mockit-run runs the main chunk as a task, so this
+-- works at the top level of a script, as in any callback or mockit.spawn'ed function. When
+-- the operation succeeds the script ends and mockit-run exits 0; if every attempt fails,
+-- mockit.stop(1) makes the exit status 1.
 --
 --   mockit-run scripts/examples/retry.lua [failures [first_delay_ms]]
 --   (defaults: 3 failures, 50 ms: attempts after 50, 100 and 200 ms; 4th succeeds)
@@ -28,20 +30,19 @@ local function elapsed_ms()
     return (mockit.hrtime() - start) // 1000000
 end
 
--- Makes attempt `n`; on failure schedules attempt n + 1 after `delay` ms.
-local function attempt(n, delay)
+local delay = first_delay
+for attempt = 1, max_attempts do
     local ok, result = flaky_operation()
     if ok then
-        print(("attempt %d at %d ms: succeeded, result %s"):format(n, elapsed_ms(), result))
+        print(("attempt %d at %d ms: succeeded, result %s"):format(attempt, elapsed_ms(), result))
         return
     end
-    if n == max_attempts then
-        print(("attempt %d at %d ms: %s; giving up"):format(n, elapsed_ms(), result))
+    if attempt == max_attempts then
+        print(("attempt %d at %d ms: %s; giving up"):format(attempt, elapsed_ms(), result))
         mockit.stop(1)
         return
     end
-    print(("attempt %d at %d ms: %s; retrying in %d ms"):format(n, elapsed_ms(), result, delay))
-    mockit.oneoff(delay, attempt, n + 1, math.min(delay * 2, max_delay))
+    print(("attempt %d at %d ms: %s; retrying in %d ms"):format(attempt, elapsed_ms(), result, delay))
+    mockit.pause(delay)
+    delay = math.min(delay * 2, max_delay)
 end
-
-attempt(1, first_delay)

@@ -550,6 +550,8 @@ case_signal_storm_at_exit() {
 local got = 0
 mockit.signal("SIGUSR1", function() got = got + 1 end)
 io.open("ready", "w"):close()
+-- Until the storm has begun (a loaded machine may take a while to start it), then some more.
+for _ = 1, 400 do mockit.wait(50); mockit.process_events(); if got > 0 then break end end
 for _ = 1, 3 do mockit.wait(50); mockit.process_events() end
 print("got some", got > 0)
 EOF

@@ -52,7 +52,7 @@ for option in $options; do
 done
 ok "OPTIONS documents all $(wc -w <<<"$options") options of --help"
 
-# The module's own fields and timer methods, as the binary has them.
+# The module's own fields, timer and task methods, as the binary has them.
 api=$("$mockit_run" -e '
     local names = {}
     for k in pairs(mockit) do names[#names + 1] = "mockit." .. k end
@@ -61,6 +61,8 @@ api=$("$mockit_run" -e '
     local t = mockit.oneoff(0, function() end)
     for k in pairs(getmetatable(t).__index) do names[#names + 1] = "t:" .. k end
     t:destroy()
+    local task = mockit.spawn(function() end)
+    for k in pairs(getmetatable(task).__index) do names[#names + 1] = "task:" .. k end
     table.sort(names)
     print(table.concat(names, "\n"))' </dev/null)
 (($(wc -l <<<"$api") >= 20)) || die "too few API names read from mockit-run: $api"

@@ -8,6 +8,9 @@
 //   3: signals  signal number -> handler function
 //   4: timer_mt the "mockit.timer" metatable, for create_timer: luaL_setmetatable's lookup by
 //               name was 7.8% of the instructions of a drain (tests/bench/RESULTS.md)
+//   5: tasks    thread -> task userdata, for every task with a handle that has not ended
+//   6: threads  idle coroutines, 1..idle_threads, for the next callback or task to run on
+//   7: signal_waits  signal number -> sequence of the tasks waiting for it (await_signal)
 //
 // Only the thread running the Lua state touches it; signal handlers only count arrivals and
 // wake the poller.
@@ -29,7 +32,10 @@ inline constexpr int pins_uv = 1;
 inline constexpr int on_error_uv = 2;
 inline constexpr int signals_uv = 3;
 inline constexpr int timer_mt_uv = 4;
-inline constexpr int context_uv_count = 4;
+inline constexpr int tasks_uv = 5;
+inline constexpr int threads_uv = 6;
+inline constexpr int signal_waits_uv = 7;
+inline constexpr int context_uv_count = 7;
 
 struct context {
     context();
@@ -58,6 +64,20 @@ struct context {
     loop_outcome outcome;
 
     signal_inbox signals{wakeups};
+
+    // Tasks (task.hpp).
+    lua_State* running = nullptr;  // the coroutine of the task running now, innermost
+    bool suspending = false;       // a mockit call is yielding the running task
+    bool handle_made = false;      // the running anonymous task got a handle (it paused)
+    bool main_is_task = false;     // the main thread may pause (mockit-run's main chunk)
+    bool main_woken = false;       // the main thread's wake-up came
+    lua_Integer idle_threads = 0;  // in the threads table, at 1..idle_threads
+    // The thread most callbacks run on (one that never pauses leaves it clean), anchored at
+    // index 0 of the threads table.
+    lua_State* callback_thread = nullptr;
+    bool callback_thread_idle = false;
+    std::size_t live_tasks = 0;               // tasks with a handle, not ended
+    std::size_t referenced_signal_waits = 0;  // tasks waiting for a signal that keep run() alive
 
     log_sink log;
     log_level level = log_level::info;

@@ -13,6 +13,7 @@
 #include "error_report.hpp"
 #include "lua_util.hpp"
 #include "mockit/detail/precise_wakeups.hpp"
+#include "task.hpp"
 #include "timer.hpp"
 #include "virtual_time.hpp"
 
@@ -21,7 +22,8 @@ namespace {
 
 enum class outcome { none, skipped, ran, failed };
 
-// Runs the callback of one expiry taken from the timer queue.
+// Runs the callback of one expiry taken from the timer queue, as a task; or resumes the task whose
+// wake-up it is.
 outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {
     push_context_value(L, pins_uv);
     lua_rawgeti(L, -1, pin_index(e.timer.slot()));
@@ -31,21 +33,26 @@ outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {
     int nargs = t.nargs;
     luaL_checkstack(L, nargs + 3, "too many callback arguments");
     if (!t.repeats) unpin(L, ctx, t, ud - 1);  // a one-off that ran; its callback may re-arm it
-    lua_pushcfunction(L, message_handler);
-    for (int uv = 1; uv <= nargs + 1; ++uv)
-        lua_getiuservalue(L, ud, uv);
-    bool ok = protected_call(L, nargs, ud + 1);
+    bool ok = false;
+    if (t.wakes_task) {
+        ok = wake_task(L, ctx, ud);
+    } else {
+        for (int uv = 1; uv <= nargs + 1; ++uv)
+            lua_getiuservalue(L, ud, uv);
+        ok = run_as_task(L, ctx, nargs);
+    }
     if (ok) {
         lua_settop(L, ud - 2);
     } else {  // the error value and the traceback stay, in place of the pins and the handle
-        lua_rotate(L, ud - 1, -3);
-        lua_pop(L, 3);
+        lua_rotate(L, ud - 1, -2);
+        lua_pop(L, 2);
     }
     return ok ? outcome::ran : outcome::failed;
 }
 
-// Runs the mockit.signal handler for one arrival of `signo`.
-outcome dispatch_signal(lua_State* L, int signo) {
+// Wakes the tasks waiting for one arrival of `signo`, and runs its mockit.signal handler as a task.
+outcome dispatch_signal(lua_State* L, context& ctx, int signo) {
+    wake_signal_waiters(L, ctx, signo);
     push_context_value(L, signals_uv);
     lua_rawgeti(L, -1, signo);
     lua_remove(L, -2);
@@ -53,20 +60,15 @@ outcome dispatch_signal(lua_State* L, int signo) {
         lua_pop(L, 1);
         return outcome::skipped;
     }
-    int fn = lua_gettop(L);
-    lua_pushcfunction(L, message_handler);
-    lua_insert(L, fn);
     lua_pushstring(L, signal_name(signo));
-    bool ok = protected_call(L, 1, fn);
-    lua_remove(L, fn);
-    return ok ? outcome::ran : outcome::failed;
+    return run_as_task(L, ctx, 1) ? outcome::ran : outcome::failed;
 }
 
 // Expiries due after `horizon` (when the drain began) are left for the next drain: they came due
 // while callbacks ran, and a drain that took them too would never end while callbacks are
 // slower than their timers (libuv runs the timers due when a loop turn begins, the same way).
 outcome next_callback(lua_State* L, context& ctx, time_point horizon) {
-    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, signo);
+    if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, ctx, signo);
     std::optional<expiry> e = protect(L, [&] { return ctx.timers.take_due(horizon); });
     if (!e) return outcome::none;
     return dispatch_timer(L, ctx, *e);
@@ -75,21 +77,7 @@ outcome next_callback(lua_State* L, context& ctx, time_point horizon) {
 // Whether anything keeps run() going: a referenced timer, or anything due (an unref'd one-off
 // that is due runs).
 bool alive(context& ctx) {
-    return ctx.referenced_timers > 0 || anything_due(ctx);
-}
-
-// Raises the stop as an error: a "mockit.stop" userdata holding the exit code, which mockit-run
-// turns into its exit status (stop_of), and the message on top of the stack, if `with_message`,
-// which it then prints.
-[[noreturn]] void raise_stop(lua_State* L, int code, bool with_message = false) {
-    *static_cast<int*>(lua_newuserdatauv(L, sizeof(int), 1)) = code;
-    if (with_message) {
-        lua_insert(L, -2);
-        lua_setiuservalue(L, -2, 1);
-    }
-    luaL_setmetatable(L, stop_type);
-    lua_error(L);
-    __builtin_unreachable();
+    return ctx.referenced_timers > 0 || ctx.referenced_signal_waits > 0 || anything_due(ctx);
 }
 
 // A wait with nothing to wait for in simulated time would wait for ever: no timer can come due,
@@ -99,17 +87,26 @@ bool alive(context& ctx) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "stuck in simulated time: wait() has no timer to wait for and no timeout");
-    push_context_value(L, signals_uv);
-    const char* separator = "; signal handlers wait for ";
-    for (int signo = 1; signo < NSIG; ++signo) {
-        if (lua_rawgeti(L, -1, signo) != LUA_TNIL) {
-            luaL_addstring(&b, separator);
-            luaL_addstring(&b, signal_name(signo));
-            separator = ", ";
+    struct {
+        int uv;
+        const char* heading;
+    } waiting[] = {{signals_uv, "; signal handlers wait for "},
+                   {signal_waits_uv, "; tasks wait for "}};
+    for (const auto& w : waiting) {
+        push_context_value(L, w.uv);
+        const char* separator = w.heading;
+        for (int signo = 1; signo < NSIG; ++signo) {
+            int type = lua_rawgeti(L, -1, signo);
+            if (type == LUA_TFUNCTION || (type == LUA_TTABLE && lua_rawlen(L, -1) > 0) ||
+                (type != LUA_TNIL && type != LUA_TTABLE)) {
+                luaL_addstring(&b, separator);
+                luaL_addstring(&b, signal_name(signo));
+                separator = ", ";
+            }
+            lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
     luaL_pushresult(&b);
     raise_stop(L, stuck_exit_code, true);
 }
@@ -143,6 +140,17 @@ void notify_observer(lua_State* L, const std::function<void()>& hook) {
 }
 
 }  // namespace
+
+void raise_stop(lua_State* L, int code, bool with_message) {
+    *static_cast<int*>(lua_newuserdatauv(L, sizeof(int), 1)) = code;
+    if (with_message) {
+        lua_insert(L, -2);
+        lua_setiuservalue(L, -2, 1);
+    }
+    luaL_setmetatable(L, stop_type);
+    lua_error(L);
+    __builtin_unreachable();
+}
 
 drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     int top = lua_gettop(L);
@@ -309,12 +317,13 @@ int mockit_stats(lua_State* L) {
         lua_pushinteger(L, static_cast<lua_Integer>(value));
         lua_setfield(L, -2, name);
     };
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 6);
     field("timers", ctx.live_timers);
     field("referenced", ctx.referenced_timers);
     field("armed", ctx.timers.size());
     field("pending", pending(ctx));
     field("inqueue", queued_entries(ctx));
+    field("tasks", ctx.live_tasks);
     return 1;
 }
 

@@ -26,6 +26,10 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max);
 // next time (a "mockit.stop" error).
 bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout);
 
+// Raises the stop as an error: a "mockit.stop" userdata holding the exit code (stop_of), with the
+// message on top of the stack when `with_message`.
+[[noreturn]] void raise_stop(lua_State* L, int code, bool with_message = false);
+
 int mockit_wait(lua_State* L);
 int mockit_process_events(lua_State* L);
 int mockit_run(lua_State* L);

@@ -14,6 +14,7 @@
 #include "mockit/notify.hpp"
 #include "mockit/sleep.hpp"
 #include "mockit/version.hpp"
+#include "task.hpp"
 #include "timer.hpp"
 #include "virtual_time.hpp"
 
@@ -63,35 +64,20 @@ int mockit_getit(lua_State* L) {
     return create_timer(L, true);
 }
 
-// Real signals a script may not handle: uncatchable ones, and faults (SIGSEGV, ...), whose
-// handler could only run long after the faulting instruction, as a queued event.
-bool refused(const char* name) {
-    for (const char* r : {"SIGKILL", "SIGSTOP", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP",
-                          "SIGABRT", "SIGSYS"}) {
-        if (std::strcmp(name, r) == 0) return true;
-    }
-    return false;
-}
-
 // mockit.signal(name, fn | nil)
 int mockit_signal(lua_State* L) {
     context& ctx = upvalue_context(L);
-    const char* name = luaL_checkstring(L, 1);
+    int signo = check_signal(L, 1);
     lua_settop(L, 2);
-    int signo = signal_number(name);
-    if (signo == 0) {
-        return luaL_argerror(
-            L, 1,
-            lua_pushfstring(L, refused(name) ? "%s cannot be handled" : "unknown signal '%s'",
-                            name));
-    }
     bool clear = lua_isnoneornil(L, 2);
     if (!clear) check_callable(L, 2);
     push_context_value(L, signals_uv);
     lua_pushvalue(L, 2);
     lua_rawseti(L, -2, signo);
     if (clear) {
-        ctx.signals.unwatch(signo);
+        push_context_value(L, signal_waits_uv);  // tasks in await_signal still count it
+        if (lua_rawgeti(L, -1, signo) != LUA_TTABLE || lua_rawlen(L, -1) == 0)
+            ctx.signals.unwatch(signo);
     } else {
         protect(L, [&] { ctx.signals.watch(signo); });
     }
@@ -180,6 +166,9 @@ const luaL_Reg module_functions[] = {
     {"signal", mockit_signal},
     {"notify", mockit_notify},
     {"stats", mockit_stats},
+    {"spawn", mockit_spawn},
+    {"pause", mockit_pause},
+    {"await_signal", mockit_await_signal},
     {nullptr, nullptr},
 };
 
@@ -196,8 +185,12 @@ int stop_tostring(lua_State* L) {
 }
 
 int context_gc(lua_State* L) {
+    auto* box = static_cast<context_box*>(lua_touserdata(L, 1));
+    // Paused tasks are closed first, while everything they may call still works: a coroutine's
+    // pending <close> variables would not run otherwise (lua_close closes the main thread's).
+    if (box->ctx) close_tasks(L, *box->ctx, 1);
     // Forgets every timer: what lets the handles do without a __gc of their own.
-    static_cast<context_box*>(lua_touserdata(L, 1))->ctx.reset();
+    box->ctx.reset();
     return 0;
 }
 
@@ -219,6 +212,10 @@ void push_new_context(lua_State* L) {
     lua_setiuservalue(L, -2, pins_uv);
     lua_newtable(L);
     lua_setiuservalue(L, -2, signals_uv);
+    for (int uv : {tasks_uv, threads_uv, signal_waits_uv}) {
+        lua_newtable(L);
+        lua_setiuservalue(L, -2, uv);
+    }
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &context_key);
 }
@@ -229,6 +226,7 @@ int open_module(lua_State* L) {
     push_new_context(L);
     int box = lua_gettop(L);
     register_timer_type(L);
+    register_task_type(L);
     luaL_newmetatable(L, stop_type);
     lua_pushcfunction(L, stop_tostring);
     lua_setfield(L, -2, "__tostring");
@@ -293,6 +291,13 @@ std::optional<raised_stop> stop_of(lua_State* L, int index) {
     if (lua_getiuservalue(L, index, 1) == LUA_TSTRING) stop.message = lua_tostring(L, -1);
     lua_pop(L, 1);
     return stop;
+}
+
+bool run_main_as_task(lua_State* L) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return false;
+    ctx->main_is_task = true;
+    return true;
 }
 
 const clock_source* clock_of(lua_State* L) {

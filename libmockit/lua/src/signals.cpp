@@ -80,6 +80,31 @@ void restore_if_unused(int signo) noexcept {
 
 }  // namespace
 
+namespace {
+
+// Real signals a script may not handle: uncatchable ones, and faults (SIGSEGV, ...), whose
+// handler could only run long after the faulting instruction, as a queued event.
+bool refused(const char* name) {
+    for (const char* r : {"SIGKILL", "SIGSTOP", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP",
+                          "SIGABRT", "SIGSYS"}) {
+        if (std::strcmp(name, r) == 0) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+int check_signal(lua_State* L, int arg) {
+    const char* name = luaL_checkstring(L, arg);
+    int signo = signal_number(name);
+    if (signo == 0) {
+        luaL_argerror(L, arg,
+                      lua_pushfstring(
+                          L, refused(name) ? "%s cannot be handled" : "unknown signal '%s'", name));
+    }
+    return signo;
+}
+
 int signal_number(const char* name) noexcept {
     for (const auto& s : catchable) {
         if (std::strcmp(s.name, name) == 0) return s.number;

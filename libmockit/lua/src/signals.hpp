@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <lua.hpp>
 
 #include "poller.hpp"
 
@@ -15,6 +16,9 @@ namespace mockit::lua::detail {
 int signal_number(const char* name) noexcept;  // 0 when unknown
 const char* signal_name(int signo) noexcept;   // "SIGHUP"; nullptr when unknown
 bool is_catchable(int signo) noexcept;
+// Argument `arg` as the name of a signal a script may handle: its number. Raises "bad argument"
+// for an unknown name and for one that cannot be handled (SIGKILL, faults).
+int check_signal(lua_State* L, int arg);
 
 // One Lua state's view of the process's signals.
 class signal_inbox {

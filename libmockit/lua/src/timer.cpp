@@ -33,6 +33,8 @@ void make_room_for_pin(lua_State* L, context& ctx) {
     ctx.pins_made = index;
 }
 
+}  // namespace
+
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
     make_room_for_pin(L, ctx);
     timer_id id = protect(L, [&] {
@@ -51,7 +53,6 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
     ctx.outcome.ran = false;  // something new to run: the host's loop runs after the script
 }
 
-// Cancels the timer, and with it every expiry of it that is due.
 void disarm(lua_State* L, context& ctx, timer_handle& t) {
     if (!t.id) return;
     ctx.timers.cancel(t.id);
@@ -59,6 +60,8 @@ void disarm(lua_State* L, context& ctx, timer_handle& t) {
     unpin(L, ctx, t, lua_gettop(L));
     lua_pop(L, 1);
 }
+
+namespace {
 
 // Node's rule: a zero interval repeats every millisecond rather than without pause.
 std::uint64_t effective_delay_ms(milliseconds ms, bool repeats) {
@@ -171,9 +174,13 @@ int create_timer(lua_State* L, bool repeats) {
         return luaL_error(L, "too many callback arguments (at most %d)", max_callback_args);
     }
     auto* t = static_cast<timer_handle*>(lua_newuserdatauv(L, sizeof(timer_handle), nargs + 1));
-    *t = timer_handle{
-        timer_id{}, delay_ms & delay_ms_mask, static_cast<std::uint16_t>(nargs), repeats, true,
-        false};
+    *t = timer_handle{timer_id{},
+                      delay_ms & delay_ms_mask,
+                      static_cast<std::uint16_t>(nargs),
+                      repeats,
+                      true,
+                      false,
+                      false};
     push_context_value(L, timer_mt_uv);
     lua_setmetatable(L, -2);
     for (int uv = 1; uv <= nargs + 1; ++uv) {  // the callback, then its arguments

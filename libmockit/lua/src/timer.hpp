@@ -27,14 +27,15 @@ inline constexpr const char* timer_type = "mockit.timer";
 // million armed timers hold a million of them.
 struct timer_handle {
     timer_id id;                   // the current arming; empty when not armed
-    std::uint64_t delay_ms : 45;   // the one-off's delay, or the interval (at most 2^40)
+    std::uint64_t delay_ms : 41;   // the one-off's delay, or the interval (at most 2^40)
     std::uint64_t nargs : 16;      // extra callback arguments, in user values 2..nargs+1
     std::uint64_t repeats : 1;     // interval timer
     std::uint64_t referenced : 1;  // keeps run() alive while armed
     std::uint64_t destroyed : 1;
+    std::uint64_t wakes_task : 1;  // the wake-up of a task (task.hpp), which begins with it
 };
 static_assert(sizeof(timer_handle) == 16);
-inline constexpr std::uint64_t delay_ms_mask = (std::uint64_t{1} << 45) - 1;  // fits delay_ms
+inline constexpr std::uint64_t delay_ms_mask = (std::uint64_t{1} << 41) - 1;  // fits delay_ms
 
 // mockit.oneoff / mockit.getit.
 int create_timer(lua_State* L, bool repeats);
@@ -47,6 +48,12 @@ void register_timer_type(lua_State* L);
 inline lua_Integer pin_index(std::uint32_t slot) {
     return lua_Integer{slot} + 1;
 }
+
+// Arms `t`, whose userdata is at stack index `ud`, for its delay from now, and pins it.
+void arm(lua_State* L, context& ctx, timer_handle& t, int ud);
+
+// Cancels the timer, and with it every expiry of it that is due.
+void disarm(lua_State* L, context& ctx, timer_handle& t);
 
 // Takes the handle off the pins table, which is at absolute stack index `pins`, and the live
 // counts (its id is gone: a one-off about to run its callback, or a disarmed timer).

@@ -111,6 +111,16 @@ bool use_virtual_time(lua_State* L, std::int64_t start_ms);
 
 void request_stop_from_signal(int code) noexcept;
 
+// Lets the state's main thread pause (mockit.pause, task:wait, mockit.await_signal) as a task
+// does: mockit-run's main chunk, -e chunks and LUA_INIT. There a pause runs the loop until its
+// wake-up, for want of a coroutine to yield. False when the module is not open in L.
+bool run_main_as_task(lua_State* L);
+
+// Calls fn with the coroutine of every task running now, outermost first (callbacks and signal
+// handlers run as tasks): a host's SIGINT handler interrupts them as lua.c interrupts the main
+// thread, with lua_sethook. Async-signal-safe.
+void for_each_running_task(void (*fn)(lua_State* thread)) noexcept;
+
 // The clock the state's mockit reads: the system's, or the simulated one. It lives as long as the
 // state. nullptr when the module is not open in L.
 const clock_source* clock_of(lua_State* L);
