@@ -243,11 +243,17 @@ std::optional<time_point> timer_queue::next_deadline() const noexcept {
     return time_point{duration{slots_[*index].deadline}};
 }
 
-std::optional<expiry> timer_queue::take_due(time_point now) {
+std::optional<expiry> timer_queue::take_due(time_point now,
+                                            std::optional<std::uint32_t> armed_before) {
     std::optional<std::uint32_t> index = first();
     if (!index) return std::nullopt;
     slot& s = slots_[*index];
-    if (s.deadline > now.time_since_epoch().count()) return std::nullopt;
+    duration::rep until = now.time_since_epoch().count();
+    if (s.deadline > until) return std::nullopt;
+    // The first of its deadline: any other timer due then was armed later still.
+    if (s.deadline == until && armed_before &&
+        static_cast<std::int32_t>(s.sequence - *armed_before) >= 0)
+        return std::nullopt;
     expiry taken{timer_id{*index, s.generation}, time_point{duration{s.deadline}}};
     if (!s.repeats) {
         take_out(*index);

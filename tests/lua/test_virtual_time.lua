@@ -144,6 +144,34 @@ test("a wait nothing can end is stuck: an error naming what waits, not a hang", 
     assert(mockit.process_events() == 1)
 end)
 
+test("a 0 ms one-off armed by a callback waits for the next drain, as on the real clock", function()
+    local n = 0
+    local function again() n = n + 1; if n < 5 then mockit.oneoff(0, again) end end
+    mockit.oneoff(0, again)
+    assert(mockit.process_events() == 1 and n == 1 and mockit.pending() == 1)
+    local t = mockit.oneoff(0, function() end)
+    local resets = 0
+    t:reset(0)
+    local chain = mockit.oneoff(0, function(self) resets = resets + 1 end)
+    assert(mockit.process_events() == 3 and n == 2, "the drain ran what its callbacks armed")
+    while mockit.pending() > 0 do mockit.process_events() end
+    assert(n == 5 and resets == 1)
+    t:destroy()
+    chain:destroy()
+end)
+
+test("advance() after a stop asked for outside run() still moves the clock", function()
+    mockit.stop()
+    local w0 = mockit.mstimestamp()
+    local ran = 0
+    local t1 = mockit.oneoff(10, function() ran = ran + 1 end)
+    local t2 = mockit.oneoff(20, function() ran = ran + 1 end)
+    assert(mockit.clock.advance(30) == 2 and ran == 2 and mockit.mstimestamp() == w0 + 30)
+    mockit.run() -- takes the stop
+    t1:destroy()
+    t2:destroy()
+end)
+
 test("simulated time ends 73 years after its start: a clear error, the clocks stay sound", function()
     local w0 = mockit.mstimestamp()
     checkerr("simulated time ends 2^61 ns (73 years) after it starts", function()

@@ -260,3 +260,23 @@ TEST_CASE("timer_queue: lanes and the general heap agree with a model, expiry fo
         }
     }
 }
+
+TEST_CASE("timer_queue: take_due leaves timers armed since a mark and due at `now` itself") {
+    timer_queue q;
+    time_point t0{std::chrono::hours{1}};
+    timer_id before = q.arm_once(t0, 0ms);
+    std::uint32_t mark = q.next_sequence();
+    timer_id after = q.arm_once(t0, 0ms);
+    timer_id earlier = q.arm_once(t0 - 5ms, 0ms);  // armed later, due before `now`
+    auto first = q.take_due(t0, mark);
+    REQUIRE(first);
+    CHECK(first->timer == earlier);
+    auto second = q.take_due(t0, mark);
+    REQUIRE(second);
+    CHECK(second->timer == before);
+    CHECK_FALSE(q.take_due(t0, mark));  // `after` is due, but armed since the mark
+    CHECK(q.due(t0).timers == 1);
+    auto third = q.take_due(t0);  // without a mark
+    REQUIRE(third);
+    CHECK(third->timer == after);
+}

@@ -101,8 +101,15 @@ class timer_queue {
     // Disarms `id`; false when it is not armed (already ran as a one-off, cancelled, unknown).
     bool cancel(timer_id id) noexcept;
 
-    // The earliest expiry due at or before `now`, taken out; nullopt when nothing is due.
-    std::optional<expiry> take_due(time_point now);
+    // The earliest expiry due at or before `now`, taken out; nullopt when nothing is due. With
+    // `armed_before` (a mark from next_sequence()), a timer armed since the mark and due exactly
+    // at `now` is left for later. So a drain runs only what was due when it began even on a
+    // clock that stands still while callbacks run (simulated time), where a callback's 0 ms
+    // one-off is due at once, and one that re-arms itself would keep the drain going for ever.
+    std::optional<expiry> take_due(time_point now,
+                                   std::optional<std::uint32_t> armed_before = std::nullopt);
+    // The arming order of the next timer armed: a mark for take_due().
+    [[nodiscard]] std::uint32_t next_sequence() const noexcept { return next_sequence_; }
 
     [[nodiscard]] due_count due(time_point now) const noexcept;
     [[nodiscard]] std::optional<time_point> next_deadline() const noexcept;

@@ -67,9 +67,12 @@ outcome dispatch_signal(lua_State* L, context& ctx, int signo) {
 // Expiries due after `horizon` (when the drain began) are left for the next drain: they came due
 // while callbacks ran, and a drain that took them too would never end while callbacks are
 // slower than their timers (libuv runs the timers due when a loop turn begins, the same way).
-outcome next_callback(lua_State* L, context& ctx, time_point horizon) {
+// So are timers armed during the drain (since `armed_before`) due at the horizon itself: on
+// simulated time the clock stands still while callbacks run, and a 0 ms one-off is due there.
+outcome next_callback(lua_State* L, context& ctx, time_point horizon, std::uint32_t armed_before) {
     if (int signo = ctx.signals.next_arrival()) return dispatch_signal(L, ctx, signo);
-    std::optional<expiry> e = protect(L, [&] { return ctx.timers.take_due(horizon); });
+    std::optional<expiry> e =
+        protect(L, [&] { return ctx.timers.take_due(horizon, armed_before); });
     if (!e) return outcome::none;
     return dispatch_timer(L, ctx, *e);
 }
@@ -157,10 +160,11 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
     time_point horizon = ctx.clock->now();
+    std::uint32_t armed_before = ctx.timers.next_sequence();  // on a clock that stands still too
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).
     while (ran < max && (stopped_before || !ctx.stop_requested) && requested_stop_code() < 0) {
-        outcome o = next_callback(L, ctx, horizon);
+        outcome o = next_callback(L, ctx, horizon, armed_before);
         if (o == outcome::none) break;
         if (o == outcome::skipped) continue;
         ++ran;
