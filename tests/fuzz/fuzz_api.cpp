@@ -6,7 +6,14 @@
 // and raised signals, on_error, stop, dropped handles and garbage collection, and calls with
 // bad arguments of every type. Callbacks are C functions that do what the input chose when
 // their timer was armed: raise an error (a string or a table), destroy or reset a timer, arm a
-// new one, drain the queue again from inside the callback, stop the loop, sleep, or unref.
+// new one, drain the queue again from inside the callback, stop the loop, sleep, unref, or
+// advance simulated time.
+//
+// The input's first byte chooses the clock: the real one, or simulated time (mockit.clock.virtual
+// before the first timer, with or without a start, or twice). Under simulated time delays also
+// come in seconds, hours, days, months and up to the 2^40 ms limit, and mockit.clock.advance,
+// suspend and set_wall join the operations; with the real clock they must refuse, as
+// mockit.clock.virtual must once a timer is armed, whatever the clock.
 //
 // The harness keeps a model of what it asked for and, after every step, checks what it can
 // observe against it. A violation prints what went wrong and aborts, which libFuzzer reports.
@@ -24,9 +31,24 @@
 // - A signal handler runs at most once per arrival, and a full drain runs every one owed.
 // - A one-off that is due fires (checked at the end of the input: nothing is lost).
 // - A bad argument raises "bad argument #n" and changes nothing; nothing crashes.
+// Simulated time is exact, so the model knows what time it is and checks for equality:
+// - hrtime() is where the operations left the clock, to the nanosecond; mstimestamp(), time()
+//   and os.time() are the wall clock that set when it started, moved with it since and stepped
+//   by set_wall() alone; is_virtual() says which clock runs.
+// - Every callback runs at its due time exactly (arming time + k * interval), hrtime() and
+//   mstimestamp() inside it say so, unless sleep() or suspend() jumped the clock past it: then
+//   it runs at the time they jumped to, with the rest of the backlog. Callbacks come in the order
+//   their expiries fell due, those due together in the order their timers were armed or reset.
+// - pending() and inqueue() are exactly the expiries and the timers due by now, plus the signal
+//   arrivals; stats().armed is exactly the live timers.
+// - wait() moves the clock to the next deadline or to its timeout, whichever comes first, and
+//   not at all when something is due; advance(ms) returns how many callbacks ran and leaves
+//   nothing due by its end; sleep(ms) and suspend(ms) move the clock by ms and run nothing.
+// - Past 2^61 ns after its start, simulated time ends: whatever would move the clock there
+//   raises, and moves nothing.
+// - Every due one-off fires, at the end, as long as intervals do not make the way there too long.
 //
-// The module reads the system clock (no clock can be injected through the Lua API), so delays
-// are real and tiny, and a budget caps how long one input may block.
+// With the real clock delays are real and tiny, and a budget caps how long one input may block.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -46,6 +68,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mockit/lua_module.hpp"
@@ -66,6 +89,23 @@ constexpr auto lost_limit = std::chrono::seconds{2};  // a due one-off fires wit
 constexpr std::int64_t max_delay = std::int64_t{1} << 40;
 constexpr lua_Integer forced_stop_code = 77;
 constexpr std::int64_t no_max = std::numeric_limits<std::int64_t>::max();
+
+// Simulated time.
+constexpr std::int64_t max_wall_ms = std::int64_t{1} << 42;  // virtual() and set_wall() accept
+constexpr std::int64_t default_start_ms = 946'684'800'000;   // 2000-01-01T00:00:00Z
+// Delays are 0..max_delay_ms times one of these (the last: max_delay minus that), so that inputs
+// reach the hours, days and years that simulated time is for, and its limits; milliseconds come
+// thrice as often, as close deadlines are where the order of callbacks is at stake.
+constexpr std::int64_t delay_scales[] = {
+    1, 1, 1, 10, 1000, 60'000, 3'600'000, 86'400'000, 2'592'000'000, max_delay};
+// What a move of the clock (sleep, suspend, advance) may leave the timers to catch up with: a 1 ms
+// interval and a simulated day are 86.4 million callbacks.
+constexpr std::int64_t max_backlog = 256;
+// What one advance() may run before a callback stops it: callbacks may reset intervals to 1 ms
+// in the middle of a long window.
+constexpr std::int64_t advance_callback_budget = 1024;
+constexpr auto simulated_span = std::chrono::nanoseconds{std::int64_t{1} << 61};
+constexpr std::string_view end_of_time = "simulated time ends 2^61 ns (73 years) after it starts";
 
 // MOCKIT_FUZZ_TRACE=1 prints every step, to read what a crashing input does.
 bool tracing = false;
@@ -104,13 +144,15 @@ enum class action : std::uint8_t {
     sleep,
     unref_self,
     wait_zero,
-    last = wait_zero,
+    advance,
+    last = advance,
 };
 
 struct timer_model {
     bool repeats = false;
     std::int64_t delay_ms = 0;    // as t:interval() reports it (an interval of 0 runs every 1 ms)
     steady::time_point armed_at;  // read just before the arming call: no later than the engine's
+    std::uint64_t arming = 0;     // the order of the last arming among all: it breaks due ties
     std::int64_t fires = 0;       // calls since the last arming
     bool live = false;            // armed, or an expiry awaits dispatch
     bool destroyed = false;
@@ -123,13 +165,26 @@ struct timer_model {
     int param = 0;   // a delay, an exit code, a max...
 };
 
-// One process_events() or run() in progress.
+enum class frame_kind : std::uint8_t { drain, run, advance };
+
+// When a live timer's next expiry falls due: its one-off's, or the next of its interval's.
+steady::time_point next_expiry(const timer_model& t) {
+    return t.armed_at + milliseconds{t.delay_ms} * (t.fires + 1);
+}
+
+// One process_events(), run() or mockit.clock.advance() in progress.
 struct drain_frame {
     bool stopped_before;  // a stop was pending when it began: that stop does not end it
     bool stop_seen;       // mockit.stop() was called since it began
     std::int64_t max;
     std::int64_t ran = 0;
-    bool is_run = false;
+    frame_kind kind = frame_kind::drain;
+};
+
+// What is owed at some time: callbacks (pending()) and queue entries (inqueue()).
+struct owed_count {
+    std::int64_t callbacks = 0;
+    std::int64_t entries = 0;
 };
 
 struct signal_model {
@@ -180,6 +235,8 @@ enum class param : std::uint8_t {
     string,
     timer,
     live_timer,
+    wall,
+    wall_opt,
 };
 
 struct api_entry {
@@ -211,22 +268,38 @@ constexpr api_entry strict_api[] = {
     {"unref", api_entry::method, 1, {param::live_timer}},
     {"__tostring", api_entry::metamethod, 1, {param::timer}},
     {"__close", api_entry::metamethod, 1, {param::timer}},
+    {"clock.virtual", api_entry::function, 1, {param::wall_opt}},
+    {"clock.advance", api_entry::function, 1, {param::delay}},
+    {"clock.suspend", api_entry::function, 1, {param::delay}},
+    {"clock.set_wall", api_entry::function, 1, {param::wall}},
 };
 
 // Functions that change nothing the model tracks, whatever their arguments.
 constexpr api_entry read_only_api[] = {
-    {"time", api_entry::function, 0, {}},         {"mstimestamp", api_entry::function, 0, {}},
-    {"hrtime", api_entry::function, 0, {}},       {"pending", api_entry::function, 0, {}},
-    {"inqueue", api_entry::function, 0, {}},      {"stats", api_entry::function, 0, {}},
-    {"notify", api_entry::function, 0, {}},       {"log.debug", api_entry::function, 0, {}},
-    {"log.warn", api_entry::function, 0, {}},     {"active", api_entry::method, 0, {}},
-    {"interval", api_entry::method, 0, {}},       {"kind", api_entry::method, 0, {}},
-    {"__tostring", api_entry::metamethod, 0, {}}, {"stopping", api_entry::function, 0, {}},
+    {"time", api_entry::function, 0, {}},
+    {"mstimestamp", api_entry::function, 0, {}},
+    {"hrtime", api_entry::function, 0, {}},
+    {"pending", api_entry::function, 0, {}},
+    {"inqueue", api_entry::function, 0, {}},
+    {"stats", api_entry::function, 0, {}},
+    {"notify", api_entry::function, 0, {}},
+    {"log.debug", api_entry::function, 0, {}},
+    {"log.warn", api_entry::function, 0, {}},
+    {"active", api_entry::method, 0, {}},
+    {"interval", api_entry::method, 0, {}},
+    {"kind", api_entry::method, 0, {}},
+    {"__tostring", api_entry::metamethod, 0, {}},
+    {"stopping", api_entry::function, 0, {}},
+    {"clock.is_virtual", api_entry::function, 0, {}},
 };
 
 constexpr const char* formats[] = {"%d",       "%s",      "%q",    "%5.2f", "%z",
                                    "%",        "%99999d", "%c",    "%x",    "%i",
                                    "%s %s %s", "plain",   "%-5s|", "%.3s",  "%a"};
+
+long long ns_of(steady::time_point t) {
+    return static_cast<long long>(std::chrono::nanoseconds{t.time_since_epoch()}.count());
+}
 
 class harness;
 harness* current = nullptr;  // the callbacks' way back: one input runs at a time
@@ -238,6 +311,10 @@ int error_tostring(lua_State* L);
 
 int never_called(lua_State*) {
     violation("a function given only with a bad argument was called");
+}
+
+int no_op(lua_State*) {
+    return 0;
 }
 
 class harness {
@@ -257,6 +334,7 @@ class harness {
 
   private:
     // Setup.
+    void choose_clock();
     void keep(const char* key);
     void push_kept(const char* key);
     void push_api(const api_entry& entry);
@@ -280,24 +358,39 @@ class harness {
     void set_on_error(error_mode mode);
     void drop(int slot);
     void reopen();
+    void advance(std::int64_t ms);
+    void suspend(std::int64_t ms);
+    void set_wall(std::int64_t ms);
+    void virtual_again();
     void bad_argument();
     void random_call();
     void push_value(int v);
     void push_valid(param p);
     bool valid_for(param p, int index);
     void perform(std::size_t serial, lua_State* L);
+    std::optional<std::int64_t> callback_reset_delay(int slot, int param) const;
 
     // Checks.
     void check_invariants(bool consuming);
     void check_slot(int slot);
-    std::int64_t max_pending(steady::time_point now) const;
+    void check_clocks();
+    owed_count owed_at(steady::time_point now) const;
     lua_Integer call_integer(const char* name);
+    void expect_error(int status, std::string_view what, const char* call);
     void deliver(std::int64_t id);
     void deliver_caught(const char* message);
     void count_callback();
     void pop_to(int top);
 
     std::int64_t take_budget(std::int64_t ms);
+    std::int64_t scaled(std::int64_t ms);
+    std::int64_t bounded_move(std::int64_t ms) const;
+    bool past_end(std::int64_t ms) const { return now() + milliseconds{ms} > virtual_end_; }
+    steady::time_point now() const { return virtual_ ? sim_now_ : steady::now(); }
+    steady::time_point engine_now();
+    std::int64_t wall_ms() const;
+    std::optional<steady::time_point> next_due() const;
+    void finish_simulated();
     std::size_t serial_in(int slot) const;
     bool occupied(int slot) const { return slot_serial_[slot] != no_serial; }
     bool live_oneoff() const;
@@ -318,10 +411,21 @@ class harness {
     bool stop_requested_ = false;
     bool stop_told_ = false;  // a wait() returned 0 for the stop: the next one raises it
     lua_Integer stop_code_ = 0;
-    steady::duration blocked_{};  // how much of block_budget is spent
-    steady::time_point run_started_;
-    std::int64_t run_callbacks_ = 0;
+    steady::duration blocked_{};       // how much of block_budget is spent
+    steady::time_point loop_started_;  // the outermost run() or advance() in progress...
+    std::int64_t loop_callbacks_ = 0;  // ...and the callbacks it ran, nested drains' included
     bool final_phase_ = false;
+    // Simulated time: where the clock is, where sleep() or suspend() last jumped it to (what was
+    // due before then runs then), and where it ends. The wall clock was wall_base_ns_ (since the
+    // epoch) at wall_base_at_ and moves with it.
+    bool virtual_ = false;
+    std::uint64_t armings_ = 0;
+    std::pair<steady::time_point, std::uint64_t> last_run_{};  // the last callback's due, arming
+    steady::time_point sim_now_;
+    steady::time_point skip_end_;
+    steady::time_point virtual_end_;
+    std::int64_t wall_base_ns_ = 0;
+    steady::time_point wall_base_at_;
     int depth_ = 0;  // callbacks on the stack
     std::size_t last_pending_ = 0;
     std::size_t last_inqueue_ = 0;
@@ -336,17 +440,21 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     // The default sink writes to stderr: quiet, but the lines are still formatted (and checked).
     mockit::lua::set_log_sink(
         L_, [](mockit::lua::log_level, std::string_view) {}, mockit::lua::log_level::trace);
+    choose_clock();  // before the first timer, as mockit.clock.virtual() must be
     lua_createtable(L_, slot_count, 0);
     keep("slots");
-    // A live timer far in the future, and a destroyed one, for arguments that must be timers.
-    push_module_function("getit");
-    lua_pushinteger(L_, 100'000);
-    lua_pushcfunction(L_, never_called);
-    if (lua_pcall(L_, 2, 1, 0) != LUA_OK) violation("getit: %s", lua_tostring(L_, -1));
-    lua_getfield(L_, -1, "unref");  // so that it never keeps run() going
-    lua_pushvalue(L_, -2);
-    lua_call(L_, 1, 0);
+    // A live timer, and a destroyed one, for arguments that must be timers. The live one is a
+    // one-off that already ran: it never runs again, however far simulated time goes, and keeps
+    // nothing alive.
+    push_module_function("oneoff");
+    lua_pushinteger(L_, 0);
+    lua_pushcfunction(L_, no_op);
+    if (lua_pcall(L_, 2, 1, 0) != LUA_OK) violation("oneoff: %s", lua_tostring(L_, -1));
     keep("spare_live");
+    push_module_function("process_events");
+    lua_call(L_, 0, 1);
+    if (lua_tointeger(L_, -1) != 1) violation("a one-off of 0 ms did not run at once");
+    lua_pop(L_, 1);
     push_module_function("oneoff");
     lua_pushinteger(L_, 100'000);
     lua_pushcfunction(L_, never_called);
@@ -381,6 +489,34 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     last_inqueue_ = static_cast<std::size_t>(call_integer("inqueue"));
 }
 
+// The input's first byte: the real clock, or simulated time from the default start, from a start
+// the input gives, or from the default start and then that one (only the wall clock moves then).
+void harness::choose_clock() {
+    int mode = in_.ConsumeIntegralInRange(0, 3);
+    if (mode == 0) return;
+    std::optional<steady::time_point> first;
+    auto switch_clock = [&](std::optional<std::int64_t> start) {
+        push_module_function("clock.virtual");
+        if (start) lua_pushinteger(L_, *start);
+        if (lua_pcall(L_, start ? 1 : 0, 0, 0) != LUA_OK)
+            violation("clock.virtual: %s", lua_tostring(L_, -1));
+        steady::time_point at = engine_now();
+        if (first && at != *first) violation("a second clock.virtual() moved the monotonic clock");
+        first = at;
+    };
+    std::int64_t start = default_start_ms;
+    if (mode != 2) switch_clock(std::nullopt);
+    if (mode != 1) {
+        start = in_.ConsumeIntegralInRange<std::int64_t>(0, max_wall_ms);
+        switch_clock(start);
+    }
+    trace("simulated time from %lld ms since the epoch", static_cast<long long>(start));
+    virtual_ = true;
+    sim_now_ = skip_end_ = wall_base_at_ = *first;
+    virtual_end_ = sim_now_ + simulated_span;
+    wall_base_ns_ = start * 1'000'000;
+}
+
 harness::~harness() {
     lua_close(L_);  // must release everything, armed timers included, without a hang or a leak
     current = nullptr;
@@ -396,10 +532,11 @@ void harness::push_kept(const char* key) {
 
 void harness::push_module_function(const char* name) {
     push_kept("mockit");
-    if (std::strncmp(name, "log.", 4) == 0) {
-        lua_getfield(L_, -1, "log");
+    if (const char* dot = std::strchr(name, '.')) {  // "log.info", "clock.advance"
+        lua_pushlstring(L_, name, static_cast<std::size_t>(dot - name));
+        lua_gettable(L_, -2);
         lua_remove(L_, -2);
-        name += 4;
+        name = dot + 1;
     }
     lua_getfield(L_, -1, name);
     lua_remove(L_, -2);
@@ -439,6 +576,51 @@ std::int64_t harness::take_budget(std::int64_t ms) {
     return std::max<std::int64_t>(0, std::min(ms, left));
 }
 
+// Under simulated time, a delay of `ms` (0..max_delay_ms) times a scale the input chooses.
+std::int64_t harness::scaled(std::int64_t ms) {
+    if (!virtual_) return ms;
+    std::int64_t scale = in_.PickValueInArray(delay_scales);
+    return scale == max_delay ? max_delay - ms : ms * scale;
+}
+
+// The longest move of the simulated clock, up to `ms`, after which the live timers owe at most
+// max_backlog callbacks: a bound on the total, as callbacks that sleep add to the backlog they
+// are part of (a 1 ms interval sleeping 3 ms triples it with every drain).
+std::int64_t harness::bounded_move(std::int64_t ms) const {
+    while (ms > 0 && owed_at(sim_now_ + milliseconds{ms}).callbacks > max_backlog)
+        ms /= 2;
+    return ms;
+}
+
+steady::time_point harness::engine_now() {
+    return steady::time_point{std::chrono::nanoseconds{call_integer("hrtime")}};
+}
+
+std::int64_t harness::wall_ms() const {
+    return (wall_base_ns_ + std::chrono::nanoseconds{sim_now_ - wall_base_at_}.count()) / 1'000'000;
+}
+
+// When the next live timer falls due (already due included), or nullopt when none is armed.
+std::optional<steady::time_point> harness::next_due() const {
+    std::optional<steady::time_point> next;
+    for (const timer_model& t : timers_) {
+        if (t.live && (!next || next_expiry(t) < *next)) next = next_expiry(t);
+    }
+    return next;
+}
+
+// A call that had to raise `what` (its status and message on the stack) did.
+void harness::expect_error(int status, std::string_view what, const char* call) {
+    auto length = static_cast<int>(what.size());
+    if (status == LUA_OK)
+        violation("%s returned instead of raising '%.*s'", call, length, what.data());
+    const char* message = lua_tostring(L_, -1);
+    if (message == nullptr || std::string_view{message}.find(what) == std::string_view::npos)
+        violation("%s raised '%s', not '%.*s'", call, message ? message : "(not a string)", length,
+                  what.data());
+    trace("%s raised '%.*s'", call, length, what.data());
+}
+
 lua_Integer harness::call_integer(const char* name) {
     int top = lua_gettop(L_);
     push_module_function(name);
@@ -455,7 +637,7 @@ lua_Integer harness::call_integer(const char* name) {
 void harness::op_arm(bool repeats) {
     timer_model spec;
     int slot = in_.ConsumeIntegralInRange(0, slot_count - 1);
-    std::int64_t delay = in_.ConsumeIntegralInRange(0, max_delay_ms);
+    std::int64_t delay = scaled(in_.ConsumeIntegralInRange(0, max_delay_ms));
     spec.extra = in_.ConsumeIntegralInRange(0, 3);
     spec.via_table = in_.ConsumeBool();
     spec.act = static_cast<action>(in_.ConsumeIntegralInRange(0, static_cast<int>(action::last)));
@@ -483,7 +665,8 @@ int harness::arm(int slot, bool repeats, std::int64_t delay, const timer_model& 
     lua_pushinteger(L_, static_cast<lua_Integer>(serial));
     for (int i = 1; i <= t.extra; ++i)
         lua_pushfstring(L_, "x%d", i);
-    t.armed_at = steady::now();
+    t.armed_at = now();
+    t.arming = ++armings_;
     if (lua_pcall(L_, 3 + t.extra, 1, 0) != LUA_OK)
         violation("%s(%lld, f): %s", repeats ? "getit" : "oneoff", static_cast<long long>(delay),
                   lua_tostring(L_, -1));
@@ -545,7 +728,7 @@ void harness::reset(int slot, std::optional<std::int64_t> delay) {
     lua_getfield(L_, handle, "reset");
     lua_pushvalue(L_, handle);
     if (delay) lua_pushinteger(L_, *delay);
-    steady::time_point before = steady::now();
+    steady::time_point before = now();
     int status = lua_pcall(L_, delay ? 2 : 1, 1, 0);
     if (t.destroyed) {
         if (status == LUA_OK || !std::strstr(lua_tostring(L_, -1), "destroyed"))
@@ -557,6 +740,7 @@ void harness::reset(int slot, std::optional<std::int64_t> delay) {
     trace("reset #%zu (%lld ms)", serial_in(slot), static_cast<long long>(delay.value_or(-1)));
     if (delay) t.delay_ms = t.repeats ? std::max<std::int64_t>(*delay, 1) : *delay;
     t.armed_at = before;
+    t.arming = ++armings_;
     t.fires = 0;
     t.live = true;
     pop_to(top);
@@ -623,15 +807,15 @@ int harness::drain(std::optional<std::int64_t> max) {
 void harness::run_loop() {
     int top = lua_gettop(L_);
     bool stop_before = stop_requested_;
-    frames_.push_back({false, stop_before, no_max, 0, true});
-    run_started_ = steady::now();
-    run_callbacks_ = 0;
+    frames_.push_back({false, stop_before, no_max, 0, frame_kind::run});
+    loop_started_ = steady::now();
+    loop_callbacks_ = 0;
     push_module_function("run");
     int depth = depth_;
     int status = lua_pcall(L_, 0, 1, 0);
     depth_ = depth;
     frames_.pop_back();
-    blocked_ += steady::now() - run_started_;
+    blocked_ += steady::now() - loop_started_;
     if (status == LUA_OK) {
         lua_Integer code = lua_tointeger(L_, -1);
         lua_Integer want = stop_requested_ ? stop_code_ : 0;
@@ -646,8 +830,15 @@ void harness::run_loop() {
             if (lua_tointeger(L_, -1) != 0)
                 violation("run() ended on its own with a referenced timer alive");
         }
+    } else if (const char* message = lua_tostring(L_, -1);
+               virtual_ && message != nullptr && std::strstr(message, end_of_time.data())) {
+        // Its wait() found nothing due and the next deadline past the end of simulated time.
+        trace("run() raised the end of simulated time");
+        std::optional<steady::time_point> next = next_due();
+        if (owed_at(sim_now_).callbacks != 0 || !next || *next <= virtual_end_)
+            violation("run() raised the end of simulated time with a deadline before it");
     } else {
-        deliver_caught(lua_tostring(L_, -1));
+        deliver_caught(message);
     }
     stop_requested_ = false;
     stop_told_ = false;
@@ -673,6 +864,20 @@ void harness::check_wait_when_stopping(int status) {
 std::size_t harness::wait(std::optional<std::int64_t> timeout) {
     int top = lua_gettop(L_);
     auto before = static_cast<std::size_t>(call_integer("pending"));
+    // Simulated time: with nothing due, the clock goes to the next deadline or to the timeout,
+    // whichever comes first (the callers make sure there is one); with something due, nowhere.
+    steady::time_point target = sim_now_;
+    if (virtual_ && before == 0 && !stop_requested_) {
+        std::optional<steady::time_point> next = next_due();
+        if (timeout) {
+            target += milliseconds{*timeout};
+            if (next && *next < target) target = *next;
+        } else if (next) {
+            target = *next;
+        } else {
+            violation("wait() without a timeout and nothing to wait for");
+        }
+    }
     push_module_function("wait");
     if (timeout) lua_pushinteger(L_, *timeout);
     steady::time_point start = steady::now();
@@ -683,42 +888,168 @@ std::size_t harness::wait(std::optional<std::int64_t> timeout) {
         pop_to(top);
         return 0;
     }
+    if (virtual_ && target > virtual_end_) {
+        expect_error(status, end_of_time, "wait");
+        pop_to(top);
+        return 0;
+    }
     if (status != LUA_OK) violation("wait: %s", lua_tostring(L_, -1));
     auto n = static_cast<std::size_t>(lua_tointeger(L_, -1));
     if (n < before) violation("wait() returned %zu with %zu callbacks pending before", n, before);
     auto after = static_cast<std::size_t>(call_integer("pending"));
     if (after < n) violation("pending() is %zu just after wait() returned %zu", after, n);
+    if (virtual_) {
+        trace("wait(%lld): %zu, the clock moved %lld ms",
+              static_cast<long long>(timeout.value_or(-1)), n,
+              static_cast<long long>((target - sim_now_) / milliseconds{1}));
+        sim_now_ = target;
+        if (static_cast<std::int64_t>(n) != owed_at(sim_now_).callbacks)
+            violation("wait() returned %zu, %lld callbacks are due", n,
+                      static_cast<long long>(owed_at(sim_now_).callbacks));
+    }
     pop_to(top);
     return n;
 }
 
 // wait() with no timeout, when a live one-off must end it. Any signal handler that runs in this
 // thread ends it early too, as EINTR does (libFuzzer's SIGALRM every few seconds): only three
-// empty returns in a row count as a wait that nothing ended.
+// empty returns in a row count as a wait that nothing ended. Simulated time never waits: wait()
+// checks where the clock goes.
 void harness::wait_unbounded() {
+    if (virtual_) {
+        wait(std::nullopt);
+        return;
+    }
     for (int attempt = 0; attempt < 3; ++attempt) {
         if (wait(std::nullopt) > 0 || stop_requested_) return;
     }
     violation("wait() without a timeout keeps returning 0 with a one-off live");
 }
 
+// Under simulated time, sleep() moves the clock at once, past whatever falls due meanwhile: that
+// runs later, at the time the clock jumped to.
 void harness::sleep(std::int64_t ms, bool resume) {
     int top = lua_gettop(L_);
+    if (virtual_) ms = bounded_move(ms);
+    bool too_far = virtual_ && past_end(ms);
     push_module_function("sleep");
     lua_pushinteger(L_, ms);
     lua_pushboolean(L_, resume);
     steady::time_point start = steady::now();
-    if (lua_pcall(L_, 2, 2, 0) != LUA_OK) violation("sleep: %s", lua_tostring(L_, -1));
+    int status = lua_pcall(L_, 2, 2, 0);
     auto slept = steady::now() - start;
     blocked_ += slept;
+    if (too_far) {
+        expect_error(status, end_of_time, "sleep");
+        return pop_to(top);
+    }
+    if (status != LUA_OK) violation("sleep: %s", lua_tostring(L_, -1));
     lua_Integer err = lua_tointeger(L_, -2), left = lua_tointeger(L_, -1);
     if (err == 0) {
         if (left != 0) violation("sleep() returned 0, %lld", static_cast<long long>(left));
-        if (slept < milliseconds{ms}) violation("sleep(%lld) returned early", (long long)ms);
-    } else if (err != EINTR || resume || left < 0 || left > ms) {
+        if (virtual_) {
+            sim_now_ += milliseconds{ms};
+            if (ms > 0) skip_end_ = sim_now_;
+        } else if (slept < milliseconds{ms}) {
+            violation("sleep(%lld) returned early", static_cast<long long>(ms));
+        }
+    } else if (virtual_ || err != EINTR || resume || left < 0 || left > ms) {
         violation("sleep(%lld, %d) returned %lld, %lld", static_cast<long long>(ms), resume,
                   static_cast<long long>(err), static_cast<long long>(left));
     }
+    pop_to(top);
+}
+
+// Simulated time ----------------------------------------------------------------------------
+
+// mockit.clock.advance(ms): every callback due by then runs at its due time (timer_fired checks
+// it), and it returns how many ran. The real clock refuses.
+void harness::advance(std::int64_t ms) {
+    int top = lua_gettop(L_);
+    if (virtual_) ms = bounded_move(ms);
+    push_module_function("clock.advance");
+    lua_pushinteger(L_, ms);
+    if (!virtual_ || past_end(ms)) {
+        expect_error(lua_pcall(L_, 1, 1, 0), virtual_ ? end_of_time : "the clock is real",
+                     "clock.advance");
+        return pop_to(top);
+    }
+    steady::time_point until = sim_now_ + milliseconds{ms};
+    if (frames_.empty()) {
+        loop_started_ = steady::now();
+        loop_callbacks_ = 0;
+    }
+    frames_.push_back({stop_requested_, false, no_max, 0, frame_kind::advance});
+    int depth = depth_;
+    int status = lua_pcall(L_, 1, 1, 0);
+    depth_ = depth;
+    drain_frame frame = frames_.back();
+    frames_.pop_back();
+    trace("advance(%lld): %s after %lld callbacks", static_cast<long long>(ms),
+          status == LUA_OK ? "returned" : "raised", static_cast<long long>(frame.ran));
+    if (status != LUA_OK) {
+        deliver_caught(lua_tostring(L_, -1));  // the clock stays where the callback raised
+        return pop_to(top);
+    }
+    if (lua_tointeger(L_, -1) != frame.ran)
+        violation("advance() returned %lld, %lld callbacks ran",
+                  static_cast<long long>(lua_tointeger(L_, -1)), static_cast<long long>(frame.ran));
+    // A stop ends it after the callbacks due at one time: the clock stays there.
+    if (!stop_requested_) {
+        sim_now_ = std::max(sim_now_, until);  // a callback's sleep() may have gone further
+        for (const timer_model& t : timers_) {
+            if (t.live && next_expiry(t) <= until)
+                violation("advance(%lld) left a callback due %lld ms before its end",
+                          static_cast<long long>(ms),
+                          static_cast<long long>((until - next_expiry(t)) / milliseconds{1}));
+        }
+    }
+    pop_to(top);
+}
+
+// mockit.clock.suspend(ms): both clocks jump, nothing runs, the timers find a backlog.
+void harness::suspend(std::int64_t ms) {
+    int top = lua_gettop(L_);
+    if (virtual_) ms = bounded_move(ms);
+    push_module_function("clock.suspend");
+    lua_pushinteger(L_, ms);
+    int status = lua_pcall(L_, 1, 0, 0);
+    if (!virtual_ || past_end(ms)) {
+        expect_error(status, virtual_ ? end_of_time : "the clock is real", "clock.suspend");
+        return pop_to(top);
+    }
+    if (status != LUA_OK) violation("clock.suspend: %s", lua_tostring(L_, -1));
+    trace("suspend(%lld)", static_cast<long long>(ms));
+    sim_now_ += milliseconds{ms};
+    if (ms > 0) skip_end_ = sim_now_;
+    pop_to(top);
+}
+
+// mockit.clock.set_wall(ms): the wall clock alone steps there; deadlines stay.
+void harness::set_wall(std::int64_t ms) {
+    int top = lua_gettop(L_);
+    push_module_function("clock.set_wall");
+    lua_pushinteger(L_, ms);
+    int status = lua_pcall(L_, 1, 0, 0);
+    if (!virtual_) {
+        expect_error(status, "the clock is real", "clock.set_wall");
+        return pop_to(top);
+    }
+    if (status != LUA_OK) violation("clock.set_wall: %s", lua_tostring(L_, -1));
+    trace("set_wall(%lld)", static_cast<long long>(ms));
+    wall_base_ns_ = ms * 1'000'000;
+    wall_base_at_ = sim_now_;
+    pop_to(top);
+}
+
+// mockit.clock.virtual([start]) once a timer is armed, whichever the clock: it must refuse.
+void harness::virtual_again() {
+    int top = lua_gettop(L_);
+    bool with_start = in_.ConsumeBool();
+    push_module_function("clock.virtual");
+    if (with_start) lua_pushinteger(L_, in_.ConsumeIntegralInRange<std::int64_t>(0, max_wall_ms));
+    int status = lua_pcall(L_, with_start ? 1 : 0, 0, 0);
+    expect_error(status, "mockit.clock.virtual: called after the first timer", "clock.virtual");
     pop_to(top);
 }
 
@@ -787,9 +1118,11 @@ void harness::deliver_caught(const char* message) {
 void harness::perform(std::size_t serial, lua_State* L) {
     if (final_phase_) return;
     drain_frame& frame = frames_.back();
-    if (frames_.front().is_run &&
-        (run_callbacks_ > run_callback_budget || steady::now() - run_started_ > run_time_budget)) {
-        if (!frame.stop_seen) stop(forced_stop_code);  // run() must end; enough was seen
+    frame_kind outer = frames_.front().kind;
+    if ((outer == frame_kind::run && (loop_callbacks_ > run_callback_budget ||
+                                      steady::now() - loop_started_ > run_time_budget)) ||
+        (outer == frame_kind::advance && loop_callbacks_ > advance_callback_budget)) {
+        if (!frame.stop_seen) stop(forced_stop_code);  // it must end; enough was seen
         return;
     }
     const timer_model t = timers_[serial];  // a copy: what follows may add timers
@@ -821,12 +1154,10 @@ void harness::perform(std::size_t serial, lua_State* L) {
             destroy(t.target, t.param % 2 == 0);
             break;
         case action::reset_self:
-            if (own)
-                reset(t.slot,
-                      t.param % 8 < max_delay_ms ? std::optional(t.param % 8) : std::nullopt);
+            if (own) reset(t.slot, callback_reset_delay(t.slot, t.param));
             break;
         case action::reset_slot:
-            reset(t.target, t.param % 8 < max_delay_ms ? std::optional(t.param % 8) : std::nullopt);
+            reset(t.target, callback_reset_delay(t.target, t.param));
             break;
         case action::arm_into_slot:
             if (!occupied(t.target) || !timers_[serial_in(t.target)].live)
@@ -841,7 +1172,7 @@ void harness::perform(std::size_t serial, lua_State* L) {
             stop(t.param);
             break;
         case action::sleep:
-            sleep(take_budget(t.param % 2), t.param % 4 < 2);
+            sleep(virtual_ ? t.param % 8 : take_budget(t.param % 2), t.param % 4 < 2);
             break;
         case action::unref_self:
             if (own) set_ref(t.slot, false);
@@ -849,7 +1180,22 @@ void harness::perform(std::size_t serial, lua_State* L) {
         case action::wait_zero:
             wait(0);
             break;
+        case action::advance:
+            if (depth_ < max_depth) advance(t.param % 16);
+            break;
     }
+}
+
+// The delay a callback resets the timer in `slot` with: param % 8 ms, or (5..7) its own. Under
+// simulated time, never 0 ms for a one-off: re-armed so from a callback, it falls due at the very
+// time the drain began, and that drain runs it again (with the real clock, the next drain does).
+// Two such one-offs resetting each other would keep process_events() from ever returning.
+std::optional<std::int64_t> harness::callback_reset_delay(int slot, int param) const {
+    std::optional<std::int64_t> delay;
+    if (param % 8 < max_delay_ms) delay = param % 8;
+    if (virtual_ && occupied(slot) && delay.value_or(timers_[serial_in(slot)].delay_ms) == 0)
+        delay = 1;
+    return delay;
 }
 
 // Bookkeeping common to timer and signal callbacks: whose drain runs it, and may it start.
@@ -860,7 +1206,7 @@ void harness::count_callback() {
         violation("a callback started after mockit.stop() in the same drain");
     if (++f.ran > f.max)
         violation("process_events(%lld) ran more callbacks", static_cast<long long>(f.max));
-    if (frames_.front().is_run) ++run_callbacks_;
+    if (frames_.front().kind != frame_kind::drain) ++loop_callbacks_;
 }
 
 void harness::timer_fired(lua_State* L) {
@@ -877,7 +1223,8 @@ void harness::timer_fired(lua_State* L) {
         if (x == nullptr || x[0] != 'x' || std::atoi(x + 1) != i)
             violation("timer %zu: argument %d changed", s, i);
     }
-    auto elapsed = steady::now() - t.armed_at;
+    steady::time_point at = virtual_ ? engine_now() : steady::now();
+    auto elapsed = at - t.armed_at;
     if (t.destroyed) violation("timer %zu: a callback ran after destroy()", s);
     if (!t.live) violation("timer %zu: a callback ran while not armed (a one-off twice?)", s);
     ++t.fires;
@@ -887,6 +1234,32 @@ void harness::timer_fired(lua_State* L) {
                   static_cast<long long>(
                       std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
                   static_cast<long long>(t.delay_ms));
+    if (virtual_) {
+        // At its due time exactly; or, if sleep() or suspend() jumped the clock past that, at the
+        // time they jumped to, with the rest of the backlog.
+        steady::time_point due = t.armed_at + milliseconds{t.delay_ms} * t.fires;
+        if (at != std::max(due, skip_end_) || at < sim_now_)
+            violation(
+                "timer %zu: call %lld at %lld ns, due at %lld ns (the clock was at %lld ns "
+                "and last jumped to %lld ns)",
+                s, static_cast<long long>(t.fires), ns_of(at), ns_of(due), ns_of(sim_now_),
+                ns_of(skip_end_));
+        // Expiries come out in the order they fell due, those due together in arming order.
+        if (std::pair key{due, t.arming}; key > last_run_) {
+            last_run_ = key;
+        } else {
+            violation(
+                "timer %zu: call %lld, due at %lld ns (arming #%llu), after one due at %lld "
+                "ns (arming #%llu)",
+                s, static_cast<long long>(t.fires), ns_of(due),
+                static_cast<unsigned long long>(t.arming), ns_of(last_run_.first),
+                static_cast<unsigned long long>(last_run_.second));
+        }
+        sim_now_ = at;
+        if (lua_Integer ms = call_integer("mstimestamp"); ms != wall_ms())
+            violation("timer %zu: mstimestamp() is %lld, want %lld", s, static_cast<long long>(ms),
+                      static_cast<long long>(wall_ms()));
+    }
     if (!t.repeats) t.live = false;
     trace("callback #%zu: call %lld at %lld us", s, static_cast<long long>(t.fires),
           static_cast<long long>(
@@ -987,6 +1360,9 @@ void harness::push_valid(param p) {
         case param::timer:
         case param::live_timer:
             return push_kept("spare_live");
+        case param::wall:
+        case param::wall_opt:
+            return lua_pushinteger(L_, default_start_ms);
     }
 }
 
@@ -1031,6 +1407,10 @@ bool harness::valid_for(param p, int index) {
             lua_pop(L_, 1);
             return live;
         }
+        case param::wall:
+            return integer_in(0, max_wall_ms);
+        case param::wall_opt:
+            return nil || integer_in(0, max_wall_ms);
     }
     return false;
 }
@@ -1043,7 +1423,7 @@ void harness::bad_argument() {
     int v = in_.ConsumeIntegralInRange(0, palette_size - 1);
     param p = entry.params[bad];
     bool optional = p == param::delay_opt || p == param::callable_opt || p == param::count_opt ||
-                    p == param::exit_code_opt;
+                    p == param::exit_code_opt || p == param::wall_opt;
     if (v == no_value && optional) return;  // leaving it out is valid
     int top = lua_gettop(L_);
     push_api(entry);
@@ -1105,21 +1485,28 @@ void harness::reopen() {
 
 // Invariants --------------------------------------------------------------------------------
 
-// The most callbacks that can be pending by `now`: each live timer's expiries so far, minus
-// the calls it already had, plus the signal arrivals not handled yet.
-std::int64_t harness::max_pending(steady::time_point now) const {
-    std::int64_t n = 0;
+// What is owed by `now`: each live timer's expiries so far, minus the calls it already had, plus
+// the signal arrivals not handled yet. With the real clock the engine's arming time is a little
+// later than armed_at, so this is the most that can be pending; under simulated time, exactly
+// what is.
+owed_count harness::owed_at(steady::time_point now) const {
+    owed_count n;
     for (const timer_model& t : timers_) {
         if (!t.live) continue;
         auto elapsed = now - t.armed_at;
+        std::int64_t expiries = 0;
         if (!t.repeats) {
-            n += elapsed >= milliseconds{t.delay_ms} ? 1 : 0;
+            expiries = elapsed >= milliseconds{t.delay_ms} ? 1 : 0;
         } else {
-            n += elapsed / milliseconds{t.delay_ms} - t.fires;
+            expiries = std::max<std::int64_t>(0, elapsed / milliseconds{t.delay_ms} - t.fires);
         }
+        n.callbacks += expiries;
+        n.entries += expiries > 0;
     }
-    for (const signal_model& s : signals_)
-        n += s.owed;
+    for (const signal_model& s : signals_) {
+        n.callbacks += s.owed;
+        n.entries += s.owed;
+    }
     return n;
 }
 
@@ -1147,6 +1534,34 @@ void harness::check_slot(int slot) {
     lua_pop(L_, 5);
 }
 
+// is_virtual() tells the clock; under simulated time, every clock reads what the model says.
+void harness::check_clocks() {
+    int top = lua_gettop(L_);
+    push_module_function("clock.is_virtual");
+    lua_call(L_, 0, 1);
+    if (lua_toboolean(L_, -1) != virtual_) violation("is_virtual() is %d", lua_toboolean(L_, -1));
+    pop_to(top);
+    if (!virtual_) return;
+    if (steady::time_point t = engine_now(); t != sim_now_)
+        violation("hrtime() is %lld, want %lld", ns_of(t), ns_of(sim_now_));
+    std::int64_t wall = wall_ms();
+    if (lua_Integer ms = call_integer("mstimestamp"); ms != wall)
+        violation("mstimestamp() is %lld, want %lld", static_cast<long long>(ms),
+                  static_cast<long long>(wall));
+    push_module_function("time");
+    lua_call(L_, 0, 2);
+    if (lua_tointeger(L_, -2) != wall / 1000 || lua_tointeger(L_, -1) != wall % 1000)
+        violation("time() is %lld, %lld at %lld ms", static_cast<long long>(lua_tointeger(L_, -2)),
+                  static_cast<long long>(lua_tointeger(L_, -1)), static_cast<long long>(wall));
+    lua_getglobal(L_, "os");
+    lua_getfield(L_, -1, "time");
+    lua_call(L_, 0, 1);
+    if (lua_tointeger(L_, -1) != wall / 1000)
+        violation("os.time() is %lld at %lld ms", static_cast<long long>(lua_tointeger(L_, -1)),
+                  static_cast<long long>(wall));
+    pop_to(top);
+}
+
 void harness::check_invariants(bool consuming) {
     if (lua_gettop(L_) != 0) violation("the harness left %d values on the stack", lua_gettop(L_));
     if (delivered_total_ != raised_)
@@ -1171,12 +1586,13 @@ void harness::check_invariants(bool consuming) {
     lua_pop(L_, 2);
     auto pending = static_cast<std::size_t>(call_integer("pending"));
     auto inqueue = static_cast<std::size_t>(call_integer("inqueue"));
-    std::int64_t bound = max_pending(steady::now());  // read after: the bound only grows
+    owed_count owed = owed_at(now());  // read after: with the real clock, the bound only grows
+    std::int64_t bound = owed.callbacks;
     trace("  timers %lld, referenced %lld, armed %lld, pending %zu (at most %lld), inqueue %zu",
           static_cast<long long>(timers), static_cast<long long>(referenced),
           static_cast<long long>(armed), pending, static_cast<long long>(bound), inqueue);
 
-    std::int64_t live = 1, live_referenced = 0, live_intervals = 1;  // 1: the spare interval
+    std::int64_t live = 0, live_referenced = 0, live_intervals = 0;
     for (const timer_model& t : timers_) {
         live += t.live;
         live_referenced += t.live && t.referenced;
@@ -1194,6 +1610,15 @@ void harness::check_invariants(bool consuming) {
         violation("pending() is %zu, at most %lld expiries can be owed", pending,
                   static_cast<long long>(bound));
     if (pending > 0 && inqueue == 0) violation("pending() %zu with inqueue() 0", pending);
+    if (virtual_) {
+        if (armed != live)
+            violation("stats().armed %lld, %lld live", (long long)armed, (long long)live);
+        if (static_cast<std::int64_t>(pending) != bound ||
+            static_cast<std::int64_t>(inqueue) != owed.entries)
+            violation("pending()/inqueue() are %zu/%zu, %lld/%lld are owed", pending, inqueue,
+                      static_cast<long long>(bound), static_cast<long long>(owed.entries));
+    }
+    check_clocks();
     if (!consuming && (pending < last_pending_ || inqueue < last_inqueue_))
         violation("pending()/inqueue() fell from %zu/%zu to %zu/%zu with nothing consuming",
                   last_pending_, last_inqueue_, pending, inqueue);
@@ -1230,7 +1655,11 @@ enum class op : std::uint8_t {
     bad_argument,
     random_call,
     reopen,
-    last = reopen,
+    advance,
+    suspend,
+    set_wall,
+    virtual_again,
+    last = virtual_again,
 };
 
 void harness::run_ops() {
@@ -1259,7 +1688,7 @@ void harness::run_ops() {
                 consuming = true;
                 break;
             case op::reset_delay:
-                reset(slot, in_.ConsumeIntegralInRange(0, max_delay_ms));
+                reset(slot, scaled(in_.ConsumeIntegralInRange(0, max_delay_ms)));
                 consuming = true;
                 break;
             case op::ref:
@@ -1268,13 +1697,17 @@ void harness::run_ops() {
             case op::unref:
                 set_ref(slot, false);
                 break;
-            case op::wait:
-                wait(take_budget(in_.ConsumeIntegralInRange(0, max_delay_ms)));
+            case op::wait: {
+                std::int64_t ms = scaled(in_.ConsumeIntegralInRange(0, max_delay_ms));
+                wait(virtual_ ? ms : take_budget(ms));
                 break;
+            }
             case op::wait_unbounded:
-                // Only when something must end it: a callback pending, or a live one-off.
+                // Only when something must end it: a callback pending, or a live one-off (under
+                // simulated time, any live timer: the clock goes to its deadline at once).
                 if (call_integer("pending") > 0 ||
-                    (live_oneoff() && take_budget(max_delay_ms) == max_delay_ms))
+                    (virtual_ ? next_due().has_value()
+                              : live_oneoff() && take_budget(max_delay_ms) == max_delay_ms))
                     wait_unbounded();
                 break;
             case op::process_all: {
@@ -1296,13 +1729,15 @@ void harness::run_ops() {
             case op::run:
                 // Only when it must end: a referenced interval would keep it going for good.
                 if ((stop_requested_ || !referenced_interval()) &&
-                    take_budget(max_delay_ms) == max_delay_ms)
+                    (virtual_ || take_budget(max_delay_ms) == max_delay_ms))
                     run_loop();
                 consuming = true;
                 break;
-            case op::sleep:
-                sleep(take_budget(in_.ConsumeIntegralInRange(0, 2)), in_.ConsumeBool());
+            case op::sleep: {
+                std::int64_t ms = scaled(in_.ConsumeIntegralInRange(0, 2));
+                sleep(virtual_ ? ms : take_budget(ms), in_.ConsumeBool());
                 break;
+            }
             case op::watch:
                 watch(signals_[slot % 2], true);
                 break;
@@ -1334,6 +1769,19 @@ void harness::run_ops() {
             case op::reopen:
                 reopen();
                 break;
+            case op::advance:
+                advance(scaled(in_.ConsumeIntegralInRange(0, max_delay_ms)));
+                consuming = true;
+                break;
+            case op::suspend:
+                suspend(scaled(in_.ConsumeIntegralInRange(0, max_delay_ms)));
+                break;
+            case op::set_wall:
+                set_wall(in_.ConsumeIntegralInRange<std::int64_t>(0, max_wall_ms));
+                break;
+            case op::virtual_again:
+                virtual_again();
+                break;
         }
         check_invariants(consuming);
     }
@@ -1344,21 +1792,26 @@ void harness::run_ops() {
 void harness::finish() {
     final_phase_ = true;
     set_on_error(error_mode::absorb);
-    steady::time_point start = steady::now();
-    for (;;) {
-        steady::time_point now = steady::now();
-        const timer_model* due = nullptr;
-        for (const timer_model& t : timers_) {
-            if (t.live && !t.repeats && now - t.armed_at >= milliseconds{t.delay_ms}) due = &t;
+    if (virtual_) {
+        finish_simulated();
+    } else {
+        steady::time_point start = steady::now();
+        for (;;) {
+            steady::time_point now = steady::now();
+            const timer_model* due = nullptr;
+            for (const timer_model& t : timers_) {
+                if (t.live && !t.repeats && now - t.armed_at >= milliseconds{t.delay_ms}) due = &t;
+            }
+            if (due == nullptr) break;
+            if (now - start > lost_limit)
+                violation(
+                    "a due one-off (delay %lld ms) has not fired after %lld ms",
+                    static_cast<long long>(due->delay_ms),
+                    static_cast<long long>(
+                        std::chrono::duration_cast<milliseconds>(now - due->armed_at).count()));
+            wait(50);
+            drain(std::nullopt);
         }
-        if (due == nullptr) break;
-        if (now - start > lost_limit)
-            violation("a due one-off (delay %lld ms) has not fired after %lld ms",
-                      static_cast<long long>(due->delay_ms),
-                      static_cast<long long>(
-                          std::chrono::duration_cast<milliseconds>(now - due->armed_at).count()));
-        wait(50);
-        drain(std::nullopt);
     }
     drain(std::nullopt);
     for (const signal_model& s : signals_) {
@@ -1367,6 +1820,26 @@ void harness::finish() {
     for (int slot = 0; slot < slot_count; ++slot)
         destroy(slot, false);
     check_invariants(true);
+}
+
+// Under simulated time the clock goes to each live one-off's deadline in turn, and the one-off
+// must run there. One past the end of simulated time never can; one behind more interval
+// expiries than one move may leave (bounded_move) is left, with the ones after it.
+void harness::finish_simulated() {
+    if (stop_requested_) run_loop();  // takes the stop, which would end advance() at once
+    for (;;) {
+        const timer_model* first = nullptr;
+        for (const timer_model& t : timers_) {
+            if (t.live && !t.repeats && (!first || next_expiry(t) < next_expiry(*first)))
+                first = &t;
+        }
+        if (first == nullptr) return;
+        steady::time_point due = next_expiry(*first);
+        std::int64_t ms = std::max<std::int64_t>(0, (due - sim_now_) / milliseconds{1});
+        if (due > virtual_end_ || bounded_move(ms) < ms) return;
+        advance(ms);
+        if (first->live) violation("a one-off due at %lld ns has not run by then", ns_of(due));
+    }
 }
 
 int on_timer(lua_State* L) {

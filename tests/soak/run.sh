@@ -2,7 +2,10 @@
 # Runs the soak test: tests/soak/soak.lua under mockit-run for SECONDS while this shell sends it a
 # storm of SIGUSR1 and SIGHUP, then checks the script's verdict and that each signal was handled
 # at least once and no more often than it was sent (the kernel merges a signal sent while one
-# of its kind is still pending, so fewer is normal). Prints the figures.
+# of its kind is still pending, so fewer is normal). Meanwhile tests/soak/soak_virtual.lua runs a
+# simulated month under mockit-run --virtual-time, with the same seed: it needs a few seconds of
+# one CPU, so it runs beside the real-time soak, within its SECONDS, rather than after it. Prints
+# the figures of both.
 #
 #   tests/soak/run.sh path/to/mockit-run [SECONDS [SEED]]     (default 30 s, a random seed)
 set -u
@@ -18,12 +21,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mockit-soak.XXXXXX")
 pid=""
+virtual_pid=""
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
     [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+    [[ -n "$virtual_pid" ]] && kill -KILL "$virtual_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
+
+"$mockit_run" --virtual-time "$here/soak_virtual.lua" 30 "$seed" >"$work/virtual.out" \
+    2>"$work/virtual.err" &
+virtual_pid=$!
 
 "$mockit_run" "$here/soak.lua" "$seconds" "$seed" "$work/ready" >"$work/out" 2>"$work/err" &
 pid=$!
@@ -61,12 +70,31 @@ fi
 wait "$pid"
 exit_status=$?
 pid=""
+# The virtual soak started with the real one: it has had SECONDS already, and needs a few.
+for ((i = 0; i < 600; i++)); do
+    kill -0 "$virtual_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$virtual_pid" 2>/dev/null; then
+    echo "soak virtual: FAIL: still running 60 s after the real-time soak ended (killed)"
+    kill -KILL "$virtual_pid"
+    status=1
+fi
+wait "$virtual_pid"
+virtual_status=$?
+virtual_pid=""
 
 cat "$work/out"
 sed 's/^/soak: stderr: /' "$work/err"
 echo "soak: signals sent SIGUSR1 $sent_usr1 SIGHUP $sent_hup"
 ((exit_status == 0)) || {
     echo "soak: FAIL: mockit-run exited with $exit_status"
+    status=1
+}
+cat "$work/virtual.out"
+sed 's/^/soak virtual: stderr: /' "$work/virtual.err"
+((virtual_status == 0)) || {
+    echo "soak virtual: FAIL: mockit-run --virtual-time exited with $virtual_status"
     status=1
 }
 # handled NAME: the count soak.lua reported for signal NAME.
