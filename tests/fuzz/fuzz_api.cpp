@@ -1186,16 +1186,10 @@ void harness::perform(std::size_t serial, lua_State* L) {
     }
 }
 
-// The delay a callback resets the timer in `slot` with: param % 8 ms, or (5..7) its own. Under
-// simulated time, never 0 ms for a one-off: re-armed so from a callback, it falls due at the very
-// time the drain began, and that drain runs it again (with the real clock, the next drain does).
-// Two such one-offs resetting each other would keep process_events() from ever returning.
-std::optional<std::int64_t> harness::callback_reset_delay(int slot, int param) const {
-    std::optional<std::int64_t> delay;
-    if (param % 8 < max_delay_ms) delay = param % 8;
-    if (virtual_ && occupied(slot) && delay.value_or(timers_[serial_in(slot)].delay_ms) == 0)
-        delay = 1;
-    return delay;
+// The delay a callback resets the timer in `slot` with: param % 8 ms, or (5..7) its own.
+std::optional<std::int64_t> harness::callback_reset_delay(int, int param) const {
+    if (param % 8 < max_delay_ms) return param % 8;
+    return std::nullopt;
 }
 
 // Bookkeeping common to timer and signal callbacks: whose drain runs it, and may it start.

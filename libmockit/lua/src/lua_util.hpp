@@ -1,10 +1,10 @@
 // Small helpers for the binding's lua_CFunctions.
 //
-// The same code runs in two worlds: in mockit-run (Lua built as C++: a Lua error is a C++
-// exception, destructors run) and in mockit.so under the stock lua5.4 (Lua built as C: a Lua
-// error is a longjmp, destructors are skipped). So every function checks all its arguments
-// before it creates anything with a destructor, and C++ exceptions are turned into Lua errors
-// only after they have been caught and their text copied out (protect()).
+// The same code runs in two worlds: with Lua built as C, in mockit-run and in mockit.so under the
+// stock lua5.4 (a Lua error is a longjmp, destructors are skipped), and with Lua built as C++, in
+// the fuzz harness (a Lua error is a C++ exception, destructors run). So every function checks
+// all its arguments before it creates anything with a destructor, and C++ exceptions are turned
+// into Lua errors only after they have been caught and their text copied out (protect()).
 #pragma once
 
 #include <chrono>
@@ -52,7 +52,7 @@ inline void check_callable(lua_State* L, int arg) {
 
 // Runs `body` (which may throw std::exception) and returns its result; a thrown exception
 // becomes a Lua error once its message is safely copied out of the catch block. Lua's own
-// errors are not std::exceptions, so they pass through untouched in the C++ build.
+// errors are not std::exceptions, so they pass through untouched in a C++ build of Lua.
 template <class Body>
 auto protect(lua_State* L, Body&& body) -> decltype(body()) {
     char message[256];
