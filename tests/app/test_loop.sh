@@ -3,6 +3,10 @@
 # The built-in loop mockit-run runs after the main chunk: when it ends, --no-loop,
 # unref'd timers, mockit.stop(code), and a script that ran mockit.run() itself.
 #
+# Cases whose timers only decide what runs, in what order and how often (ticks until a stop,
+# the status a stop gives) run with --virtual-time: the same loop, but its waits take no time
+# and each callback runs at its due time, so they assert exact counts and times.
+#
 #   tests/app/test_loop.sh path/to/mockit-run
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
@@ -38,56 +42,58 @@ case_no_loop_script_runs_its_own() {
 
 case_interval_ticks_then_stop() {
     cat >s.lua <<'EOF'
+local start = mockit.mstimestamp()
 local n = 0
 mockit.getit(20, function(tag)
     n = n + 1
-    print(tag, n)
+    print(tag, n, mockit.mstimestamp() - start)
     if n == 5 then mockit.stop() end
 end, "tick")
 EOF
-    run_capture "$MOCKIT_RUN" s.lua
+    run_capture "$MOCKIT_RUN" --virtual-time s.lua
     expect_status 0
-    expect_stdout_equals "$(printf 'tick\t1\ntick\t2\ntick\t3\ntick\t4\ntick\t5')"
+    expect_stdout_equals "$(printf 'tick\t%d\t%d\n' 1 20 2 40 3 60 4 80 5 100)"
 }
 
 # An unref'd interval does not keep the loop alive: it ticks while the one-off is pending,
-# then the loop ends.
+# then the loop ends. At 200 ms the interval, armed first, ticks before the one-off runs.
 case_unref_interval() {
     cat >s.lua <<'EOF'
 local ticks = 0
 mockit.getit(10, function() ticks = ticks + 1 end):unref()
-mockit.oneoff(200, function() print("one-off done", ticks > 0) end)
+mockit.oneoff(200, function() print("one-off done", ticks) end)
 EOF
-    run_capture "$MOCKIT_RUN" s.lua
+    run_capture "$MOCKIT_RUN" --virtual-time s.lua
     expect_status 0
-    expect_stdout_equals "$(printf 'one-off done\ttrue')"
+    expect_stdout_equals "$(printf 'one-off done\t20')"
     # Alone, it does not start the loop at all.
     run_capture "$MOCKIT_RUN" -e 'mockit.getit(10, function() print("tick") end):unref()'
     expect_status 0
     expect_stdout_equals ""
 }
 
+# At 150 ms the interval, armed first, ticks a 15th time before the one-off runs.
 case_ref_again_keeps_alive() {
     cat >s.lua <<'EOF'
 local ticks = 0
 local t = mockit.getit(10, function() ticks = ticks + 1 end)
 t:unref()
 t:ref()
-mockit.oneoff(150, function() print("ticked", ticks > 3) mockit.stop(5) end):unref()
+mockit.oneoff(150, function() print("ticked", ticks) mockit.stop(5) end):unref()
 EOF
-    run_capture "$MOCKIT_RUN" s.lua
+    run_capture "$MOCKIT_RUN" --virtual-time s.lua
     expect_status 5
-    expect_stdout_equals "$(printf 'ticked\ttrue')"
+    expect_stdout_equals "$(printf 'ticked\t15')"
 }
 
 case_stop_code() {
     local code
     for code in 0 3 7 100 255; do
-        run_capture "$MOCKIT_RUN" -e \
+        run_capture "$MOCKIT_RUN" --virtual-time -e \
             "mockit.getit(10, function() end) mockit.oneoff(30, function() mockit.stop($code) end)"
         expect_status "$code"
     done
-    run_capture "$MOCKIT_RUN" -e 'mockit.getit(10, function() end)' \
+    run_capture "$MOCKIT_RUN" --virtual-time -e 'mockit.getit(10, function() end)' \
         -e 'mockit.oneoff(30, function() mockit.stop() end)'
     expect_status 0
 }

@@ -9,6 +9,12 @@
 -- test if an expect()ed callback ran more or fewer times than declared, and fails it if a
 -- timer is still armed or a callback still queued (mockit.stats()): tests destroy what
 -- they arm. finish() prints "N passed, M failed" as the last line and returns the status.
+--
+-- A file whose tests only need the order, the count and the due times of callbacks runs on
+-- simulated time (SPEC section 8): it calls h.virtual_time() before its first timer. Its
+-- sleeps and waits then take no time, and each callback runs exactly at its due time, which
+-- its tests assert. The clock of a Lua state cannot go back to real time, so such a file
+-- runs in a state of its own: ctest gives each file its own process.
 
 local mockit = require("mockit")
 
@@ -211,10 +217,28 @@ function M.note(fmt, ...)
     io.write("# ", string.format(fmt, ...), "\n")
 end
 
+-- Switches this Lua state to simulated time, starting at 2000-01-01T00:00:00Z: for the rest
+-- of the run, mockit's clocks move only when the loop waits or the script sleeps, and then at
+-- once. Call it at the top of a test file, before any timer.
+function M.virtual_time()
+    local ok, err = pcall(mockit.clock.virtual)
+    if not ok then
+        error(string.format("%s: an earlier file armed timers on the real clock; run %s on its own",
+            tostring(err), tostring(state.file)), 2)
+    end
+end
+
 -- Loads and runs one test file; its test() calls report as they go.
 function M.run_file(path)
     state.file = path:match("[^/]*$")
     io.write("# ", path, "\n")
+    -- A file after one that switched to simulated time would run on it, unasked: its waits on
+    -- the real clock (a signal, a wake-up) would not wait.
+    if mockit.clock.is_virtual() then
+        M.fail("load", "an earlier file switched this Lua state to simulated time: "
+            .. "run " .. state.file .. " on its own (lua5.4 run.lua " .. state.file .. ")")
+        return
+    end
     local chunk, err = loadfile(path)
     if not chunk then
         M.fail("load", err)

@@ -4,6 +4,8 @@
 --
 -- The module is found through LUA_CPATH (ctest sets it). Prints one TAP line per test,
 -- then "N passed, M failed" as the last line, and exits 0 when all passed, 1 otherwise.
+-- The files share one Lua state: a file on simulated time (h.virtual_time()) must come alone,
+-- as ctest runs them.
 
 local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
 package.path = here .. "/?.lua;" .. package.path

@@ -1,8 +1,11 @@
--- test_basics.lua: loading the module, clocks, sleep, handles, log, notify, stats.
+-- test_basics.lua: loading the module, clocks, sleep, handles, log, notify, stats, and what
+-- only the real clock can show: wake-ups never early, wait() timing out and waking on time,
+-- calls that must return at once doing so. test_oneoff, test_interval, test_loop and
+-- test_destroy run on simulated time, where none of that can be measured: it is checked here.
 
 local h = require("harness")
 local mockit = require("mockit")
-local test, expect = h.test, h.expect
+local test, expect, track = h.test, h.expect, h.track
 
 local NS_PER_MS = 1000000
 
@@ -149,4 +152,78 @@ test("notify() returns false when NOTIFY_SOCKET is unset", function()
     end
     assert(mockit.notify("STATUS=testing") == false)
     assert(mockit.notify("READY=1") == false)
+end)
+
+-- On the real clock -----------------------------------------------------------------------
+--
+-- Timing on a shared CI machine is noisy: these assert lower bounds (never early) and
+-- generous upper ones, never exact milliseconds.
+
+test("a one-off never fires early, and wait() does not return before it", function()
+    for _, ms in ipairs({ 1, 7, 40 }) do
+        local t0 = mockit.hrtime()
+        mockit.oneoff(ms, expect(nil, 1))
+        assert(mockit.wait(2000) == 1, "not queued within 2 s")
+        local took = mockit.hrtime() - t0
+        assert(took >= ms * NS_PER_MS, string.format("%d ms one-off queued after %d ns", ms, took))
+        assert(mockit.process_events() == 1)
+    end
+end)
+
+test("the k-th call of an interval never comes before start + k*interval", function()
+    local t0 = mockit.hrtime()
+    local times = {}
+    local t = track(mockit.getit(15, function() table.insert(times, mockit.hrtime()) end))
+    assert(h.loop_until(function() return #times >= 6 end, 3000), "only " .. #times .. " calls")
+    t:destroy()
+    for k, at in ipairs(times) do
+        assert(at - t0 >= k * 15 * NS_PER_MS, string.format("call %d came %.1f ms after start",
+            k, (at - t0) / NS_PER_MS))
+    end
+end)
+
+test("wait(ms) with nothing queued returns 0 after the timeout", function()
+    local t0 = mockit.hrtime()
+    assert(mockit.wait(50) == 0)
+    local took = h.elapsed_ms(t0)
+    assert(took >= 49, "wait(50) returned after " .. took .. " ms") -- 1 ms of rounding slack
+    assert(took < 2000, "wait(50) returned after " .. took .. " ms")
+end)
+
+test("wait(ms) blocks until an expiry, and no longer", function()
+    local t0 = mockit.hrtime()
+    mockit.oneoff(30, expect(nil, 1))
+    assert(mockit.wait(5000) == 1)
+    local took = h.elapsed_ms(t0)
+    assert(took >= 30 and took < 2000, "returned after " .. took .. " ms")
+    assert(mockit.process_events() == 1)
+end)
+
+test("wait() without a timeout returns when an expiry arrives", function()
+    mockit.oneoff(20, expect(nil, 1))
+    assert(mockit.wait() == 1)
+    assert(mockit.process_events() == 1)
+end)
+
+test("destroy(wait) accepts the argument and returns at once, whatever the interval", function()
+    local t0 = mockit.hrtime()
+    for _, w in ipairs({ true, false, 1000 }) do
+        mockit.getit(60000, expect(nil, 0)):destroy(w)
+        mockit.oneoff(60000, expect(nil, 0)):destroy(w)
+    end
+    assert(h.elapsed_ms(t0) < 1000, "took " .. h.elapsed_ms(t0) .. " ms")
+end)
+
+test("1000 intervals are destroyed quickly and stats() drops to 0", function()
+    local ts = {}
+    for i = 1, 1000 do
+        ts[i] = mockit.getit(1000 + i, expect(nil, 0))
+    end
+    assert(mockit.stats().timers == 1000, "timers " .. mockit.stats().timers)
+    local t0 = mockit.hrtime()
+    for i = 1, 1000 do
+        ts[i]:destroy()
+    end
+    assert(h.elapsed_ms(t0) < 1000, "1000 destroy() took " .. h.elapsed_ms(t0) .. " ms")
+    assert(mockit.stats().timers == 0)
 end)

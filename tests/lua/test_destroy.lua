@@ -1,9 +1,14 @@
 -- test_destroy.lua: t:destroy(): return value, idempotence, queued expiries dropped,
--- destroying from callbacks, speed.
+-- destroying from callbacks.
+--
+-- On simulated time: sleeps leave exact backlogs and cost nothing. That destroy() returns at
+-- once, and is fast, is measured on the real clock in test_basics.lua.
 
 local h = require("harness")
 local mockit = require("mockit")
 local test, expect, track = h.test, h.expect, h.track
+
+h.virtual_time()
 
 test("destroy() returns nil, so t = t:destroy() works", function()
     local t = mockit.getit(1000, expect(nil, 0))
@@ -16,15 +21,6 @@ test("destroy() twice is harmless", function()
     t:destroy()
     assert(t:destroy() == nil)
     assert(t:active() == false)
-end)
-
-test("destroy(wait) accepts the argument and returns at once, whatever the interval", function()
-    local t0 = mockit.hrtime()
-    for _, w in ipairs({ true, false, 1000 }) do
-        mockit.getit(60000, expect(nil, 0)):destroy(w)
-        mockit.oneoff(60000, expect(nil, 0)):destroy(w)
-    end
-    assert(h.elapsed_ms(t0) < 1000, "took " .. h.elapsed_ms(t0) .. " ms")
 end)
 
 -- Found by the fuzz harness: a fired one-off whose engine slot a later one-off reused kept
@@ -50,6 +46,7 @@ test("timers taking destroyed timers' places each run their own callback once", 
     local interval = mockit.getit(5, record, "interval")
     h.loop_until(function() return (ran.interval or 0) >= 2 end)
     interval:destroy()
+    assert(ran.interval == 2, "the interval ran " .. tostring(ran.interval) .. " times in 10 ms")
     for i = 1, 100 do
         assert(ran["first" .. i] == (i % 2 == 0 and 1 or nil), "first" .. i .. ": " .. tostring(ran["first" .. i]))
     end
@@ -76,9 +73,9 @@ test("destroying a one-off whose expiry is queued drops the callback", function(
 end)
 
 test("destroying an interval with a queued backlog drops all of it", function()
-    local t = mockit.getit(2, expect(nil, 0))
+    local t = track(mockit.getit(2, expect(nil, 0)))
     mockit.sleep(30)
-    assert(mockit.pending() >= 1, "nothing queued after 30 ms")
+    assert(mockit.pending() == 15, "backlog of " .. mockit.pending() .. " after 30 ms")
     t:destroy()
     assert(mockit.pending() == 0, "pending() " .. mockit.pending() .. " after destroy")
     assert(mockit.process_events() == 0)
@@ -90,7 +87,7 @@ test("an interval destroying itself in its first call of a backlog runs once", f
     t = mockit.getit(2, expect(function() t:destroy() end, 1))
     track(t)
     mockit.sleep(30)
-    assert(mockit.pending() >= 2, "backlog of " .. mockit.pending())
+    assert(mockit.pending() == 15, "backlog of " .. mockit.pending())
     assert(mockit.process_events() == 1, "the rest of the backlog ran after destroy()")
 end)
 
@@ -124,20 +121,6 @@ test("destroying a fired one-off is harmless", function()
     h.loop_until(function() return h.calls(cb) == 1 end)
     t:destroy()
     t:destroy()
-end)
-
-test("1000 intervals are destroyed quickly and stats() drops to 0", function()
-    local ts = {}
-    for i = 1, 1000 do
-        ts[i] = mockit.getit(1000 + i, expect(nil, 0))
-    end
-    assert(mockit.stats().timers == 1000, "timers " .. mockit.stats().timers)
-    local t0 = mockit.hrtime()
-    for i = 1, 1000 do
-        ts[i]:destroy()
-    end
-    assert(h.elapsed_ms(t0) < 1000, "1000 destroy() took " .. h.elapsed_ms(t0) .. " ms")
-    assert(mockit.stats().timers == 0)
 end)
 
 test("timers armed and destroyed from inside callbacks: no lost or extra calls", function()

@@ -1,9 +1,15 @@
 -- test_oneoff.lua: one-off timers: dispatch only from process_events, arguments, order,
--- never early, active(), reset().
+-- due times, active(), reset().
+--
+-- On simulated time: every callback the loop reaches runs exactly at its due time, so the
+-- tests assert due times to the millisecond. That a wake-up on the real clock is never early
+-- is test_basics.lua's.
 
 local h = require("harness")
 local mockit = require("mockit")
 local test, expect = h.test, h.expect
+
+h.virtual_time()
 
 local NS_PER_MS = 1000000
 
@@ -22,23 +28,26 @@ test("a callback runs only from process_events(), never by itself", function()
     assert(mockit.pending() == 0 and mockit.inqueue() == 0)
 end)
 
-test("a 10 ms one-off fires once, within 2 s", function()
-    local t0 = mockit.hrtime()
-    local fired
-    mockit.oneoff(10, expect(function() fired = mockit.hrtime() end, 1))
+test("a 10 ms one-off fires once, 10 ms after it was armed", function()
+    local t0, w0 = mockit.hrtime(), mockit.mstimestamp()
+    local fired, fired_wall
+    mockit.oneoff(10, expect(function()
+        fired, fired_wall = mockit.hrtime(), mockit.mstimestamp()
+    end, 1))
     assert(h.loop_until(function() return fired end, 2000), "did not fire within 2 s")
-    assert(fired - t0 >= 10 * NS_PER_MS, "fired early")
+    assert(fired - t0 == 10 * NS_PER_MS, "fired after " .. (fired - t0) .. " ns")
+    assert(fired_wall - w0 == 10, "mstimestamp() moved " .. (fired_wall - w0) .. " ms")
     mockit.sleep(30)
     assert(mockit.wait(0) == 0 and mockit.process_events() == 0, "fired twice")
 end)
 
-test("a one-off never fires early, and wait() does not return before it", function()
+test("wait() returns when the one-off is due: not before, not after", function()
     for _, ms in ipairs({ 1, 7, 40 }) do
         local t0 = mockit.hrtime()
         mockit.oneoff(ms, expect(nil, 1))
         assert(mockit.wait(2000) == 1, "not queued within 2 s")
         local took = mockit.hrtime() - t0
-        assert(took >= ms * NS_PER_MS, string.format("%d ms one-off queued after %d ns", ms, took))
+        assert(took == ms * NS_PER_MS, string.format("%d ms one-off queued after %d ns", ms, took))
         assert(mockit.process_events() == 1)
     end
 end)
@@ -88,21 +97,34 @@ test("a callable table is accepted as the callback", function()
     mockit.oneoff(1, obj, "x")
 end)
 
-test("callbacks run in expiry order, not arming order", function()
-    local order = {}
-    local function cb(name) table.insert(order, name) end
-    mockit.oneoff(30, expect(cb, 1), "c")
-    mockit.oneoff(10, expect(cb, 1), "a")
-    mockit.oneoff(20, expect(cb, 1), "b")
-    mockit.sleep(60)
-    h.loop_until(function() return #order == 3 end)
-    assert(table.concat(order) == "abc", "order " .. table.concat(order))
+-- Drained together after a sleep, and drained as they fall due: expiry order both times, and
+-- in the second each runs at its due time.
+test("callbacks run in expiry order, not arming order, each at its due time", function()
+    local start, order = nil, {}
+    local function cb(name) table.insert(order, name .. "@" .. (mockit.mstimestamp() - start)) end
+    for _, late in ipairs({ true, false }) do
+        start, order = mockit.mstimestamp(), {}
+        mockit.oneoff(30, expect(cb, 1), "c")
+        mockit.oneoff(10, expect(cb, 1), "a")
+        mockit.oneoff(20, expect(cb, 1), "b")
+        if late then
+            mockit.sleep(60)
+        end
+        h.loop_until(function() return #order == 3 end)
+        local want = late and "a@60 b@60 c@60" or "a@10 b@20 c@30"
+        assert(table.concat(order, " ") == want, "order " .. table.concat(order, " "))
+    end
 end)
 
-test("one-offs with the same delay run in arming order", function()
+test("one-offs with the same delay run in arming order, at the same time", function()
     local order = {}
+    local start = mockit.mstimestamp()
     for i = 1, 20 do
-        mockit.oneoff(5, expect(function() table.insert(order, i) end, 1))
+        mockit.oneoff(5, expect(function()
+            local at = mockit.mstimestamp() - start
+            assert(at == 5, "one-off " .. i .. " ran at " .. at .. " ms, due at 5")
+            table.insert(order, i)
+        end, 1))
     end
     h.loop_until(function() return #order == 20 end)
     for i = 1, 20 do
@@ -110,28 +132,33 @@ test("one-offs with the same delay run in arming order", function()
     end
 end)
 
--- Arms one-offs with pseudo-random delays and checks each callback runs once, in the order
--- of the deadlines: the deadline lies within [before, after] + delay of the oneoff() call.
-test("1000 one-offs with random delays each run once, in deadline order", function()
-    local bounds, seen = {}, {}
-    local function cb(i) table.insert(seen, i) end
+-- Arms one-offs with pseudo-random delays, all at one instant (simulated time stands still
+-- while Lua runs): each callback runs once, at start + its delay, in the order of the delays
+-- and, for equal delays, in arming order.
+test("1000 one-offs with random delays each run once, at their due time, in order", function()
+    local start = mockit.mstimestamp()
+    local delays, seen = {}, {}
+    local function cb(i)
+        local late = mockit.mstimestamp() - start - delays[i]
+        assert(late == 0, string.format("callback %d ran %d ms off its due time", i, late))
+        table.insert(seen, i)
+    end
     local seed = 12345
     for i = 1, 1000 do
         seed = (seed * 1103515245 + 12345) % 2147483648
-        local delay = seed % 50
-        local before = mockit.hrtime()
-        mockit.oneoff(delay, cb, i)
-        bounds[i] = { lo = before + delay * NS_PER_MS, hi = mockit.hrtime() + delay * NS_PER_MS }
+        delays[i] = seed % 50
+        mockit.oneoff(delays[i], cb, i)
     end
     assert(h.loop_until(function() return #seen == 1000 end, 5000), "ran " .. #seen .. " of 1000")
-    for k = 2, #seen do
-        local prev, cur = bounds[seen[k - 1]], bounds[seen[k]]
-        assert(prev.lo <= cur.hi, string.format("callback %d ran before %d", seen[k], seen[k - 1]))
-    end
-    local once = {}
-    for _, i in ipairs(seen) do
-        assert(not once[i], "callback " .. i .. " ran twice")
-        once[i] = true
+    local want = {}
+    for i = 1, 1000 do want[i] = i end
+    table.sort(want, function(a, b)
+        if delays[a] ~= delays[b] then return delays[a] < delays[b] end
+        return a < b
+    end)
+    for k = 1, 1000 do
+        assert(seen[k] == want[k], string.format("call %d ran callback %s, want %d", k,
+            tostring(seen[k]), want[k]))
     end
 end)
 
@@ -167,8 +194,10 @@ end)
 
 test("a callback can arm new one-offs", function()
     local depth = 0
+    local start = mockit.mstimestamp()
     local function chain()
         depth = depth + 1
+        assert(mockit.mstimestamp() - start == depth, "link " .. depth .. " ran late")
         if depth < 5 then
             mockit.oneoff(1, chain)
         end
@@ -185,7 +214,8 @@ test("reset() before expiry restarts the countdown from now", function()
     assert(rawequal(t:reset(), t), "reset() does not return the timer")
     h.loop_until(function() return fired end, 2000)
     assert(fired, "did not fire after reset()")
-    assert(fired - t_reset >= 100 * NS_PER_MS, "fired before 100 ms counted from reset()")
+    assert(fired - t_reset == 100 * NS_PER_MS,
+        string.format("fired %.0f ms after reset(), want 100", (fired - t_reset) / NS_PER_MS))
 end)
 
 test("reset(ms) sets a new delay", function()
@@ -194,7 +224,7 @@ test("reset(ms) sets a new delay", function()
     assert(rawequal(t:reset(10), t))
     assert(t:interval() == 10, "interval() " .. t:interval())
     assert(h.loop_until(function() return not t:active() end, 2000), "did not fire")
-    assert(mockit.hrtime() - t0 < 30000 * NS_PER_MS)
+    assert(mockit.hrtime() - t0 == 10 * NS_PER_MS, "fired after " .. h.elapsed_ms(t0) .. " ms")
 end)
 
 test("reset() re-arms a one-off that already fired", function()
@@ -208,15 +238,17 @@ test("reset() re-arms a one-off that already fired", function()
 end)
 
 test("reset() inside its own callback re-arms the one-off", function()
-    local n = 0
+    local times = {}
+    local start = mockit.mstimestamp()
     local t
     t = mockit.oneoff(1, expect(function()
-        n = n + 1
-        if n < 3 then
+        table.insert(times, mockit.mstimestamp() - start)
+        if #times < 3 then
             t:reset(2)
         end
     end, 3))
-    assert(h.loop_until(function() return n == 3 end), "ran " .. n .. " times")
+    assert(h.loop_until(function() return #times == 3 end), "ran " .. #times .. " times")
+    assert(table.concat(times, " ") == "1 3 5", "ran at " .. table.concat(times, " "))
 end)
 
 test("reset() of a one-off whose expiry is queued replaces that expiry", function()
@@ -228,5 +260,6 @@ test("reset() of a one-off whose expiry is queued replaces that expiry", functio
     assert(t:active(), "not active after reset()")
     assert(mockit.pending() == 0, "the old expiry is still pending")
     assert(h.loop_until(function() return fired end), "did not fire after reset()")
-    assert(fired - t_reset >= 30 * NS_PER_MS, "the old expiry ran")
+    assert(fired - t_reset == 30 * NS_PER_MS,
+        string.format("fired %.0f ms after reset(30)", (fired - t_reset) / NS_PER_MS))
 end)

@@ -5,14 +5,18 @@
 -- of these:
 --   * the seed's `if not s then print(...)` has no `end`: as published the example does not
 --     compile, so the missing `end` is added on that line;
---   * the 11 s one-off and the 7 s interval are shortened (11*1000 -> 11*10, 7*1000 -> 7*100)
---     so the suite stays short;
 --   * `while true do` never ends and the seed's own cleanup after it would never run: it is
---     bounded with the condition the seed's NOTE suggests (`mstimestamp() < endtime`).
+--     bounded with the condition the seed's NOTE suggests (`mstimestamp() < endtime`), 15 s.
+--
+-- It runs on simulated time, so its sleeps (4.2 s), its 11 s one-off and its 7 s interval keep
+-- the seed's values and take no time, and every callback runs at its due time: the test knows
+-- each line cb prints. That sleep() and wait() take real time is test_basics.lua's.
 
 local h = require("harness")
 local mockit = require("mockit")
 local test = h.test
+
+h.virtual_time()
 
 local SEED_EXAMPLE = [==[
 local luamockit = require("luamockit")
@@ -39,7 +43,7 @@ function cb()
     print(string.format("called callback at %s", luamockit.mstimestamp()))
 end
 
-luamockit.oneoff(11*10, cb) -- CHANGED: 11*1000
+luamockit.oneoff(11*1000, cb)
 luamockit.wait(15*1000)          -- block for 15 seconds at the most 
 luamockit.process_events()       -- process all events in the event queue
 
@@ -47,9 +51,9 @@ luamockit.process_events()       -- process all events in the event queue
 
 -- set up two interval callbacks: one every 7 seconds, one every 0.07
 -- seconds
-local t1 = luamockit.getit(7 * 100, cb) -- CHANGED: 7 * 1000
+local t1 = luamockit.getit(7 * 1000, cb)
 local t2 = luamockit.getit(70, cb)
-local endtime = luamockit.mstimestamp() + 1000 -- CHANGED: bounded loop, see the NOTE below
+local endtime = luamockit.mstimestamp() + 15000 -- CHANGED: bounded loop, see the NOTE below
 while luamockit.mstimestamp() < endtime do -- CHANGED: while true do
   luamockit.wait()
   luamockit.process_events()
@@ -72,25 +76,50 @@ local function run_example()
     local lines = {}
     local env = setmetatable({}, { __index = _G })
     env.print = function(...)
-        local line = table.concat(table.pack(...), "\t")
-        table.insert(lines, line)
-        io.write("# seed example: ", line, "\n")
+        table.insert(lines, table.concat(table.pack(...), "\t"))
     end
     local chunk = assert(load(SEED_EXAMPLE, "=seed README example", "t", env))
     chunk()
     return lines, env
 end
 
-test("the seed README example runs and calls cb as the timers say", function()
-    local t0 = mockit.hrtime()
-    local lines, env = run_example()
-    local took = h.elapsed_ms(t0)
-    assert(type(env.cb) == "function", "cb was not defined")
-    for _, line in ipairs(lines) do
-        assert(line:match("^called callback at %d+$"), "unexpected output: " .. line)
+-- The lines cb prints when the example starts at `start` (ms since the epoch): the one-off
+-- after the two sleeps and its 11 s; then t1 (7 s) and t2 (70 ms) from then on, until the
+-- first expiry at or after endtime, which the loop still processes before it looks at the
+-- clock again.
+local function expected_lines(start)
+    local armed = start + 3500 + 700 + 11 * 1000
+    local endtime = armed + 15000
+    local due = {}
+    for _, every in ipairs({ 7000, 70 }) do
+        for at = armed + every, endtime + every, every do due[#due + 1] = at end
     end
-    -- the one-off once, t1 (700 ms) once in the 1 s loop, t2 (70 ms) about 14 times
-    assert(#lines >= 1 + 1 + 7 and #lines <= 1 + 2 + 16, "cb called " .. #lines .. " times")
-    assert(took >= 3500 + 700 + 110 + 1000, "the example took only " .. took .. " ms")
+    table.sort(due)
+    local last
+    for _, at in ipairs(due) do
+        if at >= endtime then
+            last = at
+            break
+        end
+    end
+    local lines = { "called callback at " .. armed }
+    for _, at in ipairs(due) do
+        if at <= last then lines[#lines + 1] = "called callback at " .. at end
+    end
+    return lines, last
+end
+
+test("the seed README example runs and calls cb as the timers say", function()
+    local start = mockit.mstimestamp()
+    local lines, env = run_example()
+    assert(type(env.cb) == "function", "cb was not defined")
+    local want, last = expected_lines(start)
+    h.note("the example printed %d lines, from %q to %q", #lines, tostring(lines[1]),
+        tostring(lines[#lines]))
+    for i = 1, math.max(#lines, #want) do
+        assert(lines[i] == want[i], string.format("line %d is %q, want %q", i,
+            tostring(lines[i]), tostring(want[i])))
+    end
+    assert(mockit.mstimestamp() == last, "the example ended at " .. mockit.mstimestamp())
     assert(mockit.stats().timers == 0, "the example's timers are still armed")
 end)
