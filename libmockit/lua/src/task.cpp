@@ -685,10 +685,14 @@ int wake_signal_waiters(lua_State* L, context& ctx, int signo) {
     return n;
 }
 
-void close_tasks(lua_State* L, context& ctx, int box) {
+namespace {
+
+// close_tasks' work, as a closure over the context box (what settle needs).
+int close_paused_tasks(lua_State* L) {
+    context& ctx = upvalue_context(L);
     // Collected first: a <close> handler may start tasks, and a table must not grow while
     // traversed.
-    lua_getiuservalue(L, box, tasks_uv);
+    push_context_value(L, tasks_uv);
     lua_newtable(L);
     int paused = lua_gettop(L);
     lua_Integer n = 0;
@@ -700,13 +704,20 @@ void close_tasks(lua_State* L, context& ctx, int box) {
             lua_pop(L, 1);
         }
     }
+    // All stop waiting before any <close> handler runs: a handler may run the loop, which must
+    // not resume a task being closed (its wake-up armed still) nor one closed already.
     for (lua_Integer i = 1; i <= n; ++i) {
         lua_rawgeti(L, paused, i);
         task_handle& t = to_task(L, -1);
+        settle(L, ctx, t, -1);
+        t.status = task_status::cancelled;
+        lua_pop(L, 1);
+    }
+    for (lua_Integer i = 1; i <= n; ++i) {
+        lua_rawgeti(L, paused, i);
         lua_getiuservalue(L, -1, task_thread_uv);
         lua_State* co = lua_tothread(L, -1);
-        t.status = task_status::cancelled;
-        if (co != nullptr && close_thread(co, L) != LUA_OK) {
+        if (co != nullptr && lua_status(co) == LUA_YIELD && close_thread(co, L) != LUA_OK) {
             const char* message = lua_tostring(co, -1);
             protect(L, [&] {
                 ctx.log(log_level::error,
@@ -717,7 +728,16 @@ void close_tasks(lua_State* L, context& ctx, int box) {
         }
         lua_pop(L, 2);
     }
-    lua_pop(L, 2);
+    return 0;
+}
+
+}  // namespace
+
+void close_tasks(lua_State* L, context& ctx, int box) {
+    (void)ctx;
+    lua_pushvalue(L, box);
+    lua_pushcclosure(L, close_paused_tasks, 1);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);  // out of memory: the tasks stay unclosed
 }
 
 }  // namespace mockit::lua::detail
