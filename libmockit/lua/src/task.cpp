@@ -424,9 +424,21 @@ bool resume(lua_State* L, context& ctx, lua_State* co, int nargs, task_handle* t
     return ok;
 }
 
+// A paused task's coroutine resumed by the script (coroutine.resume on a value of
+// coroutine.running() kept from it, or from an earlier task on the same pooled coroutine), not by
+// the loop: the task stays paused, and the resume returns at once, with no values. Running it
+// there would leave its wake-up armed for a coroutine that is running, or dead.
+bool resumed_by_script(lua_State* L, const task_handle& t) {
+    return !t.main && L != upvalue_context(L).running;
+}
+
 // The continuation of pause(): nothing to return.
 int pause_resumed(lua_State* L, int, lua_KContext k) {
     auto& t = *reinterpret_cast<task_handle*>(k);
+    if (resumed_by_script(L, t)) {
+        lua_settop(L, 1);
+        return lua_yieldk(L, 0, k, pause_resumed);
+    }
     t.status = task_status::running;
     t.waiting = task_wait::none;
     t.woken = false;
@@ -437,6 +449,10 @@ int pause_resumed(lua_State* L, int, lua_KContext k) {
 // task:wait()'s continuation: the awaited task is at 1, the waiting one at 2.
 int wait_resumed(lua_State* L, int, lua_KContext k) {
     auto& t = *reinterpret_cast<task_handle*>(k);
+    if (resumed_by_script(L, t)) {
+        lua_settop(L, 2);
+        return lua_yieldk(L, 0, k, wait_resumed);
+    }
     settle(L, upvalue_context(L), t, 2);
     if (!finished(to_task(L, 1))) {
         lua_pushnil(L);
@@ -449,6 +465,10 @@ int wait_resumed(lua_State* L, int, lua_KContext k) {
 // await_signal()'s continuation: the waiting task is at 2.
 int signal_resumed(lua_State* L, int, lua_KContext k) {
     auto& t = *reinterpret_cast<task_handle*>(k);
+    if (resumed_by_script(L, t)) {
+        lua_settop(L, 2);
+        return lua_yieldk(L, 0, k, signal_resumed);
+    }
     bool woken = t.woken;
     settle(L, upvalue_context(L), t, 2);
     if (woken) {
@@ -660,6 +680,14 @@ bool wake_task(lua_State* L, context& ctx, int ud) {
     }
     lua_getiuservalue(L, ud, task_thread_uv);
     lua_State* co = lua_tothread(L, -1);
+    if (lua_status(co) != LUA_YIELD) {
+        // Not where its pause left it: the script closed it (coroutine.close). It ended there, as
+        // a cancel ends it; the coroutine is left alone (it may even be running).
+        settle(L, ctx, t, ud);
+        end_task(L, ctx, t, ud, task_status::cancelled, 0);
+        lua_pop(L, 1);
+        return true;
+    }
     bool ok = resume(L, ctx, co, 0, &t, ud);
     lua_remove(L, ok ? -1 : -3);
     return ok;
