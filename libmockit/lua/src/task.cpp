@@ -149,6 +149,13 @@ task_handle& current_task(lua_State* L, context& ctx, const char* what) {
     push_context_value(L, tasks_uv);
     lua_pushvalue(L, -2);
     if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+        // The main thread runs the loop while it pauses, and what the loop calls on it (on_error,
+        // a __gc) would re-arm its one wake-up: the outer pause would never end.
+        if (main && to_task(L, -1).status == task_status::paused)
+            luaL_error(L,
+                       "%s: the main chunk is paused already (this runs inside its pause, as "
+                       "mockit.on_error or a __gc does)",
+                       what);
         lua_replace(L, -3);
         lua_pop(L, 1);
         return to_task(L, -1);
