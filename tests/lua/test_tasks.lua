@@ -255,6 +255,33 @@ test("a paused task keeps run() alive; an unref'd one does not", function()
     assert(t:status() == "done")
 end)
 
+test("a task waiting for an unref'd task keeps run() alive, as any paused task", function()
+    local helper = mockit.spawn(function() mockit.pause(50) return "h" end):unref()
+    local got
+    local t = mockit.spawn(function() got = table.pack(helper:wait()) end)
+    local t0 = now()
+    mockit.run()
+    assert(now() - t0 == 50 and t:status() == "done" and got[2] == "h", t:status())
+    -- Unref'd, the waiter does not.
+    helper = mockit.spawn(function() mockit.pause(50) end):unref()
+    t = mockit.spawn(function() helper:wait() end):unref()
+    t0 = now()
+    mockit.run()
+    assert(now() == t0 and t:status() == "paused")
+    t:ref():unref():ref()
+    mockit.run()
+    assert(t:status() == "done" and mockit.stats().tasks == 0)
+    -- Two tasks waiting for each other: in simulated time, stuck, and the message says why.
+    local a, b
+    a = mockit.spawn(function() mockit.pause(1) b:wait() end)
+    b = mockit.spawn(function() mockit.pause(1) a:wait() end)
+    local ok, err = pcall(mockit.run)
+    assert(not ok and tostring(err):match("2 tasks wait for another task"), tostring(err))
+    a:cancel()
+    b:cancel()
+    assert(mockit.stats().tasks == 0)
+end)
+
 test("await_signal(name) resumes the task when the signal comes; with a timeout, nil, 'timeout'", function()
     local got = {}
     local t = mockit.spawn(function()

@@ -236,6 +236,7 @@ void settle(lua_State* L, context& ctx, task_handle& t, int ud) {
         lua_settop(L, top);
         lua_pushnil(L);
         lua_setiuservalue(L, ud, task_awaited_uv);
+        if (t.referenced) --ctx.referenced_task_waits;
     } else if (t.waiting == task_wait::signal) {
         push_context_value(L, signal_waits_uv);
         if (lua_rawgeti(L, -1, t.signo) == LUA_TTABLE) remove_from(L, ud);
@@ -536,6 +537,7 @@ int task_wait(lua_State* L) {
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, 2, task_awaited_uv);
     t.waiting = task_wait::task;
+    if (t.referenced) ++ctx.referenced_task_waits;
     if (timeout) arm_wake(L, ctx, t, 2, *timeout);
     return suspend(L, ctx, t, 2, wait_resumed);
 }
@@ -622,6 +624,7 @@ int set_task_referenced(lua_State* L, bool referenced) {
     if (t.referenced != referenced) {
         if (t.wake.id) ctx.referenced_timers += referenced ? 1 : -1;
         if (t.waiting == task_wait::signal) ctx.referenced_signal_waits += referenced ? 1 : -1;
+        if (t.waiting == task_wait::task) ctx.referenced_task_waits += referenced ? 1 : -1;
     }
     t.referenced = referenced;
     t.wake.referenced = referenced;
