@@ -113,6 +113,41 @@ EOF
     expect_stderr_contains "interrupted!"
 }
 
+# A paused task's <close> handler, run as the state closes, may run the loop: neither that task
+# (its wake-up due) nor another paused one resumes there.
+case_close_handler_runs_loop_at_state_close() {
+    cat >s.lua <<'EOF'
+for i = 1, 2 do
+    mockit.spawn(function()
+        local c <close> = setmetatable({}, {__close = function()
+            mockit.clock.advance(1000)
+            print("closing " .. i, mockit.process_events())
+        end})
+        mockit.pause(100)
+        print("resumed " .. i)
+    end):unref()
+end
+EOF
+    run_capture "$MOCKIT_RUN" --virtual-time s.lua
+    expect_status 0
+    # They close in no set order.
+    expect_stdout_contains "closing 1	0"
+    expect_stdout_contains "closing 2	0"
+    expect_stdout_not_contains "resumed"
+    expect_stderr_empty
+}
+
+# on_error runs on the main thread: inside the main chunk's pause it cannot pause too (that would
+# take the main chunk's wake-up, and its pause would never end).
+case_on_error_cannot_pause_inside_main_pause() {
+    run_capture "$MOCKIT_RUN" --virtual-time -e 'mockit.on_error(function() mockit.pause(5) end)
+        mockit.oneoff(10, error, "boom")
+        mockit.pause(100) print("never")'
+    expect_status 1
+    expect_stderr_contains "pause: the main chunk is paused already"
+    expect_stdout_equals ""
+}
+
 run_case "the main chunk pauses as a task: other timers run meanwhile" case_main_chunk_pauses
 run_case "mockit.stop() while the main chunk pauses: it ends there, with the stop's code" case_stop_during_main_pause
 run_case "SIGTERM leaves paused tasks paused; their <close> runs as the state closes" case_sigterm_leaves_tasks_paused
@@ -120,4 +155,6 @@ run_case "await_signal in the main chunk, and its timeout" case_await_signal
 run_case "a task waiting for a signal, nothing else, in simulated time: exit 3" case_stuck_task_in_virtual_time
 run_case "an error in a task: exit 1, or logged with --keep-going" case_errors_in_tasks
 run_case "the second SIGINT interrupts a task stuck after a pause: exit 130" case_sigint_interrupts_stuck_task
+run_case "a <close> handler running the loop as the state closes resumes no paused task" case_close_handler_runs_loop_at_state_close
+run_case "on_error cannot pause while the main chunk pauses: an error, not a hang" case_on_error_cannot_pause_inside_main_pause
 finish

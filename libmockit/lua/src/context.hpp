@@ -78,6 +78,7 @@ struct context {
     bool callback_thread_idle = false;
     std::size_t live_tasks = 0;               // tasks with a handle, not ended
     std::size_t referenced_signal_waits = 0;  // tasks waiting for a signal that keep run() alive
+    std::size_t referenced_task_waits = 0;    // tasks waiting for a task that keep run() alive
 
     log_sink log;
     log_level level = log_level::info;

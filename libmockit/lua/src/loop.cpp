@@ -77,10 +77,11 @@ outcome next_callback(lua_State* L, context& ctx, time_point horizon, std::uint3
     return dispatch_timer(L, ctx, *e);
 }
 
-// Whether anything keeps run() going: a referenced timer, or anything due (an unref'd one-off
-// that is due runs).
+// Whether anything keeps run() going: a referenced timer or task, or anything due (an unref'd
+// one-off that is due runs).
 bool alive(context& ctx) {
-    return ctx.referenced_timers > 0 || ctx.referenced_signal_waits > 0 || anything_due(ctx);
+    return ctx.referenced_timers > 0 || ctx.referenced_signal_waits > 0 ||
+           ctx.referenced_task_waits > 0 || anything_due(ctx);
 }
 
 // A wait with nothing to wait for in simulated time would wait for ever: no timer can come due,
@@ -109,6 +110,11 @@ bool alive(context& ctx) {
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
+    }
+    if (std::size_t n = upvalue_context(L).referenced_task_waits; n > 0) {
+        lua_pushfstring(L, "; %d task%s wait%s for another task (a cycle of waits?)",
+                        static_cast<int>(n), n == 1 ? "" : "s", n == 1 ? "s" : "");
+        luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
     raise_stop(L, stuck_exit_code, true);

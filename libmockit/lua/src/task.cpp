@@ -149,6 +149,13 @@ task_handle& current_task(lua_State* L, context& ctx, const char* what) {
     push_context_value(L, tasks_uv);
     lua_pushvalue(L, -2);
     if (lua_rawget(L, -2) == LUA_TUSERDATA) {
+        // The main thread runs the loop while it pauses, and what the loop calls on it (on_error,
+        // a __gc) would re-arm its one wake-up: the outer pause would never end.
+        if (main && to_task(L, -1).status == task_status::paused)
+            luaL_error(L,
+                       "%s: the main chunk is paused already (this runs inside its pause, as "
+                       "mockit.on_error or a __gc does)",
+                       what);
         lua_replace(L, -3);
         lua_pop(L, 1);
         return to_task(L, -1);
@@ -229,6 +236,7 @@ void settle(lua_State* L, context& ctx, task_handle& t, int ud) {
         lua_settop(L, top);
         lua_pushnil(L);
         lua_setiuservalue(L, ud, task_awaited_uv);
+        if (t.referenced) --ctx.referenced_task_waits;
     } else if (t.waiting == task_wait::signal) {
         push_context_value(L, signal_waits_uv);
         if (lua_rawgeti(L, -1, t.signo) == LUA_TTABLE) remove_from(L, ud);
@@ -424,9 +432,21 @@ bool resume(lua_State* L, context& ctx, lua_State* co, int nargs, task_handle* t
     return ok;
 }
 
+// A paused task's coroutine resumed by the script (coroutine.resume on a value of
+// coroutine.running() kept from it, or from an earlier task on the same pooled coroutine), not by
+// the loop: the task stays paused, and the resume returns at once, with no values. Running it
+// there would leave its wake-up armed for a coroutine that is running, or dead.
+bool resumed_by_script(lua_State* L, const task_handle& t) {
+    return !t.main && L != upvalue_context(L).running;
+}
+
 // The continuation of pause(): nothing to return.
 int pause_resumed(lua_State* L, int, lua_KContext k) {
     auto& t = *reinterpret_cast<task_handle*>(k);
+    if (resumed_by_script(L, t)) {
+        lua_settop(L, 1);
+        return lua_yieldk(L, 0, k, pause_resumed);
+    }
     t.status = task_status::running;
     t.waiting = task_wait::none;
     t.woken = false;
@@ -437,6 +457,10 @@ int pause_resumed(lua_State* L, int, lua_KContext k) {
 // task:wait()'s continuation: the awaited task is at 1, the waiting one at 2.
 int wait_resumed(lua_State* L, int, lua_KContext k) {
     auto& t = *reinterpret_cast<task_handle*>(k);
+    if (resumed_by_script(L, t)) {
+        lua_settop(L, 2);
+        return lua_yieldk(L, 0, k, wait_resumed);
+    }
     settle(L, upvalue_context(L), t, 2);
     if (!finished(to_task(L, 1))) {
         lua_pushnil(L);
@@ -449,6 +473,10 @@ int wait_resumed(lua_State* L, int, lua_KContext k) {
 // await_signal()'s continuation: the waiting task is at 2.
 int signal_resumed(lua_State* L, int, lua_KContext k) {
     auto& t = *reinterpret_cast<task_handle*>(k);
+    if (resumed_by_script(L, t)) {
+        lua_settop(L, 2);
+        return lua_yieldk(L, 0, k, signal_resumed);
+    }
     bool woken = t.woken;
     settle(L, upvalue_context(L), t, 2);
     if (woken) {
@@ -509,6 +537,7 @@ int task_wait(lua_State* L) {
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, 2, task_awaited_uv);
     t.waiting = task_wait::task;
+    if (t.referenced) ++ctx.referenced_task_waits;
     if (timeout) arm_wake(L, ctx, t, 2, *timeout);
     return suspend(L, ctx, t, 2, wait_resumed);
 }
@@ -595,6 +624,7 @@ int set_task_referenced(lua_State* L, bool referenced) {
     if (t.referenced != referenced) {
         if (t.wake.id) ctx.referenced_timers += referenced ? 1 : -1;
         if (t.waiting == task_wait::signal) ctx.referenced_signal_waits += referenced ? 1 : -1;
+        if (t.waiting == task_wait::task) ctx.referenced_task_waits += referenced ? 1 : -1;
     }
     t.referenced = referenced;
     t.wake.referenced = referenced;
@@ -660,6 +690,14 @@ bool wake_task(lua_State* L, context& ctx, int ud) {
     }
     lua_getiuservalue(L, ud, task_thread_uv);
     lua_State* co = lua_tothread(L, -1);
+    if (lua_status(co) != LUA_YIELD) {
+        // Not where its pause left it: the script closed it (coroutine.close). It ended there, as
+        // a cancel ends it; the coroutine is left alone (it may even be running).
+        settle(L, ctx, t, ud);
+        end_task(L, ctx, t, ud, task_status::cancelled, 0);
+        lua_pop(L, 1);
+        return true;
+    }
     bool ok = resume(L, ctx, co, 0, &t, ud);
     lua_remove(L, ok ? -1 : -3);
     return ok;
@@ -685,10 +723,14 @@ int wake_signal_waiters(lua_State* L, context& ctx, int signo) {
     return n;
 }
 
-void close_tasks(lua_State* L, context& ctx, int box) {
+namespace {
+
+// close_tasks' work, as a closure over the context box (what settle needs).
+int close_paused_tasks(lua_State* L) {
+    context& ctx = upvalue_context(L);
     // Collected first: a <close> handler may start tasks, and a table must not grow while
     // traversed.
-    lua_getiuservalue(L, box, tasks_uv);
+    push_context_value(L, tasks_uv);
     lua_newtable(L);
     int paused = lua_gettop(L);
     lua_Integer n = 0;
@@ -700,13 +742,20 @@ void close_tasks(lua_State* L, context& ctx, int box) {
             lua_pop(L, 1);
         }
     }
+    // All stop waiting before any <close> handler runs: a handler may run the loop, which must
+    // not resume a task being closed (its wake-up armed still) nor one closed already.
     for (lua_Integer i = 1; i <= n; ++i) {
         lua_rawgeti(L, paused, i);
         task_handle& t = to_task(L, -1);
+        settle(L, ctx, t, -1);
+        t.status = task_status::cancelled;
+        lua_pop(L, 1);
+    }
+    for (lua_Integer i = 1; i <= n; ++i) {
+        lua_rawgeti(L, paused, i);
         lua_getiuservalue(L, -1, task_thread_uv);
         lua_State* co = lua_tothread(L, -1);
-        t.status = task_status::cancelled;
-        if (co != nullptr && close_thread(co, L) != LUA_OK) {
+        if (co != nullptr && lua_status(co) == LUA_YIELD && close_thread(co, L) != LUA_OK) {
             const char* message = lua_tostring(co, -1);
             protect(L, [&] {
                 ctx.log(log_level::error,
@@ -717,7 +766,16 @@ void close_tasks(lua_State* L, context& ctx, int box) {
         }
         lua_pop(L, 2);
     }
-    lua_pop(L, 2);
+    return 0;
+}
+
+}  // namespace
+
+void close_tasks(lua_State* L, context& ctx, int box) {
+    (void)ctx;
+    lua_pushvalue(L, box);
+    lua_pushcclosure(L, close_paused_tasks, 1);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);  // out of memory: the tasks stay unclosed
 }
 
 }  // namespace mockit::lua::detail
