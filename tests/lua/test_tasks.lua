@@ -296,6 +296,19 @@ test("await_signal(name) resumes the task when the signal comes; with a timeout,
     assert(got.signal.n == 1 and got.signal[1] == true)
 end)
 
+test("a signal once awaited stays caught: one arriving between two waits does not end the process", function()
+    local t = mockit.spawn(function() return mockit.await_signal("SIGUSR2", 10) end)
+    finish(t)
+    raise("SIGUSR2") -- nobody waits for it now: dropped, where its default action would end us
+    mockit.wait(5)
+    mockit.process_events()
+    local got
+    t = mockit.spawn(function() got = mockit.await_signal("SIGUSR2", 1000) end)
+    raise("SIGUSR2")
+    finish(t)
+    assert(got == true, "the next wait did not get the next signal")
+end)
+
 test("a task waiting for a signal keeps run() alive; in simulated time, nothing else: stuck", function()
     local t = mockit.spawn(function() mockit.await_signal("SIGUSR2") end)
     checkerr("stuck in simulated time: wait%(%) has no timer to wait for and no timeout; " ..

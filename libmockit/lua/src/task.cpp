@@ -212,16 +212,6 @@ void append_to(lua_State* L, int owner, int uv) {
     lua_pop(L, 1);
 }
 
-// Whether anything still needs signal `signo` counted: a handler, or a task waiting for it.
-bool signal_needed(lua_State* L, int signo) {
-    push_context_value(L, signals_uv);
-    bool needed = lua_rawgeti(L, -1, signo) != LUA_TNIL;
-    push_context_value(L, signal_waits_uv);
-    needed = needed || (lua_rawgeti(L, -1, signo) == LUA_TTABLE && lua_rawlen(L, -1) > 0);
-    lua_pop(L, 4);
-    return needed;
-}
-
 // The task at `ud` stops waiting, whatever for: its wake-up is disarmed and it leaves the lists
 // it was on. It is running again, unless the caller says otherwise.
 void settle(lua_State* L, context& ctx, task_handle& t, int ud) {
@@ -242,7 +232,10 @@ void settle(lua_State* L, context& ctx, task_handle& t, int ud) {
         if (lua_rawgeti(L, -1, t.signo) == LUA_TTABLE) remove_from(L, ud);
         lua_settop(L, top);
         if (t.referenced) --ctx.referenced_signal_waits;
-        if (!signal_needed(L, t.signo)) ctx.signals.unwatch(t.signo);
+        // The signal stays caught: a task that awaits it in a loop is not between two waits
+        // when the next one comes, and its default action (often: end the process) would strike
+        // there. An arrival nobody waits for or handles is dropped; mockit.signal(name, nil)
+        // restores the default.
     }
     t.waiting = task_wait::none;
     t.woken = false;
