@@ -39,7 +39,7 @@ if schedule == "interval" then
     else
         mockit.clock.advance(runs * 1000)
     end
-    -- Still armed: mockit-run's built-in loop would run it for the rest of simulated time.
+    -- Done with: nothing is left for mockit-run's built-in loop to run after the script.
     timer:destroy()
     if ran ~= runs then errors[#errors + 1] = "ran " .. ran .. " callbacks, expected " .. runs end
     local simulated = mockit.mstimestamp() - t0
