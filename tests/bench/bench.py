@@ -37,6 +37,7 @@ WORKLOADS = os.path.join(HERE, "workloads")
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 MOCKIT, LUV, NODE, CYCLIC, LUA = "mockit-run", "lua5.4+luv", "node", "cyclictest", "lua5.4"
+SINON = "sinon"  # Node.js with @sinonjs/fake-timers, from tests/bench/node_modules
 
 
 # ----------------------------------------------------------------------------------- peers
@@ -91,6 +92,20 @@ def detect_peers(build_dir: str) -> tuple[dict, list]:
     else:
         peers[NODE] = Peer(NODE, False, note="node not found (scripts/setup --bench)")
 
+    # npm's peer lives beside this file (scripts/setup --bench installs it there from
+    # package.json), where Node.js resolves require() from workloads/.
+    sinon_pkg = os.path.join(HERE, "node_modules", "@sinonjs", "fake-timers", "package.json")
+    if not peers[NODE].available:
+        peers[SINON] = Peer(SINON, False, note="needs node (scripts/setup --bench)")
+    elif not os.path.exists(sinon_pkg):
+        peers[SINON] = Peer(SINON, False, note="@sinonjs/fake-timers is not installed in "
+                            "tests/bench/node_modules (scripts/setup --bench)")
+    else:
+        with open(sinon_pkg) as f:
+            version = json.load(f).get("version", "?")
+        peers[SINON] = Peer(SINON, True, f"@sinonjs/fake-timers {version} on "
+                            f"{peers[NODE].version}", argv=peers[NODE].argv)
+
     ct = shutil.which("cyclictest")
     if ct:
         _, out = _capture([ct, "--help"])
@@ -124,6 +139,9 @@ class Run:
     samples: Optional[list] = None   # lateness in µs, for the chart
     error: Optional[str] = None
     seconds: float = 0.0
+    # When each mark line and the result line arrived (time.monotonic()), by mark name and
+    # "result": the real time of a span in a script whose own clocks are simulated.
+    arrivals: dict = field(default_factory=dict)
 
 
 def child_env():
@@ -141,35 +159,75 @@ def _kill_group(p):
         pass
 
 
+def _communicate_timed(p, timeout):
+    """communicate() that also notes when each line of stdout arrived: [(monotonic, line)]."""
+    deadline = time.monotonic() + timeout
+    out_fd, err_fd = p.stdout.fileno(), p.stderr.fileno()
+    data = {out_fd: bytearray(), err_fd: bytearray()}
+    lines, open_fds = [], {out_fd, err_fd}
+    while open_fds:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired(p.args, timeout)
+        ready, _, _ = select.select(list(open_fds), [], [], left)
+        now = time.monotonic()
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                open_fds.discard(fd)
+                continue
+            data[fd] += chunk
+            while fd == out_fd and b"\n" in data[out_fd]:
+                line, _, rest = data[out_fd].partition(b"\n")
+                lines.append((now, line.decode(errors="replace")))
+                data[out_fd] = rest
+    if data[out_fd]:
+        lines.append((time.monotonic(), data[out_fd].decode(errors="replace")))
+    p.wait(timeout=max(0.0, deadline - time.monotonic()))
+    return lines, data[err_fd].decode(errors="replace")
+
+
 def run_json(argv, timeout) -> Run:
-    """Runs one workload script; its single JSON line is the result."""
+    """Runs one workload script; its single JSON line is the result. It may print mark lines,
+    {"mark": NAME}, before it: the driver notes when each arrived (Run.arrivals)."""
     t0 = time.monotonic()
     try:
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, text=True, env=child_env(),
+                             stdin=subprocess.DEVNULL, env=child_env(),
                              start_new_session=True, cwd=WORKLOADS)
     except OSError as e:
         return Run(error=f"cannot start {argv[0]}: {e}")
     try:
-        out, err = p.communicate(timeout=timeout)
+        out, err = _communicate_timed(p, timeout)
     except subprocess.TimeoutExpired:
         _kill_group(p)
         p.communicate()
         return Run(error=f"timed out after {timeout} s", seconds=time.monotonic() - t0)
+    p.stdout.close()
+    p.stderr.close()
     secs = time.monotonic() - t0
-    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     tail = " | ".join(err.strip().splitlines()[-4:])
     if p.returncode != 0:
         return Run(error=f"exit status {p.returncode}: {tail}", seconds=secs)
-    if len(lines) != 1:
-        return Run(error=f"{len(lines)} result lines instead of 1: {tail}", seconds=secs)
-    try:
-        doc = json.loads(lines[0])
-    except ValueError as e:
-        return Run(error=f"bad JSON ({e}): {lines[0][:200]}", seconds=secs)
-    run = Run(values={"_doc": doc}, seconds=secs)
-    if not doc.get("ok", False):
-        run.error = "; ".join(doc.get("errors") or ["the workload reported a failure"])
+    arrivals, results = {}, []
+    for at, line in out:
+        if not line.startswith("{"):
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError as e:
+            return Run(error=f"bad JSON ({e}): {line[:200]}", seconds=secs)
+        if isinstance(doc, dict) and set(doc) == {"mark"}:
+            arrivals[doc["mark"]] = at
+        else:
+            results.append((at, doc))
+    if len(results) != 1:
+        return Run(error=f"{len(results)} result lines instead of 1: {tail}", seconds=secs)
+    arrivals["result"], doc = results[0]
+    run = Run(values={"_doc": doc}, seconds=secs, arrivals=arrivals)
+    if not isinstance(doc, dict) or not doc.get("ok", False):
+        run.error = "; ".join((doc.get("errors") if isinstance(doc, dict) else None)
+                              or ["the workload reported a failure"])
     return run
 
 
@@ -540,12 +598,65 @@ def build_cases(peers: dict, quick: bool) -> list:
         [Metric("median_ms", "median (ms)", "lower"),
          Metric("mean_ms", "mean (ms)", "lower"),
          Metric("min_ms", "fastest (ms)", "lower")], r))
+
+    # 9. virtual time: mockit-run --virtual-time against @sinonjs/fake-timers, same schedules
+    def virtual_extract(doc, run):
+        # Both lines in one read of the pipe (a run of the quick sizes) make a span of 0.
+        wall_s = run.arrivals["result"] - run.arrivals["start"]
+        delay_sum = doc.get("delay_sum")  # one-offs only: the schedule both peers ran
+        return {"wall_ms": wall_s * 1000, "runs_per_s": doc["ran"] / wall_s if wall_s else None,
+                "cpu_ms": doc["cpu_ms"], "rss_mb": doc["peak_rss_kb"] / 1024, "ran": doc["ran"],
+                "simulated_days": doc["simulated_ms"] / 86400e3,
+                "mean_delay_s": delay_sum / doc["ran"] / 1000 if delay_sum else None,
+                "script_wall_ms": doc.get("script_wall_ms")}
+
+    virtual_metrics = [
+        Metric("wall_ms", "real time of the simulated run (ms)", "lower"),
+        Metric("runs_per_s", "callbacks per second of real time", "higher"),
+        Metric("cpu_ms", "CPU time of the simulated run (ms)", "lower"),
+        Metric("rss_mb", "peak RSS (MB)", "lower"),
+        Metric("ran", "callbacks run", "info"),
+        Metric("simulated_days", "simulated time at the end (days)", "info"),
+        Metric("mean_delay_s", "mean delay (s; the same schedule on both sides)", "info"),
+    ]
+    mockit_virtual = Peer(MOCKIT, peers[MOCKIT].available,
+                          argv=peers[MOCKIT].argv + ["--virtual-time"])
+    month, oneoffs, year = (3600, 1000, 86400) if q else (2592000, 100000, 31536000)
+
+    def through(runs):
+        count, unit = (runs // 86400, "day") if runs >= 86400 else (runs // 3600, "hour")
+        unit += "s" * (count != 1)
+        return f"one 1 s interval through {count} simulated {unit} ({runs:,} runs)"
+
+    schedules = [
+        ("virtual-month", "interval", month, through(month), "clock.tick()"),
+        ("virtual-oneoffs", "oneoffs", oneoffs, f"{oneoffs:,} one-offs at pseudo-random delays of "
+         "1 ms to a day (one seeded LCG in both scripts), run to the end", None),
+        ("virtual-year", "interval", year, through(year), "clock.tick()"),
+    ]
+    for name, schedule, size, what, sinon_call in schedules:
+        for mode, how in (("run", "mockit.run(), the loop of mockit-run's own"),
+                          ("advance", "one mockit.clock.advance() over the schedule")):
+            how_sinon = sinon_call or ("clock.runAll()" if mode == "run" else "clock.tick()")
+            r = {}
+            if mockit_virtual.available:
+                r[MOCKIT] = script_runner(mockit_virtual, "virtual.lua", [schedule, size, mode],
+                                          virtual_extract, timeout)
+            if SINON in avail:
+                r[SINON] = script_runner(peers[SINON], "virtual.js", [schedule, size, mode],
+                                         virtual_extract, timeout)
+            cases.append(Case(
+                name + ("-advance" if mode == "advance" else ""), "virtual",
+                f"{what}: `mockit-run --virtual-time` with {how}, against "
+                f"@sinonjs/fake-timers' {how_sinon}; real time taken by the driver between the "
+                "script's start mark and its result line, CPU time inside (os.clock(), "
+                "process.cpuUsage())", virtual_metrics, r))
     return cases
 
 
 # ----------------------------------------------------------------------------------- report
 
-PEER_ORDER = [MOCKIT, LUV, NODE, CYCLIC, LUA]
+PEER_ORDER = [MOCKIT, LUV, NODE, CYCLIC, LUA, SINON]
 
 
 def fmt(v) -> str:
@@ -626,8 +737,8 @@ def median_of(results, case, peer, key):
 
 
 def targets(results: dict, quick: bool) -> list:
-    """The SPEC section 5 and issue 6 targets, judged on the medians of this run, and the
-    allocator's ("alloc": a script's memory against lua5.4's)."""
+    """The SPEC section 5, issue 6 and issue 17 targets, judged on the medians of this run, and
+    the allocator's ("alloc": a script's memory against lua5.4's)."""
     rows = []
 
     def add(source, text, mine, ref, ok):
@@ -636,7 +747,7 @@ def targets(results: dict, quick: bool) -> list:
                 "one-offs": "oneoff"}.get(case, case)
         if case not in results:
             return  # not run (--only)
-        status = "n/a" if mine is None else ("met" if ok else "MISSED")
+        status = "n/a" if mine is None or ok is None else ("met" if ok else "MISSED")
         rows.append((source, text, mine, ref, status))
 
     def get(case, peer, key):
@@ -645,8 +756,8 @@ def targets(results: dict, quick: bool) -> list:
     def safe(f):
         try:
             return f()
-        except TypeError:  # a figure is missing: a peer was skipped or failed
-            return False
+        except TypeError:  # a figure is missing: a peer was skipped or failed (n/a)
+            return None
 
     m = lambda c, k: get(c, MOCKIT, k)  # noqa: E731
 
@@ -734,6 +845,22 @@ def targets(results: dict, quick: bool) -> list:
         add(source, f"startup: `mockit-run -e ''` ≤ {factor}x `lua5.4 -e ''`",
             f"{fmt(s)} ms" if s else None, f"{factor} x {fmt(lua)} ms" if lua else "no lua5.4",
             safe(lambda: s <= factor * lua))
+
+    # Issue 17's targets against @sinonjs/fake-timers (and a wall-clock bound for a simulated
+    # year), on real time, for both ways of letting simulated time pass.
+    for suffix in ("", "-advance"):
+        month, oneoffs, year = (f"virtual-{kind}{suffix}" for kind in ("month", "oneoffs", "year"))
+        mine, sinon = m(month, "wall_ms"), get(month, SINON, "wall_ms")
+        add("issue 17", f"{month}: at least as fast as sinon",
+            f"{fmt(mine)} ms" if mine else None, f"{fmt(sinon)} ms" if sinon else "no sinon",
+            safe(lambda: mine <= sinon))
+        mine, sinon = m(oneoffs, "wall_ms"), get(oneoffs, SINON, "wall_ms")
+        add("issue 17", f"{oneoffs}: ≥ 10x faster than sinon",
+            f"{fmt(mine)} ms" if mine else None, f"{fmt(sinon)} / 10 ms" if sinon else "no sinon",
+            safe(lambda: mine <= sinon / 10))
+        mine = m(year, "wall_ms")
+        add("issue 17", f"{year}: under 10 s of real time", f"{fmt(mine)} ms" if mine else None,
+            "10,000 ms", safe(lambda: mine < 10000))
     return rows
 
 
@@ -820,7 +947,7 @@ def main() -> int:
     cases = build_cases(peers, args.quick)
     if args.list:
         for c in cases:
-            print(f"{c.workload:10} {c.name:15} {c.title}")
+            print(f"{c.workload:10} {c.name:23} {c.title}")
         return 0
     if args.only:
         known = {c.name for c in cases} | {c.workload for c in cases}
@@ -874,7 +1001,7 @@ def main() -> int:
         print(f"bench: note: {chart_note}")
 
     target_rows = targets(results, args.quick)
-    tlines = ["## Targets (SPEC §5, issue 6, alloc), on the medians of this run", "",
+    tlines = ["## Targets (SPEC §5, issues 6 and 17, alloc), on the medians of this run", "",
               "Informational: a missed target never fails the benchmark." +
               (" With --quick the sizes are tiny and the figures mean little." if args.quick else ""),
               "", "| source | target | mockit-run | reference | status |",
