@@ -143,7 +143,8 @@ void timer_queue::open_lane(std::uint32_t index, duration::rep delay, bool moved
             if (number >= in_heap)
                 throw std::system_error(errc::no_memory);  // lane numbers ran out
             lanes_.push_back(lane{});
-            free_lanes_.reserve(lanes_.size());  // so closing a lane never allocates
+            // So closing a lane never allocates; to the capacity, so it grows as geometrically.
+            free_lanes_.reserve(lanes_.capacity());
         }
         lane_of_key_.emplace(lane_key(delay, moved), number);
         try {

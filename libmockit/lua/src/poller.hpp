@@ -37,7 +37,8 @@ class poller {
     void forget_wakes() noexcept;
 
   private:
-    std::atomic<int> eventfd_{-1};  // read by signal handlers
+    std::atomic<int> eventfd_{-1};    // read by signal handlers
+    std::atomic<bool> woken_{false};  // written since the last read
 };
 
 }  // namespace mockit::lua::detail

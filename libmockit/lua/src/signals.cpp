@@ -158,6 +158,7 @@ void signal_inbox::unwatch(int signo) noexcept {
 }
 
 std::size_t signal_inbox::pending() const noexcept {
+    if (arrivals_total.load() == scanned_total_) return 0;  // next_arrival's shortcut
     std::size_t n = 0;
     for (int signo = 1; signo < NSIG; ++signo) {
         if (watched_[signo]) n += slots[signo].arrived.load() - seen_[signo];
