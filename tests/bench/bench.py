@@ -490,6 +490,20 @@ def build_cases(peers: dict, quick: bool) -> list:
              Metric("ran", "callbacks run (each exactly once)", "info")],
             lua_js_runners(peers, "scale", [n, spread], scale_extract, timeout)))
 
+    # 3b. tasks: scale's schedule, as sequential code (issue 16)
+    for exp in ((3,) if q else (4, 5, 6)):
+        n = 10 ** exp
+        cases.append(Case(
+            f"tasks-1e{exp}", "tasks",
+            f"{n:,} concurrent tasks that each pause once, for 1..{spread} ms (mockit.spawn + "
+            "mockit.pause; luv: a coroutine resumed by a timer of its own; Node: an async "
+            "function awaiting timers/promises' setTimeout)",
+            [Metric("arm_ms", "time to start them all (ms)", "lower"),
+             Metric("done_ms", "time until all finished (ms)", "lower"),
+             Metric("rss_mb", "peak RSS (MB)", "lower"),
+             Metric("ran", "tasks finished (each exactly once)", "info")],
+            lua_js_runners(peers, "tasks", [n, spread], scale_extract, timeout)))
+
     # 4. dispatch throughput
     def dispatch_extract(doc, run):
         return {k: doc[k] for k in ("callbacks_per_s", "share_min", "share_max", "stop_late_ms",
@@ -737,7 +751,7 @@ def median_of(results, case, peer, key):
 
 
 def targets(results: dict, quick: bool) -> list:
-    """The SPEC section 5, issue 6 and issue 17 targets, judged on the medians of this run, and
+    """The SPEC section 5, issue 6, 16 and 17 targets, judged on the medians of this run, and
     the allocator's ("alloc": a script's memory against lua5.4's)."""
     rows = []
 
@@ -809,6 +823,14 @@ def targets(results: dict, quick: bool) -> list:
         f"luv {fmt(l_done)}, node {fmt(n_done)}", safe(lambda: done < min(l_done, n_done)))
     add("SPEC", f"{big}: less peak memory than both peers", f"{fmt(rss)} MB" if rss else None,
         f"luv {fmt(l_rss)}, node {fmt(n_rss)}", safe(lambda: rss < min(l_rss, n_rss)))
+
+    tasks = "tasks-1e3" if quick else "tasks-1e6"
+    for key, what in (("arm_ms", "started"), ("done_ms", "all finished"), ("rss_mb", "peak RSS")):
+        mine, luv, node = m(tasks, key), get(tasks, LUV, key), get(tasks, NODE, key)
+        unit = "MB" if key == "rss_mb" else "ms"
+        add("issue 16", f"{tasks}: {what} below both peers",
+            f"{fmt(mine)} {unit}" if mine else None, f"luv {fmt(luv)}, node {fmt(node)}",
+            safe(lambda: mine < min(luv, node)))
 
     for case, label in (("dispatch", "dispatch"), ("drain", "drain")):
         mine = m(case, "callbacks_per_s")
@@ -1001,7 +1023,7 @@ def main() -> int:
         print(f"bench: note: {chart_note}")
 
     target_rows = targets(results, args.quick)
-    tlines = ["## Targets (SPEC §5, issues 6 and 17, alloc), on the medians of this run", "",
+    tlines = ["## Targets (SPEC §5, issues 6, 16 and 17, alloc), on the medians of this run", "",
               "Informational: a missed target never fails the benchmark." +
               (" With --quick the sizes are tiny and the figures mean little." if args.quick else ""),
               "", "| source | target | mockit-run | reference | status |",

@@ -160,7 +160,7 @@ function lib.report.scale(m)
     if m.dups > 0 then errors[#errors + 1] = m.dups .. " callbacks ran more than once" end
     if m.done ~= m.n then errors[#errors + 1] = (m.n - m.done) .. " one-offs never ran" end
     lib.emit({
-        workload = "scale",
+        workload = m.workload or "scale",
         n = m.n,
         spread_ms = m.spread,
         arm_ms = (m.t_armed - m.t0) / 1e6,
