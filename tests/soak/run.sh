@@ -3,9 +3,10 @@
 # storm of SIGUSR1 and SIGHUP, then checks the script's verdict and that each signal was handled
 # at least once and no more often than it was sent (the kernel merges a signal sent while one
 # of its kind is still pending, so fewer is normal). Meanwhile tests/soak/soak_virtual.lua runs a
-# simulated month under mockit-run --virtual-time, with the same seed: it needs a few seconds of
-# one CPU, so it runs beside the real-time soak, within its SECONDS, rather than after it. Prints
-# the figures of both.
+# simulated month under mockit-run --virtual-time, with the same seed, and then
+# tests/soak/soak_tasks.lua two simulated days of a thousand tasks: they need a few seconds of one
+# CPU, so they run beside the real-time soak, within its SECONDS, rather than after it. Prints
+# the figures of all three.
 #
 #   tests/soak/run.sh path/to/mockit-run [SECONDS [SEED]]     (default 30 s, a random seed)
 set -u
@@ -30,8 +31,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$mockit_run" --virtual-time "$here/soak_virtual.lua" 30 "$seed" >"$work/virtual.out" \
-    2>"$work/virtual.err" &
+(
+    "$mockit_run" --virtual-time "$here/soak_virtual.lua" 30 "$seed" >"$work/virtual.out" \
+        2>"$work/virtual.err"
+    echo $? >"$work/virtual.status"
+    "$mockit_run" --virtual-time "$here/soak_tasks.lua" 1000 48 "$seed" >"$work/tasks.out" \
+        2>"$work/tasks.err"
+    echo $? >"$work/tasks.status"
+) &
 virtual_pid=$!
 
 "$mockit_run" "$here/soak.lua" "$seconds" "$seed" "$work/ready" >"$work/out" 2>"$work/err" &
@@ -70,7 +77,7 @@ fi
 wait "$pid"
 exit_status=$?
 pid=""
-# The virtual soak started with the real one: it has had SECONDS already, and needs a few.
+# The virtual soaks started with the real one: they have had SECONDS already, and need a few.
 for ((i = 0; i < 600; i++)); do
     kill -0 "$virtual_pid" 2>/dev/null || break
     sleep 0.1
@@ -81,8 +88,9 @@ if kill -0 "$virtual_pid" 2>/dev/null; then
     status=1
 fi
 wait "$virtual_pid"
-virtual_status=$?
 virtual_pid=""
+virtual_status=$(cat "$work/virtual.status" 2>/dev/null || echo killed)
+tasks_status=$(cat "$work/tasks.status" 2>/dev/null || echo killed)
 
 cat "$work/out"
 sed 's/^/soak: stderr: /' "$work/err"
@@ -93,8 +101,14 @@ echo "soak: signals sent SIGUSR1 $sent_usr1 SIGHUP $sent_hup"
 }
 cat "$work/virtual.out"
 sed 's/^/soak virtual: stderr: /' "$work/virtual.err"
-((virtual_status == 0)) || {
+[[ "$virtual_status" == 0 ]] || {
     echo "soak virtual: FAIL: mockit-run --virtual-time exited with $virtual_status"
+    status=1
+}
+cat "$work/tasks.out"
+sed 's/^/soak tasks: stderr: /' "$work/tasks.err"
+[[ "$tasks_status" == 0 ]] || {
+    echo "soak tasks: FAIL: mockit-run --virtual-time soak_tasks.lua exited with $tasks_status"
     status=1
 }
 # handled NAME: the count soak.lua reported for signal NAME.
