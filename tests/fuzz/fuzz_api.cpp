@@ -1142,7 +1142,8 @@ void harness::perform(std::size_t serial, lua_State* L) {
             lua_createtable(L, 0, 1);
             lua_pushinteger(L, id);
             lua_setfield(L, -2, "id");
-            push_kept("error_meta");
+            // On the callback's own thread (its task's coroutine), not the harness's L_.
+            lua_getfield(L, LUA_REGISTRYINDEX, "error_meta");
             lua_setmetatable(L, -2);
             lua_error(L);
             break;
@@ -1186,10 +1187,17 @@ void harness::perform(std::size_t serial, lua_State* L) {
     }
 }
 
-// The delay a callback resets the timer in `slot` with: param % 8 ms, or (5..7) its own.
-std::optional<std::int64_t> harness::callback_reset_delay(int, int param) const {
-    if (param % 8 < max_delay_ms) return param % 8;
-    return std::nullopt;
+// The delay a callback resets the timer in `slot` with: param % 8 ms, or (5..7) its own. Under
+// simulated time, never 0 ms for a one-off: re-armed so from a callback, it falls due at the very
+// time its drain began, and time moves only when nothing is due: two such one-offs resetting each
+// other would keep advance() and run() from ever returning (process_events() leaves what its
+// callbacks armed for the next call, as with the real clock).
+std::optional<std::int64_t> harness::callback_reset_delay(int slot, int param) const {
+    std::optional<std::int64_t> delay;
+    if (param % 8 < max_delay_ms) delay = param % 8;
+    if (virtual_ && occupied(slot) && delay.value_or(timers_[serial_in(slot)].delay_ms) == 0)
+        delay = 1;
+    return delay;
 }
 
 // Bookkeeping common to timer and signal callbacks: whose drain runs it, and may it start.

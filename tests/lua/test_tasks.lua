@@ -141,6 +141,23 @@ test("an error in a task is a callback error: on_error gets it, or it propagates
     assert(t:status() == "failed")
 end)
 
+test("the error value a callback's task raises reaches on_error itself, <close> handlers too", function()
+    local got, closed = {}, nil
+    mockit.on_error(function(err) got[#got + 1] = err end)
+    local e = { id = 7 }
+    mockit.oneoff(0, function(n) error(e) end, 1)
+    mockit.oneoff(0, error, e) -- a C function raising
+    mockit.oneoff(0, function(n)
+        local c <close> = setmetatable({}, { __close = function(_, err) closed = err end })
+        mockit.pause(1)
+        error("after a pause", 0)
+    end, 2)
+    while mockit.stats().timers > 0 do mockit.wait() mockit.process_events() end
+    mockit.on_error(nil)
+    assert(#got == 3 and rawequal(got[1], e) and rawequal(got[2], e), tostring(got[1]))
+    assert(got[3] == "after a pause" and closed == "after a pause", tostring(got[3]))
+end)
+
 test("cancel() closes a paused task: <close> runs once, its pause goes, waiters get 'cancelled'", function()
     local before = mockit.stats()
     local log = {}

@@ -391,17 +391,22 @@ bool resume(lua_State* L, context& ctx, lua_State* co, int nargs, task_handle* t
         // ever resume), or its own cancel: the coroutine is closed, its <close> variables run.
         ok = status == LUA_YIELD && suspended;  // cancelled itself
         ended = ok ? task_status::cancelled : task_status::failed;
-        if (status == LUA_YIELD && !suspended) {
-            lua_pushliteral(L,
-                            "coroutine.yield() in a task, which nothing would resume (a task "
-                            "pauses with mockit.pause, task:wait or mockit.await_signal)");
-        } else if (status != LUA_YIELD) {
-            lua_xmove(co, L, 1);  // the error value
+        if (!ok) {
+            if (status == LUA_YIELD) {
+                lua_pushliteral(L,
+                                "coroutine.yield() in a task, which nothing would resume (a task "
+                                "pauses with mockit.pause, task:wait or mockit.await_signal)");
+            } else {
+                lua_pushnil(L);  // the error value's place: it stays in the coroutine, see below
+            }
+            luaL_traceback(L, co, nullptr, 0);  // while its frames are there
         }
-        if (!ok) luaL_traceback(L, co, nullptr, 0);
-        if (close_thread(co, L) != LUA_OK) {  // a <close> handler failed: its error is the one
+        // Closing a coroutine that raised returns its error, which its <close> handlers get too,
+        // or the error of one of them, and leaves it on the coroutine's stack; closing one that
+        // yielded fails only when a <close> handler does.
+        if (close_thread(co, L) != LUA_OK) {
             if (ok) {
-                lua_pushnil(L);  // no error value yet
+                lua_pushnil(L);
                 lua_pushliteral(L, "");
             }
             lua_xmove(co, L, 1);

@@ -113,10 +113,9 @@ int clock_advance(lua_State* L) {
     time_point until = clock.now() + ms;
     check_virtual_room(L, until);
     lua_Integer ran = 0;
-    // A stop asked for by a callback in the window ends it there; one asked for before (and not
-    // yet taken by a run()) does not hold the clock back.
-    bool stopped_before = requested_stop(ctx).has_value();
-    auto stopped = [&] { return !stopped_before && requested_stop(ctx); };
+    // A stop, asked for by a callback in the window or before (and not yet taken by a run()),
+    // ends it at the deadline where it is seen, as it ends run().
+    auto stopped = [&] { return requested_stop(ctx).has_value(); };
     for (;;) {
         std::optional<time_point> next = ctx.timers.next_deadline();
         if (!next || *next > until) break;
@@ -124,7 +123,7 @@ int clock_advance(lua_State* L) {
         drain_result result = drain(L, ctx, LUA_MAXINTEGER);
         ran += result.ran;
         if (result.failed) return lua_error(L);
-        if (stopped() || result.ran == 0) break;  // none ran: a signal's stop holds everything
+        if (stopped()) break;
     }
     if (!stopped()) clock.set(until);
     lua_pushinteger(L, ran);
