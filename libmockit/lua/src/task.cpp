@@ -181,6 +181,17 @@ void wake_soon(lua_State* L, context& ctx, task_handle& t, int ud) {
     arm_wake(L, ctx, t, ud, milliseconds{0});
 }
 
+// Wakes every task of the sequence at `list`; returns how many there were.
+lua_Integer wake_all(lua_State* L, context& ctx, int list) {
+    auto n = static_cast<lua_Integer>(lua_rawlen(L, list));
+    for (lua_Integer i = 1; i <= n; ++i) {
+        lua_rawgeti(L, list, i);
+        wake_soon(L, ctx, to_task(L, -1), lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
 // Removes the handle at `ud` from the sequence on top of the stack, if it is there.
 void remove_from(lua_State* L, int ud) {
     int list = lua_gettop(L);
@@ -307,13 +318,7 @@ void end_task(lua_State* L, context& ctx, task_handle& t, int ud, task_status st
     lua_setiuservalue(L, ud, task_thread_uv);
     --ctx.live_tasks;
     if (lua_getiuservalue(L, ud, task_waiters_uv) == LUA_TTABLE) {
-        int waiters = lua_gettop(L);
-        auto n = static_cast<lua_Integer>(lua_rawlen(L, waiters));
-        for (lua_Integer i = 1; i <= n; ++i) {
-            lua_rawgeti(L, waiters, i);
-            wake_soon(L, ctx, to_task(L, -1), lua_gettop(L));
-            lua_pop(L, 1);
-        }
+        wake_all(L, ctx, lua_gettop(L));
         lua_pushnil(L);
         lua_setiuservalue(L, ud, task_waiters_uv);
     }
@@ -709,14 +714,8 @@ int wake_signal_waiters(lua_State* L, context& ctx, int signo) {
     }
     lua_pushnil(L);
     lua_rawseti(L, -3, signo);  // they all wake: the list starts again
-    int list = lua_gettop(L);
-    auto n = static_cast<int>(lua_rawlen(L, list));
-    for (int i = 1; i <= n; ++i) {
-        lua_rawgeti(L, list, i);
-        // Off the list already; its continuation settles the rest (settle).
-        wake_soon(L, ctx, to_task(L, -1), lua_gettop(L));
-        lua_pop(L, 1);
-    }
+    // Off the list already; their continuations settle the rest (settle).
+    auto n = static_cast<int>(wake_all(L, ctx, lua_gettop(L)));
     lua_pop(L, 2);
     return n;
 }
