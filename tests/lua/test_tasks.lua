@@ -223,6 +223,45 @@ test("cancel from a <close> handler: of the task being cancelled, a no-op; of an
     assert(t:status() == "cancelled" and other:status() == "cancelled")
 end)
 
+test("an error in a <close> handler as cancel() closes a task: the task fails, on_error gets it", function()
+    local got, tb
+    mockit.on_error(function(err, traceback) got, tb = err, traceback end)
+    local t = mockit.spawn(function()
+        local c <close> = setmetatable({}, { __close = function() error("close failed", 0) end })
+        mockit.pause(100)
+    end)
+    assert(t:cancel() == true)
+    mockit.on_error(nil)
+    assert(got == "close failed" and t:status() == "failed", tostring(got))
+    assert(tb:match("stack traceback:") and tb:match("test_tasks.lua"), tb)
+end)
+
+test("tasks that <close> handlers start as the state closes are closed too", function()
+    -- In a child state: closing this one would end the test run.
+    local script = [[
+        local mockit = require("mockit")
+        mockit.clock.virtual()
+        mockit.spawn(function()
+            local c <close> = setmetatable({}, { __close = function()
+                mockit.spawn(function()
+                    local d <close> = setmetatable({}, { __close = function() print("inner closed") end })
+                    mockit.pause(100)
+                end)
+                print("outer closed")
+            end })
+            mockit.pause(100)
+        end):unref()
+    ]]
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(script)
+    f:close()
+    local interpreter = arg[-1]
+    local out = assert(io.popen(string.format("%q %q", interpreter, path))):read("a")
+    os.remove(path)
+    assert(out == "outer closed\ninner closed\n", out)
+end)
+
 test("a <close> handler cannot pause while its task is cancelled", function()
     local got
     mockit.on_error(function(err) got = err end)

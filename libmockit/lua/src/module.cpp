@@ -188,7 +188,7 @@ int context_gc(lua_State* L) {
     auto* box = static_cast<context_box*>(lua_touserdata(L, 1));
     // Paused tasks are closed first, while everything they may call still works: a coroutine's
     // pending <close> variables would not run otherwise (lua_close closes the main thread's).
-    if (box->ctx) close_tasks(L, *box->ctx, 1);
+    if (box->ctx) close_tasks(L, 1);
     // Forgets every timer: what lets the handles do without a __gc of their own.
     box->ctx.reset();
     return 0;

@@ -607,7 +607,8 @@ int task_cancel(lua_State* L) {
              status == LUA_OK ? 0 : 1);
     give_back(L, ctx, co);
     if (status != LUA_OK) {  // a <close> handler's error: a task's error, reported as such
-        lua_pushliteral(L, "");
+        // The handler's frames went with the close: the traceback says where cancel() was called.
+        luaL_traceback(L, L, nullptr, 1);
         if (!absorb_error(L, ctx)) return lua_error(L);
     }
     lua_pushboolean(L, true);
@@ -722,11 +723,11 @@ int wake_signal_waiters(lua_State* L, context& ctx, int signo) {
 
 namespace {
 
-// close_tasks' work, as a closure over the context box (what settle needs).
-int close_paused_tasks(lua_State* L) {
-    context& ctx = upvalue_context(L);
+// Closes the tasks paused now; returns how many there were.
+lua_Integer close_paused_now(lua_State* L, context& ctx) {
     // Collected first: a <close> handler may start tasks, and a table must not grow while
     // traversed.
+    int top = lua_gettop(L);
     push_context_value(L, tasks_uv);
     lua_newtable(L);
     int paused = lua_gettop(L);
@@ -763,13 +764,22 @@ int close_paused_tasks(lua_State* L) {
         }
         lua_pop(L, 2);
     }
+    lua_settop(L, top);
+    return n;
+}
+
+// close_tasks' work, as a closure over the context box (what settle needs). Rounds, as <close>
+// handlers may start tasks that pause in turn; a bounded number, as they could do so for ever.
+int close_paused_tasks(lua_State* L) {
+    context& ctx = upvalue_context(L);
+    for (int round = 0; round < 100 && close_paused_now(L, ctx) > 0; ++round) {
+    }
     return 0;
 }
 
 }  // namespace
 
-void close_tasks(lua_State* L, context& ctx, int box) {
-    (void)ctx;
+void close_tasks(lua_State* L, int box) {
     lua_pushvalue(L, box);
     lua_pushcclosure(L, close_paused_tasks, 1);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);  // out of memory: the tasks stay unclosed

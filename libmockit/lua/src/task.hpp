@@ -51,7 +51,7 @@ int wake_signal_waiters(lua_State* L, context& ctx, int signo);
 
 // Closes every paused task (their pending <close> variables run), as the state closes; the
 // context box is at `box`.
-void close_tasks(lua_State* L, context& ctx, int box);
+void close_tasks(lua_State* L, int box);
 
 // mockit.spawn, mockit.pause, mockit.await_signal.
 int mockit_spawn(lua_State* L);
