@@ -6,8 +6,14 @@
 // and raised signals, on_error, stop, dropped handles and garbage collection, and calls with
 // bad arguments of every type. Callbacks are C functions that do what the input chose when
 // their timer was armed: raise an error (a string or a table), destroy or reset a timer, arm a
-// new one, drain the queue again from inside the callback, stop the loop, sleep, unref, or
-// advance simulated time.
+// new one, drain the queue again from inside the callback, stop the loop, sleep, unref, advance
+// simulated time, or pause (a callback runs as a task: that one is a Lua function around the C
+// one, and goes on after its pause).
+//
+// Tasks: mockit.spawn of a Lua body, with a <close> variable, that asks the harness what to do
+// next: pause 0..3 times for chosen delays, then return 0..3 values or raise; or first wait for
+// an older task (so waits never form a cycle), with or without a timeout. Tasks are cancelled,
+// unref'd and asked their status at random.
 //
 // The input's first byte chooses the clock: the real one, or simulated time (mockit.clock.virtual
 // before the first timer, with or without a start, or twice). Under simulated time delays also
@@ -31,6 +37,12 @@
 // - A signal handler runs at most once per arrival, and a full drain runs every one owed.
 // - A one-off that is due fires (checked at the end of the input: nothing is lost).
 // - A bad argument raises "bad argument #n" and changes nothing; nothing crashes.
+// - A task resumes only while paused or waiting and with a wake-up due (never once cancelled or
+//   ended), never early; its <close> variable runs exactly once, when it ends (cancel included).
+//   task:wait() returns the awaited task's results, its error, "cancelled", or "timeout" when its
+//   timeout came first; cancel() is true for a live task, false for one that ended; status()
+//   and stats().tasks match the model. A task's wake-up is a one-off of the engine's, counted in
+//   stats().timers, pending() and inqueue() like one.
 // Simulated time is exact, so the model knows what time it is and checks for equality:
 // - hrtime() is where the operations left the clock, to the nanosecond; mstimestamp(), time()
 //   and os.time() are the wall clock that set when it started, moved with it since and stepped
@@ -47,6 +59,9 @@
 // - Past 2^61 ns after its start, simulated time ends: whatever would move the clock there
 //   raises, and moves nothing.
 // - Every due one-off fires, at the end, as long as intervals do not make the way there too long.
+// - A task's pause (or wait() timeout) resumes it at its arming time plus the delay exactly, in
+//   order with the timers due then; a waiter woken by the end of the task it waits for resumes
+//   at that end. At the end, once drained, no task is left and none of their wake-ups.
 //
 // With the real clock delays are real and tiny, and a budget caps how long one input may block.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -81,6 +96,7 @@ using std::chrono::milliseconds;
 constexpr int max_ops = 200;
 constexpr int slot_count = 8;
 constexpr int max_delay_ms = 5;
+constexpr std::size_t max_tasks = 16;                 // spawned per input
 constexpr int max_depth = 3;                          // nested drains from callbacks
 constexpr auto block_budget = milliseconds{15};       // waits and sleeps of one input
 constexpr auto run_time_budget = milliseconds{20};    // one run() call...
@@ -145,7 +161,8 @@ enum class action : std::uint8_t {
     unref_self,
     wait_zero,
     advance,
-    last = advance,
+    pause,  // the callback pauses param ms (it is a task): a Lua wrapper around on_timer
+    last = pause,
 };
 
 struct timer_model {
@@ -166,6 +183,39 @@ struct timer_model {
 };
 
 enum class frame_kind : std::uint8_t { drain, run, advance };
+
+// Tasks: mockit.spawn'ed ones, and callbacks that paused (anonymous: no handle).
+enum class task_state : std::uint8_t { running, paused, waiting, done, failed, cancelled };
+
+struct task_model {
+    bool anonymous = false;
+    std::vector<std::int64_t> pauses;  // the pauses it makes, in order, after its wait if any
+    std::size_t step = 0;
+    bool raises = false;                       // it ends raising an error instead of returning
+    int nresults = 0;                          // or it returns serial * 100 + 1..nresults
+    std::int64_t error_id = -1;                // the error it raised
+    std::optional<std::size_t> target;         // it first waits for this task...
+    std::optional<std::int64_t> wait_timeout;  // ...with or without a timeout
+    bool waited = false;
+    task_state state = task_state::running;
+    bool wake_armed = false;     // a wake-up (a one-off of the engine's) is armed...
+    steady::time_point wake_at;  // ...due then...
+    std::uint64_t arming = 0;    // ...in this order among all armings
+    bool woken = false;          // its awaited task ended: the wake-up is the end's
+    int closes = 0;              // its <close> variable ran
+    bool referenced = true;
+    bool has_handle = false;  // spawn() returned it (not when it raised)
+    std::vector<std::size_t> waiters;
+};
+
+bool task_live(const task_model& t) {
+    return t.state == task_state::paused || t.state == task_state::waiting;
+}
+
+bool task_ended(const task_model& t) {
+    return t.state == task_state::done || t.state == task_state::failed ||
+           t.state == task_state::cancelled;
+}
 
 // When a live timer's next expiry falls due: its one-off's, or the next of its interval's.
 steady::time_point next_expiry(const timer_model& t) {
@@ -305,6 +355,7 @@ class harness;
 harness* current = nullptr;  // the callbacks' way back: one input runs at a time
 
 int on_timer(lua_State* L);
+int on_task(lua_State* L);
 int on_signal(lua_State* L);
 int on_error_handler(lua_State* L);
 int error_tostring(lua_State* L);
@@ -328,7 +379,9 @@ class harness {
     void finish();
 
     // Called from the Lua side.
-    void timer_fired(lua_State* L);
+    int timer_fired(lua_State* L);
+    int task_hook(lua_State* L);
+    bool closing = false;  // lua_close runs: paused tasks' <close> variables run
     void signal_handled(lua_State* L);
     void error_handled(lua_State* L);
 
@@ -370,6 +423,20 @@ class harness {
     void perform(std::size_t serial, lua_State* L);
     std::optional<std::int64_t> callback_reset_delay(int slot, int param) const;
 
+    // Tasks.
+    void spawn(bool waiter);
+    void spawn_task(std::size_t serial);
+    void cancel_task(std::size_t serial);
+    void check_task_status(std::size_t serial);
+    void set_task_ref(std::size_t serial, bool referenced);
+    void arm_wake(task_model& t, std::int64_t ms);
+    void end_task(std::size_t serial, task_state state);
+    void check_wake(std::size_t serial, lua_State* L);
+    void check_outcome(std::size_t serial, lua_State* L, int first);
+    std::int64_t task_delay();
+    std::optional<std::size_t> pick_task(bool live_only);
+    std::int64_t live_tasks() const;
+
     // Checks.
     void check_invariants(bool consuming);
     void check_slot(int slot);
@@ -385,22 +452,32 @@ class harness {
     std::int64_t take_budget(std::int64_t ms);
     std::int64_t scaled(std::int64_t ms);
     std::int64_t bounded_move(std::int64_t ms) const;
+    bool finish_simulated_tasks();
     bool past_end(std::int64_t ms) const { return now() + milliseconds{ms} > virtual_end_; }
     steady::time_point now() const { return virtual_ ? sim_now_ : steady::now(); }
     steady::time_point engine_now();
     std::int64_t wall_ms() const;
     std::optional<steady::time_point> next_due() const;
-    void finish_simulated();
+    bool finish_simulated();
     std::size_t serial_in(int slot) const;
     bool occupied(int slot) const { return slot_serial_[slot] != no_serial; }
     bool live_oneoff() const;
+    // The kind of the outermost run() or advance() in progress; drain when there is none.
+    frame_kind loop_kind() const {
+        for (const drain_frame& f : frames_) {
+            if (f.kind != frame_kind::drain) return f.kind;
+        }
+        return frame_kind::drain;
+    }
     bool referenced_interval() const;
 
     static constexpr std::size_t no_serial = SIZE_MAX;
 
     FuzzedDataProvider& in_;
     lua_State* L_;
-    std::deque<timer_model> timers_;  // by serial; a deque keeps references valid on growth
+    std::deque<timer_model> timers_;   // by serial; a deque keeps references valid on growth
+    std::deque<task_model> tasks_;     // by serial; spawned ones' handles in registry "tasks"
+    std::int64_t pause_request_ = -1;  // a callback's pause, for on_timer to return
     std::array<std::size_t, slot_count> slot_serial_;
     std::vector<drain_frame> frames_;
     std::array<signal_model, 2> signals_{{{SIGURG, "SIGURG"}, {SIGWINCH, "SIGWINCH"}}};
@@ -479,6 +556,43 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     if (luaL_loadstring(L_, "local t = ...; do local c <close> = t end") != LUA_OK)
         violation("close chunk: %s", lua_tostring(L_, -1));
     keep("close_chunk");
+    // Tasks as a script writes them: a body that asks the harness (on_task) what to do next,
+    // pauses and waits in Lua, and has a <close> variable; and the callback that pauses, around
+    // on_timer.
+    if (luaL_loadstring(L_, R"(
+        local hook, pause, on_timer = ...
+        local close_meta = {__close = function(c) hook(c.id, "close") end}
+        local function body(id)
+            local c <close> = setmetatable({id = id}, close_meta)
+            while true do
+                local what, a, b = hook(id, "step")
+                if what == "pause" then
+                    pause(a)
+                    hook(id, "resumed")
+                elseif what == "wait" then
+                    hook(id, "waited", a:wait(b))
+                else
+                    return hook(id, "results")
+                end
+            end
+        end
+        local function pausing(...)
+            local ms, id = on_timer(...)
+            if ms then
+                pause(ms)
+                hook(id, "resumed")
+            end
+        end
+        return body, pausing)") != LUA_OK)
+        violation("task chunk: %s", lua_tostring(L_, -1));
+    lua_pushcfunction(L_, on_task);
+    push_module_function("pause");
+    lua_pushcfunction(L_, on_timer);
+    lua_call(L_, 3, 2);
+    keep("pausing_callback");
+    keep("task_body");
+    lua_newtable(L_);
+    keep("tasks");
     lua_getglobal(L_, "io");
     lua_getfield(L_, -1, "stdout");
     keep("foreign");
@@ -518,6 +632,7 @@ void harness::choose_clock() {
 }
 
 harness::~harness() {
+    closing = true;
     lua_close(L_);  // must release everything, armed timers included, without a hang or a leak
     current = nullptr;
 }
@@ -606,6 +721,9 @@ std::optional<steady::time_point> harness::next_due() const {
     for (const timer_model& t : timers_) {
         if (t.live && (!next || next_expiry(t) < *next)) next = next_expiry(t);
     }
+    for (const task_model& t : tasks_) {
+        if (t.wake_armed && (!next || t.wake_at < *next)) next = t.wake_at;
+    }
     return next;
 }
 
@@ -657,7 +775,9 @@ int harness::arm(int slot, bool repeats, std::int64_t delay, const timer_model& 
     t.delay_ms = repeats ? std::max<std::int64_t>(delay, 1) : delay;
     push_module_function(repeats ? "getit" : "oneoff");
     lua_pushinteger(L_, delay);
-    if (t.via_table) {
+    if (t.act == action::pause) {
+        push_kept("pausing_callback");
+    } else if (t.via_table) {
         push_kept("callable");
     } else {
         lua_pushcfunction(L_, on_timer);
@@ -975,7 +1095,7 @@ void harness::advance(std::int64_t ms) {
         return pop_to(top);
     }
     steady::time_point until = sim_now_ + milliseconds{ms};
-    if (frames_.empty()) {
+    if (loop_kind() == frame_kind::drain) {
         loop_started_ = steady::now();
         loop_callbacks_ = 0;
     }
@@ -994,7 +1114,8 @@ void harness::advance(std::int64_t ms) {
     if (lua_tointeger(L_, -1) != frame.ran)
         violation("advance() returned %lld, %lld callbacks ran",
                   static_cast<long long>(lua_tointeger(L_, -1)), static_cast<long long>(frame.ran));
-    // A stop ends it after the callbacks due at one time: the clock stays there.
+    // A stop, asked for in it or before it (and not yet taken by run()), ends it after the
+    // callbacks due at one time: the clock stays there.
     if (!stop_requested_) {
         sim_now_ = std::max(sim_now_, until);  // a callback's sleep() may have gone further
         for (const timer_model& t : timers_) {
@@ -1002,6 +1123,11 @@ void harness::advance(std::int64_t ms) {
                 violation("advance(%lld) left a callback due %lld ms before its end",
                           static_cast<long long>(ms),
                           static_cast<long long>((until - next_expiry(t)) / milliseconds{1}));
+        }
+        for (const task_model& t : tasks_) {
+            if (t.wake_armed && t.wake_at <= until)
+                violation("advance(%lld) left a task's wake-up due before its end",
+                          static_cast<long long>(ms));
         }
     }
     pop_to(top);
@@ -1118,7 +1244,9 @@ void harness::deliver_caught(const char* message) {
 void harness::perform(std::size_t serial, lua_State* L) {
     if (final_phase_) return;
     drain_frame& frame = frames_.back();
-    frame_kind outer = frames_.front().kind;
+    // The outermost run() or advance(), if any: an advance() from a callback in a plain drain is
+    // bounded too (a one-off resetting itself to 0 ms keeps one busy for ever).
+    frame_kind outer = loop_kind();
     if ((outer == frame_kind::run && (loop_callbacks_ > run_callback_budget ||
                                       steady::now() - loop_started_ > run_time_budget)) ||
         (outer == frame_kind::advance && loop_callbacks_ > advance_callback_budget)) {
@@ -1184,6 +1312,9 @@ void harness::perform(std::size_t serial, lua_State* L) {
         case action::advance:
             if (depth_ < max_depth) advance(t.param % 16);
             break;
+        case action::pause:
+            pause_request_ = virtual_ ? (t.param % 8) * (t.param % 16 < 8 ? 1 : 1000) : t.param % 3;
+            break;
     }
 }
 
@@ -1208,10 +1339,10 @@ void harness::count_callback() {
         violation("a callback started after mockit.stop() in the same drain");
     if (++f.ran > f.max)
         violation("process_events(%lld) ran more callbacks", static_cast<long long>(f.max));
-    if (frames_.front().kind != frame_kind::drain) ++loop_callbacks_;
+    if (loop_kind() != frame_kind::drain) ++loop_callbacks_;
 }
 
-void harness::timer_fired(lua_State* L) {
+int harness::timer_fired(lua_State* L) {
     int base = lua_istable(L, 1) ? 2 : 1;  // a callable table gets itself first
     int isnum = 0;
     lua_Integer serial = lua_tointegerx(L, base, &isnum);
@@ -1268,8 +1399,22 @@ void harness::timer_fired(lua_State* L) {
               std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
     count_callback();
     ++depth_;
+    pause_request_ = -1;
     perform(s, L);  // may raise: depth_ is then restored by whoever catches
     --depth_;
+    if (pause_request_ < 0 || t.act != action::pause) return 0;
+    // The callback goes on as a task: it pauses, and its wake-up is one more callback.
+    std::size_t id = tasks_.size();
+    tasks_.emplace_back();
+    task_model& task = tasks_.back();
+    task.anonymous = true;
+    task.state = task_state::paused;
+    arm_wake(task, pause_request_);
+    trace("callback #%zu pauses %lld ms as task #%zu", s, static_cast<long long>(pause_request_),
+          id);
+    lua_pushinteger(L, pause_request_);
+    lua_pushinteger(L, static_cast<lua_Integer>(id));
+    return 2;
 }
 
 void harness::signal_handled(lua_State* L) {
@@ -1485,6 +1630,326 @@ void harness::reopen() {
     }
 }
 
+// Tasks -------------------------------------------------------------------------------------
+
+// A pause's delay: 0..max_delay_ms, under simulated time in ms or seconds (a task's pauses add
+// up, and their sum must stay well inside simulated time).
+std::int64_t harness::task_delay() {
+    std::int64_t ms = in_.ConsumeIntegralInRange(0, max_delay_ms);
+    return virtual_ && in_.ConsumeBool() ? ms * 1000 : ms;
+}
+
+std::int64_t harness::live_tasks() const {
+    return std::count_if(tasks_.begin(), tasks_.end(), task_live);
+}
+
+// A spawned task (one with a handle), any or a live one; nullopt when there is none.
+std::optional<std::size_t> harness::pick_task(bool live_only) {
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+        if (tasks_[i].has_handle && (!live_only || task_live(tasks_[i]))) candidates.push_back(i);
+    }
+    if (candidates.empty()) return std::nullopt;
+    return candidates[in_.ConsumeIntegralInRange<std::size_t>(0, candidates.size() - 1)];
+}
+
+// The task's wake-up, a one-off of the engine's, armed `ms` from now.
+void harness::arm_wake(task_model& t, std::int64_t ms) {
+    t.wake_armed = true;
+    t.wake_at = (virtual_ ? engine_now() : steady::now()) + milliseconds{ms};
+    t.arming = ++armings_;
+}
+
+// mockit.spawn of a task that pauses 0..3 times, then returns 0..3 values or raises; a waiter
+// first waits for an older task (so no cycle), with a timeout or without.
+void harness::spawn(bool waiter) {
+    if (tasks_.size() >= max_tasks) return;
+    task_model spec;
+    if (waiter) {
+        std::optional<std::size_t> target = pick_task(false);
+        if (!target) return;
+        spec.target = target;
+        if (in_.ConsumeBool()) spec.wait_timeout = task_delay();
+    }
+    int pauses = in_.ConsumeIntegralInRange(0, waiter ? 1 : 3);
+    for (int i = 0; i < pauses; ++i)
+        spec.pauses.push_back(task_delay());
+    spec.raises = in_.ConsumeIntegralInRange(0, 3) == 0;
+    spec.nresults = in_.ConsumeIntegralInRange(0, 3);
+    spec.referenced = in_.ConsumeIntegralInRange(0, 3) != 0;
+    std::size_t serial = tasks_.size();
+    tasks_.push_back(std::move(spec));
+    spawn_task(serial);
+}
+
+void harness::spawn_task(std::size_t serial) {
+    int top = lua_gettop(L_);
+    task_model& t = tasks_[serial];
+    bool referenced = t.referenced;
+    t.referenced = true;  // until unref() below
+    trace("spawn task #%zu: %zu pauses, then %s", serial, t.pauses.size(),
+          t.raises ? "raises" : "returns");
+    push_module_function("spawn");
+    push_kept("task_body");
+    lua_pushinteger(L_, static_cast<lua_Integer>(serial));
+    int status = lua_pcall(L_, 2, 1, 0);
+    if (status != LUA_OK) {
+        // Only an error raised before its first pause comes out of spawn(), when nobody absorbs it.
+        if (t.state != task_state::failed) violation("spawn: %s", lua_tostring(L_, -1));
+        deliver_caught(lua_tostring(L_, -1));
+        return pop_to(top);
+    }
+    if (!luaL_testudata(L_, -1, "mockit.task")) violation("spawn returned no task");
+    push_kept("tasks");
+    lua_pushvalue(L_, -2);
+    lua_rawseti(L_, -2, static_cast<lua_Integer>(serial) + 1);
+    t.has_handle = true;
+    pop_to(top);
+    if (task_ended(t) && t.closes != 1)
+        violation("task #%zu ended in spawn() with its <close> run %d times", serial, t.closes);
+    check_task_status(serial);
+    if (!referenced) set_task_ref(serial, false);
+}
+
+// The task ended: its waiters get a wake-up now (0 ms), in place of their timeouts'.
+void harness::end_task(std::size_t serial, task_state state) {
+    task_model& t = tasks_[serial];
+    t.state = state;
+    t.wake_armed = false;
+    if (t.target) {  // it was waiting: it leaves the awaited task's list
+        auto& w = tasks_[*t.target].waiters;
+        w.erase(std::remove(w.begin(), w.end(), serial), w.end());
+    }
+    std::vector<std::size_t> waiters = std::move(t.waiters);
+    t.waiters.clear();
+    for (std::size_t id : waiters) {
+        task_model& w = tasks_[id];
+        if (w.state != task_state::waiting) continue;
+        w.woken = true;
+        arm_wake(w, 0);
+    }
+}
+
+void harness::cancel_task(std::size_t serial) {
+    int top = lua_gettop(L_);
+    task_model& t = tasks_[serial];
+    bool live = task_live(t);
+    push_kept("tasks");
+    if (lua_rawgeti(L_, -1, static_cast<lua_Integer>(serial) + 1) != LUA_TUSERDATA)
+        return pop_to(top);  // it failed in spawn(): no handle
+    lua_getfield(L_, -1, "cancel");
+    lua_pushvalue(L_, -2);
+    if (live) end_task(serial, task_state::cancelled);  // its <close> runs within
+    int closes = t.closes;
+    if (lua_pcall(L_, 1, 1, 0) != LUA_OK) violation("cancel: %s", lua_tostring(L_, -1));
+    trace("cancel task #%zu: %s", serial, lua_toboolean(L_, -1) ? "true" : "false");
+    if (!lua_isboolean(L_, -1) || lua_toboolean(L_, -1) != live)
+        violation("task #%zu: cancel() returned %s, the task was %s", serial,
+                  luaL_tolstring(L_, -1, nullptr), live ? "live" : "over");
+    if (live && t.closes != 1)
+        violation("task #%zu: cancelled, its <close> ran %d times", serial, t.closes);
+    if (!live && t.closes != closes)
+        violation("task #%zu: cancel() after its end ran <close>", serial);
+    pop_to(top);
+    check_task_status(serial);
+}
+
+void harness::check_task_status(std::size_t serial) {
+    int top = lua_gettop(L_);
+    const task_model& t = tasks_[serial];
+    push_kept("tasks");
+    if (lua_rawgeti(L_, -1, static_cast<lua_Integer>(serial) + 1) != LUA_TUSERDATA)
+        return pop_to(top);
+    lua_getfield(L_, -1, "status");
+    lua_pushvalue(L_, -2);
+    if (lua_pcall(L_, 1, 1, 0) != LUA_OK) violation("status: %s", lua_tostring(L_, -1));
+    static constexpr const char* names[] = {"running", "paused", "paused",
+                                            "done",    "failed", "cancelled"};
+    const char* want = names[static_cast<int>(t.state)];
+    const char* got = lua_tostring(L_, -1);
+    if (got == nullptr || std::strcmp(got, want) != 0)
+        violation("task #%zu: status() is %s, want %s", serial, got ? got : "?", want);
+    pop_to(top);
+}
+
+void harness::set_task_ref(std::size_t serial, bool referenced) {
+    int top = lua_gettop(L_);
+    push_kept("tasks");
+    if (lua_rawgeti(L_, -1, static_cast<lua_Integer>(serial) + 1) != LUA_TUSERDATA)
+        return pop_to(top);
+    lua_getfield(L_, -1, referenced ? "ref" : "unref");
+    lua_pushvalue(L_, -2);
+    if (lua_pcall(L_, 1, 1, 0) != LUA_OK) violation("task ref/unref: %s", lua_tostring(L_, -1));
+    if (!lua_rawequal(L_, -1, -2)) violation("task ref/unref did not return the task");
+    tasks_[serial].referenced = referenced;
+    pop_to(top);
+}
+
+// A wake-up ran task `serial`: a live one, at its due time exactly under simulated time (or where
+// sleep() or suspend() jumped the clock), in order with the timers; it is a callback.
+void harness::check_wake(std::size_t serial, lua_State* L) {
+    (void)L;
+    task_model& t = tasks_[serial];
+    if (!task_live(t) || !t.wake_armed)
+        violation("task #%zu resumed while %s", serial,
+                  task_ended(t) ? "over (cancelled?)" : "without a wake-up");
+    steady::time_point at = virtual_ ? engine_now() : steady::now();
+    if (at < t.wake_at)
+        violation("task #%zu resumed %lld ns early", serial,
+                  static_cast<long long>(std::chrono::nanoseconds{t.wake_at - at}.count()));
+    if (virtual_) {
+        if (at != std::max(t.wake_at, skip_end_) || at < sim_now_)
+            violation(
+                "task #%zu resumed at %lld ns, due at %lld ns (the clock was at %lld ns "
+                "and last jumped to %lld ns)",
+                serial, ns_of(at), ns_of(t.wake_at), ns_of(sim_now_), ns_of(skip_end_));
+        // A waiter woken by an end: the engine's waiter list has no order to check against.
+        if (!t.woken) {
+            if (std::pair key{t.wake_at, t.arming}; key > last_run_) {
+                last_run_ = key;
+            } else {
+                violation(
+                    "task #%zu resumed, due at %lld ns (arming #%llu), after one due at "
+                    "%lld ns (arming #%llu)",
+                    serial, ns_of(t.wake_at), static_cast<unsigned long long>(t.arming),
+                    ns_of(last_run_.first), static_cast<unsigned long long>(last_run_.second));
+            }
+        }
+        sim_now_ = at;
+    }
+    t.wake_armed = false;
+    trace("task #%zu resumed", serial);
+    count_callback();
+}
+
+// What task:wait() returned (from index `first` of L) against the model of the awaited task.
+void harness::check_outcome(std::size_t serial, lua_State* L, int first) {
+    task_model& t = tasks_[serial];
+    const task_model& a = tasks_[*t.target];
+    int n = lua_gettop(L) - first + 1;
+    auto second = [&] { return n >= 2 ? lua_tostring(L, first + 1) : nullptr; };
+    auto fail = [&](const char* want) {
+        violation("task #%zu: wait() on task #%zu returned %d values (%s, %s), want %s", serial,
+                  *t.target, n, n >= 1 ? luaL_typename(L, first) : "-", second() ? second() : "-",
+                  want);
+    };
+    if (!task_ended(a)) {
+        if (!t.wait_timeout) fail("no return before its end (no timeout)");
+        if (n != 2 || !lua_isnil(L, first) || !second() || std::strcmp(second(), "timeout") != 0)
+            fail("nil, \"timeout\"");
+        return;
+    }
+    switch (a.state) {
+        case task_state::done:
+            if (n != 1 + a.nresults || lua_toboolean(L, first) != 1 || !lua_isboolean(L, first))
+                fail("true and its results");
+            for (int i = 1; i <= a.nresults; ++i) {
+                if (lua_tointeger(L, first + i) != static_cast<lua_Integer>(*t.target) * 100 + i)
+                    fail("its results as returned");
+            }
+            break;
+        case task_state::failed: {
+            char want[32];
+            std::snprintf(want, sizeof want, "FUZZ-ERR#%lld", static_cast<long long>(a.error_id));
+            if (n != 2 || !lua_isnil(L, first) || !second() || !std::strstr(second(), want))
+                fail(want);
+            break;
+        }
+        default:
+            if (n != 2 || !lua_isnil(L, first) || !second() ||
+                std::strcmp(second(), "cancelled") != 0)
+                fail("nil, \"cancelled\"");
+            break;
+    }
+}
+
+// The Lua side of a task asks what to do next, or reports.
+int harness::task_hook(lua_State* L) {
+    auto serial = static_cast<std::size_t>(lua_tointeger(L, 1));
+    std::string_view what = lua_tostring(L, 2);
+    if (serial >= tasks_.size()) violation("a task hook with a bad serial");
+    task_model& t = tasks_[serial];
+    if (what == "close") {
+        ++t.closes;
+        if (closing) return 0;
+        if (!task_ended(t)) violation("task #%zu: its <close> ran while it is live", serial);
+        if (t.closes > 1) violation("task #%zu: its <close> ran %d times", serial, t.closes);
+        return 0;
+    }
+    if (closing) violation("task #%zu ran on while the state closes", serial);
+    if (what == "resumed") {
+        check_wake(serial, L);
+        if (t.anonymous) {
+            t.state = task_state::done;  // the pausing callback returns at once
+        } else {
+            t.state = task_state::running;
+        }
+        return 0;
+    }
+    if (what == "waited") {
+        if (t.state == task_state::waiting) {
+            check_wake(serial, L);
+            if (!t.woken) {  // its timeout: it left the awaited task's list
+                auto& w = tasks_[*t.target].waiters;
+                w.erase(std::remove(w.begin(), w.end(), serial), w.end());
+            }
+        } else if (t.state != task_state::running || !task_ended(tasks_[*t.target])) {
+            violation("task #%zu: wait() returned at once for a live task", serial);
+        }
+        check_outcome(serial, L, 3);
+        t.waited = true;
+        t.woken = false;
+        t.state = task_state::running;
+        return 0;
+    }
+    if (t.state != task_state::running) violation("task #%zu ran while not running", serial);
+    if (what == "results") {
+        if (t.raises) {
+            t.error_id = raised_++;
+            delivered_.push_back(0);
+            end_task(serial, task_state::failed);
+            trace("task #%zu raises FUZZ-ERR#%lld", serial, static_cast<long long>(t.error_id));
+            return luaL_error(L, "FUZZ-ERR#%d", static_cast<int>(t.error_id));
+        }
+        end_task(serial, task_state::done);
+        trace("task #%zu returns %d values", serial, t.nresults);
+        for (int i = 1; i <= t.nresults; ++i)
+            lua_pushinteger(L, static_cast<lua_Integer>(serial) * 100 + i);
+        return t.nresults;
+    }
+    // "step"
+    if (t.target && !t.waited) {
+        lua_pushliteral(L, "wait");
+        lua_getfield(L, LUA_REGISTRYINDEX, "tasks");
+        lua_rawgeti(L, -1, static_cast<lua_Integer>(*t.target) + 1);
+        lua_remove(L, -2);
+        if (t.wait_timeout) {
+            lua_pushinteger(L, *t.wait_timeout);
+        } else {
+            lua_pushnil(L);
+        }
+        task_model& a = tasks_[*t.target];
+        if (!task_ended(a)) {
+            t.state = task_state::waiting;
+            a.waiters.push_back(serial);
+            if (t.wait_timeout) arm_wake(t, *t.wait_timeout);
+        }
+        trace("task #%zu waits for task #%zu", serial, *t.target);
+        return 3;
+    }
+    if (t.step < t.pauses.size()) {
+        std::int64_t ms = t.pauses[t.step++];
+        t.state = task_state::paused;
+        arm_wake(t, ms);
+        trace("task #%zu pauses %lld ms", serial, static_cast<long long>(ms));
+        lua_pushliteral(L, "pause");
+        lua_pushinteger(L, ms);
+        return 2;
+    }
+    lua_pushliteral(L, "end");
+    return 1;
+}
+
 // Invariants --------------------------------------------------------------------------------
 
 // What is owed by `now`: each live timer's expiries so far, minus the calls it already had, plus
@@ -1504,6 +1969,11 @@ owed_count harness::owed_at(steady::time_point now) const {
         }
         n.callbacks += expiries;
         n.entries += expiries > 0;
+    }
+    for (const task_model& t : tasks_) {
+        bool due = t.wake_armed && t.wake_at <= now;
+        n.callbacks += due;
+        n.entries += due;
     }
     for (const signal_model& s : signals_) {
         n.callbacks += s.owed;
@@ -1578,7 +2048,11 @@ void harness::check_invariants(bool consuming) {
         return static_cast<std::int64_t>(n);
     };
     std::int64_t timers = field("timers"), referenced = field("referenced"), armed = field("armed");
+    std::int64_t tasks = field("tasks");
     lua_pop(L_, 1);
+    if (tasks != live_tasks())
+        violation("stats().tasks %lld, %lld live in the model", static_cast<long long>(tasks),
+                  static_cast<long long>(live_tasks()));
     push_module_function("stopping");
     lua_call(L_, 0, 2);
     if ((lua_toboolean(L_, -2) != 0) != stop_requested_ ||
@@ -1599,6 +2073,10 @@ void harness::check_invariants(bool consuming) {
         live += t.live;
         live_referenced += t.live && t.referenced;
         live_intervals += t.live && t.repeats;
+    }
+    for (const task_model& t : tasks_) {  // a wake-up is a one-off of the engine's
+        live += t.wake_armed;
+        live_referenced += t.wake_armed && t.referenced;
     }
     if (timers != live)
         violation("stats().timers %lld, %lld live", (long long)timers, (long long)live);
@@ -1661,7 +2139,12 @@ enum class op : std::uint8_t {
     suspend,
     set_wall,
     virtual_again,
-    last = virtual_again,
+    spawn,
+    spawn_waiter,
+    cancel_task,
+    task_status,
+    task_ref,
+    last = task_ref,
 };
 
 void harness::run_ops() {
@@ -1784,6 +2267,22 @@ void harness::run_ops() {
             case op::virtual_again:
                 virtual_again();
                 break;
+            case op::spawn:
+                spawn(false);
+                break;
+            case op::spawn_waiter:
+                spawn(true);
+                break;
+            case op::cancel_task:
+                if (std::optional<std::size_t> t = pick_task(slot % 4 != 0)) cancel_task(*t);
+                consuming = true;
+                break;
+            case op::task_status:
+                if (std::optional<std::size_t> t = pick_task(false)) check_task_status(*t);
+                break;
+            case op::task_ref:
+                if (std::optional<std::size_t> t = pick_task(false)) set_task_ref(*t, slot % 2);
+                break;
         }
         check_invariants(consuming);
     }
@@ -1794,8 +2293,9 @@ void harness::run_ops() {
 void harness::finish() {
     final_phase_ = true;
     set_on_error(error_mode::absorb);
+    bool complete = true;  // every task could be driven to its end
     if (virtual_) {
-        finish_simulated();
+        complete = finish_simulated();
     } else {
         steady::time_point start = steady::now();
         for (;;) {
@@ -1804,7 +2304,17 @@ void harness::finish() {
             for (const timer_model& t : timers_) {
                 if (t.live && !t.repeats && now - t.armed_at >= milliseconds{t.delay_ms}) due = &t;
             }
-            if (due == nullptr) break;
+            if (due == nullptr && live_tasks() == 0) break;
+            if (due == nullptr) {  // a task's pauses are a few ms each: it ends soon
+                if (now - start > lost_limit)
+                    violation("%lld tasks still live %lld ms into the end",
+                              static_cast<long long>(live_tasks()),
+                              static_cast<long long>(
+                                  std::chrono::duration_cast<milliseconds>(now - start).count()));
+                wait(50);
+                drain(std::nullopt);
+                continue;
+            }
             if (now - start > lost_limit)
                 violation(
                     "a due one-off (delay %lld ms) has not fired after %lld ms",
@@ -1822,12 +2332,21 @@ void harness::finish() {
     for (int slot = 0; slot < slot_count; ++slot)
         destroy(slot, false);
     check_invariants(true);
+    // Drained: no task is left, nor any of their wake-ups (check_invariants matched the stats).
+    if (complete && live_tasks() != 0)
+        violation("%lld tasks live after the end", static_cast<long long>(live_tasks()));
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+        const task_model& t = tasks_[i];
+        if (task_ended(t) && !t.anonymous && t.closes != 1)
+            violation("task #%zu ended with its <close> run %d times", i, t.closes);
+        if (t.has_handle) check_task_status(i);
+    }
 }
 
 // Under simulated time the clock goes to each live one-off's deadline in turn, and the one-off
 // must run there. One past the end of simulated time never can; one behind more interval
 // expiries than one move may leave (bounded_move) is left, with the ones after it.
-void harness::finish_simulated() {
+bool harness::finish_simulated() {
     if (stop_requested_) run_loop();  // takes the stop, which would end advance() at once
     for (;;) {
         const timer_model* first = nullptr;
@@ -1835,18 +2354,33 @@ void harness::finish_simulated() {
             if (t.live && !t.repeats && (!first || next_expiry(t) < next_expiry(*first)))
                 first = &t;
         }
-        if (first == nullptr) return;
-        steady::time_point due = next_expiry(*first);
+        // A task's wake-up is a one-off as well.
+        const task_model* task = nullptr;
+        for (const task_model& t : tasks_) {
+            if (t.wake_armed && (!task || t.wake_at < task->wake_at)) task = &t;
+        }
+        if (first == nullptr && task == nullptr) return live_tasks() == 0;
+        steady::time_point due =
+            first != nullptr && (task == nullptr || next_expiry(*first) <= task->wake_at)
+                ? next_expiry(*first)
+                : task->wake_at;
         std::int64_t ms = std::max<std::int64_t>(0, (due - sim_now_) / milliseconds{1});
-        if (due > virtual_end_ || bounded_move(ms) < ms) return;
+        if (due > virtual_end_ || bounded_move(ms) < ms) return false;
+        if (stop_requested_) return false;  // a callback stopped the last advance(): give up
         advance(ms);
-        if (first->live) violation("a one-off due at %lld ns has not run by then", ns_of(due));
+        if (first != nullptr && next_expiry(*first) == due && first->live)
+            violation("a one-off due at %lld ns has not run by then", ns_of(due));
+        if (task != nullptr && task->wake_armed && task->wake_at == due)
+            violation("a task's wake-up due at %lld ns has not run by then", ns_of(due));
     }
 }
 
 int on_timer(lua_State* L) {
-    current->timer_fired(L);
-    return 0;
+    return current->timer_fired(L);
+}
+
+int on_task(lua_State* L) {
+    return current->task_hook(L);
 }
 
 int on_signal(lua_State* L) {
