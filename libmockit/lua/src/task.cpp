@@ -453,7 +453,6 @@ int pause_resumed(lua_State* L, int, lua_KContext k) {
     t.status = task_status::running;
     t.waiting = task_wait::none;
     t.woken = false;
-    (void)L;
     return 0;
 }
 
