@@ -134,7 +134,16 @@ test("a wait nothing can end is stuck: an error naming what waits, not a hang", 
     assert(not msg:find("SIG"), msg)
     mockit.signal("SIGUSR2", function() end)
     checkerr("no timeout; signal handlers wait for SIGUSR2$", function() mockit.wait() end)
-    mockit.signal("SIGUSR2", nil)
+    -- A handler that is a callable table counts too, and so do many handlers at once.
+    mockit.signal("SIGUSR1", setmetatable({}, { __call = function() end }))
+    for _, name in ipairs({ "SIGHUP", "SIGALRM", "SIGWINCH", "SIGCHLD", "SIGCONT", "SIGURG" }) do
+        mockit.signal(name, function() end)
+    end
+    local msg = checkerr("signal handlers wait for ", function() mockit.wait() end)
+    for _, name in ipairs({ "SIGUSR1", "SIGUSR2", "SIGHUP", "SIGALRM", "SIGWINCH", "SIGCHLD", "SIGCONT", "SIGURG" }) do
+        assert(msg:find(name, 1, true), name .. " missing from: " .. msg)
+        mockit.signal(name, nil)
+    end
     -- A timeout, or an unref'd timer, is something to wait for.
     local w0 = mockit.mstimestamp()
     assert(mockit.wait(30) == 0 and mockit.mstimestamp() == w0 + 30)

@@ -84,39 +84,43 @@ bool alive(context& ctx) {
            ctx.referenced_task_waits > 0 || anything_due(ctx);
 }
 
+// Pushes "<heading>SIGA, SIGB" for the signals something waits for in the context value `uv`
+// (signals_uv: a handler; signal_waits_uv: a non-empty list of tasks); returns how many strings
+// it pushed.
+int push_waiting_signals(lua_State* L, int uv, const char* heading) {
+    const char* names[NSIG];
+    int count = 0;
+    push_context_value(L, uv);
+    for (int signo = 1; signo < NSIG; ++signo) {
+        int type = lua_rawgeti(L, -1, signo);
+        bool waits =
+            uv == signal_waits_uv ? type == LUA_TTABLE && lua_rawlen(L, -1) > 0 : type != LUA_TNIL;
+        lua_pop(L, 1);
+        if (waits) names[count++] = signal_name(signo);
+    }
+    lua_pop(L, 1);
+    for (int i = 0; i < count; ++i) {
+        lua_pushstring(L, i == 0 ? heading : ", ");
+        lua_pushstring(L, names[i]);
+    }
+    return 2 * count;
+}
+
 // A wait with nothing to wait for in simulated time would wait for ever: no timer can come due,
 // and nothing in the simulation can send a signal. As Go's testing/synctest reports a deadlock,
 // the loop ends instead, with exit code 3 and a message naming what waits.
 [[noreturn]] void raise_stuck(lua_State* L) {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "stuck in simulated time: wait() has no timer to wait for and no timeout");
-    struct {
-        int uv;
-        const char* heading;
-    } waiting[] = {{signals_uv, "; signal handlers wait for "},
-                   {signal_waits_uv, "; tasks wait for "}};
-    for (const auto& w : waiting) {
-        push_context_value(L, w.uv);
-        const char* separator = w.heading;
-        for (int signo = 1; signo < NSIG; ++signo) {
-            int type = lua_rawgeti(L, -1, signo);
-            if (type == LUA_TFUNCTION || (type == LUA_TTABLE && lua_rawlen(L, -1) > 0) ||
-                (type != LUA_TNIL && type != LUA_TTABLE)) {
-                luaL_addstring(&b, separator);
-                luaL_addstring(&b, signal_name(signo));
-                separator = ", ";
-            }
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
+    luaL_checkstack(L, 4 * NSIG + 4, "stuck in simulated time");
+    lua_pushliteral(L, "stuck in simulated time: wait() has no timer to wait for and no timeout");
+    int pieces = 1;
+    pieces += push_waiting_signals(L, signals_uv, "; signal handlers wait for ");
+    pieces += push_waiting_signals(L, signal_waits_uv, "; tasks wait for ");
     if (std::size_t n = upvalue_context(L).referenced_task_waits; n > 0) {
         lua_pushfstring(L, "; %d task%s wait%s for another task (a cycle of waits?)",
                         static_cast<int>(n), n == 1 ? "" : "s", n == 1 ? "s" : "");
-        luaL_addvalue(&b);
+        ++pieces;
     }
-    luaL_pushresult(&b);
+    lua_concat(L, pieces);
     raise_stop(L, stuck_exit_code, true);
 }
 

@@ -117,7 +117,6 @@ task_handle& new_task(lua_State* L, context& ctx, int thread, bool anonymous, bo
     *t = task_handle{};
     t->wake = timer_handle{timer_id{}, 0, 0, false, true, false, true};
     t->status = task_status::running;
-    t->referenced = true;
     t->anonymous = anonymous;
     t->main = main;
     luaL_setmetatable(L, task_type);
@@ -171,7 +170,6 @@ task_handle& current_task(lua_State* L, context& ctx, const char* what) {
 void arm_wake(lua_State* L, context& ctx, task_handle& t, int ud, milliseconds delay) {
     disarm(L, ctx, t.wake);
     t.wake.delay_ms = static_cast<std::uint64_t>(delay.count()) & delay_ms_mask;
-    t.wake.referenced = t.referenced;
     arm(L, ctx, t.wake, ud);
 }
 
@@ -237,12 +235,12 @@ void settle(lua_State* L, context& ctx, task_handle& t, int ud) {
         lua_settop(L, top);
         lua_pushnil(L);
         lua_setiuservalue(L, ud, task_awaited_uv);
-        if (t.referenced) --ctx.referenced_task_waits;
+        if (t.wake.referenced) --ctx.referenced_task_waits;
     } else if (t.waiting == task_wait::signal) {
         push_context_value(L, signal_waits_uv);
         if (lua_rawgeti(L, -1, t.signo) == LUA_TTABLE) remove_from(L, ud);
         lua_settop(L, top);
-        if (t.referenced) --ctx.referenced_signal_waits;
+        if (t.wake.referenced) --ctx.referenced_signal_waits;
         // The signal stays caught: a task that awaits it in a loop is not between two waits
         // when the next one comes, and its default action (often: end the process) would strike
         // there. An arrival nobody waits for or handles is dropped; mockit.signal(name, nil)
@@ -539,7 +537,7 @@ int task_wait(lua_State* L) {
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, 2, task_awaited_uv);
     t.waiting = task_wait::task;
-    if (t.referenced) ++ctx.referenced_task_waits;
+    if (t.wake.referenced) ++ctx.referenced_task_waits;
     if (timeout) arm_wake(L, ctx, t, 2, *timeout);
     return suspend(L, ctx, t, 2, wait_resumed);
 }
@@ -567,7 +565,7 @@ int mockit_await_signal(lua_State* L) {
     lua_settop(L, 2);
     t.waiting = task_wait::signal;
     t.signo = signo;
-    if (t.referenced) ++ctx.referenced_signal_waits;
+    if (t.wake.referenced) ++ctx.referenced_signal_waits;
     if (timeout) arm_wake(L, ctx, t, 2, *timeout);
     return suspend(L, ctx, t, 2, signal_resumed);
 }
@@ -624,13 +622,11 @@ int task_status_name(lua_State* L) {
 int set_task_referenced(lua_State* L, bool referenced) {
     task_handle& t = check_task(L, 1);
     context& ctx = upvalue_context(L);
-    if (t.referenced != referenced) {
-        if (t.wake.id) ctx.referenced_timers += referenced ? 1 : -1;
+    if (t.wake.referenced != referenced) {
         if (t.waiting == task_wait::signal) ctx.referenced_signal_waits += referenced ? 1 : -1;
         if (t.waiting == task_wait::task) ctx.referenced_task_waits += referenced ? 1 : -1;
     }
-    t.referenced = referenced;
-    t.wake.referenced = referenced;
+    set_referenced(ctx, t.wake, referenced);
     lua_settop(L, 1);
     return 1;
 }

@@ -26,11 +26,10 @@ enum class task_wait : std::uint8_t { none, pause, task, signal };
 
 // Trivially destructible, as timer_handle: a longjmp may abandon it.
 struct task_handle {
-    timer_handle wake;  // first: see above
+    timer_handle wake;  // first: see above; wake.referenced: the task keeps run() alive
     task_status status;
     task_wait waiting;
     bool woken;       // what it waits for came (a task's end, a signal), not its timeout
-    bool referenced;  // keeps run() alive (wake.referenced follows it)
     bool anonymous;   // a callback's task: nobody holds its handle, so no results are kept
     bool main;        // the main thread of mockit-run: its pause runs the loop
     bool cancelling;  // it cancelled itself and yields: closed once it has

@@ -113,16 +113,7 @@ int timer_kind(lua_State* L) {
 
 // t:ref() / t:unref() -> t: whether the timer keeps run() alive.
 int set_referenced(lua_State* L, bool referenced) {
-    timer_handle& t = check_live_timer(L, 1);
-    context& ctx = upvalue_context(L);
-    if (static_cast<bool>(t.referenced) != referenced && t.id) {
-        if (referenced) {
-            ++ctx.referenced_timers;
-        } else {
-            --ctx.referenced_timers;
-        }
-    }
-    t.referenced = referenced;
+    set_referenced(upvalue_context(L), check_live_timer(L, 1), referenced);
     lua_settop(L, 1);
     return 1;
 }
@@ -155,6 +146,17 @@ const luaL_Reg timer_metamethods[] = {
 };
 
 }  // namespace
+
+void set_referenced(context& ctx, timer_handle& t, bool referenced) {
+    if (static_cast<bool>(t.referenced) != referenced && t.id) {
+        if (referenced) {
+            ++ctx.referenced_timers;
+        } else {
+            --ctx.referenced_timers;
+        }
+    }
+    t.referenced = referenced;
+}
 
 void unpin(lua_State* L, context& ctx, timer_handle& t, int pins) {
     if (!t.id) return;

@@ -55,6 +55,9 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud);
 // Cancels the timer, and with it every expiry of it that is due.
 void disarm(lua_State* L, context& ctx, timer_handle& t);
 
+// Whether `t` keeps run() alive, with the count of those that do kept right.
+void set_referenced(context& ctx, timer_handle& t, bool referenced);
+
 // Takes the handle off the pins table, which is at absolute stack index `pins`, and the live
 // counts (its id is gone: a one-off about to run its callback, or a disarmed timer).
 void unpin(lua_State* L, context& ctx, timer_handle& t, int pins);
