@@ -13,6 +13,7 @@
 #include "host_signals.hpp"
 #include "logging.hpp"
 #include "lua_state.hpp"
+#include "metrics_file.hpp"
 #include "mockit/lua_module.hpp"
 #include "service_manager.hpp"
 
@@ -32,6 +33,7 @@ struct run_context {
     int argc;
     char** argv;
     service_manager* service;
+    metrics_file* metrics;
     int status = EXIT_SUCCESS;
 };
 
@@ -178,7 +180,8 @@ void preload_mockit(lua_State* L) {
     lua_pop(L, 1);
 }
 
-void install_hooks(lua_State* L, const options& opts, service_manager& service) {
+void install_hooks(lua_State* L, const options& opts, service_manager& service,
+                   metrics_file& metrics) {
     lua::set_log_sink(L, log_from_script, binding_level());
     if (opts.keep_going) {
         lua::set_error_sink(L, [](std::string_view message) {
@@ -192,6 +195,7 @@ void install_hooks(lua_State* L, const options& opts, service_manager& service) 
         if (notify_ready) notify_ready();
     };
     observer.on_stop = [] { leave_loop(); };
+    metrics.attach(L, observer, opts.virtual_start_ms.has_value());
     lua::set_loop_observer(L, std::move(observer));
 }
 
@@ -245,12 +249,15 @@ int pmain(lua_State* L) {
     luaL_openlibs(L);
     preload_mockit(L);
     lua::run_main_as_task(L);  // the main chunk runs as a task: it may pause
-    if (opts.seed) seed_random(L, *opts.seed);
+    if (opts.seed) {
+        seed_random(L, *opts.seed);
+        lua::seed_jitter(L, static_cast<std::uint64_t>(*opts.seed));
+    }
     if (opts.virtual_start_ms) {
         lua::use_virtual_time(L, *opts.virtual_start_ms);
         stamp_logs_with(lua::clock_of(L));  // until run_lua's log_stamps ends, before the state
     }
-    install_hooks(L, opts, *ctx.service);
+    install_hooks(L, opts, *ctx.service, *ctx.metrics);
     create_arg_table(L, ctx.argv, ctx.argc, opts.script_index);
     // Generational, as lua5.4 runs scripts: timer-driven code makes short-lived garbage at a
     // steady rate, which the incremental mode lets pile up to several times the live heap.
@@ -288,8 +295,9 @@ int exit_status_of(int status) {
 }  // namespace
 
 int run_lua(const options& opts, int argc, char** argv) {
-    // Declared before the state, whose loop observer points at it, so it outlives the state.
+    // Declared before the state, whose loop observer points at them, so they outlive the state.
     service_manager service;
+    metrics_file metrics{opts.metrics_file, opts.metrics_interval};
     lua_state state;
     // Log lines may be stamped with the state's simulated clock while the state lives.
     struct log_stamps {
@@ -301,10 +309,11 @@ int run_lua(const options& opts, int argc, char** argv) {
     }
     lua_State* L = state.get();
     host_signals signals{L};
-    run_context ctx{&opts, argc, argv, &service};
+    run_context ctx{&opts, argc, argv, &service, &metrics};
     lua_pushcfunction(L, pmain);
     lua_pushlightuserdata(L, &ctx);
     if (report(L, lua_pcall(L, 1, 0, 0)) != LUA_OK) ctx.status = EXIT_FAILURE;
+    metrics.write();  // the last figures, before the state closes
     service.stopping();
     hold_script_signals();  // the state closes on the way out
     return exit_status_of(ctx.status);

@@ -162,6 +162,17 @@ parse_result parse(int argc, char** argv) {
                        "Seed math.random with N, so that two runs draw the same numbers (default: "
                        "$MOCKIT_SEED, else a random seed)")
             ->type_name("N");
+    auto* metrics_file =
+        cli.add_option("--metrics-file", opts.metrics_file,
+                       "Write mockit.metrics() to PATH as OpenMetrics text, atomically (for "
+                       "node_exporter's textfile collector)")
+            ->type_name("PATH");
+    double metrics_seconds = 15;
+    cli.add_option("--metrics-interval", metrics_seconds,
+                   "Seconds between two writes of the metrics file (default 15)")
+        ->type_name("S")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->needs(metrics_file);
     std::string virtual_start;
     // A flag, so that a value comes only with "=": `--virtual-time script.lua` runs script.lua.
     auto* virtual_time = cli.add_flag(
@@ -212,6 +223,12 @@ parse_result parse(int argc, char** argv) {
             return {std::nullopt, exit_status::usage};
         }
     }
+    if (metrics_file->count() > 0 && opts.metrics_file.empty()) {
+        std::fprintf(stderr, "mockit-run: --metrics-file: the path is empty\n%s\n", usage_line);
+        return {std::nullopt, exit_status::usage};
+    }
+    opts.metrics_interval =
+        std::chrono::milliseconds{static_cast<std::int64_t>(metrics_seconds * 1000.0 + 0.5)};
     std::vector<std::string> rest = cli.remaining();
     opts.script_index = argc - static_cast<int>(rest.size());
     // prefix_command() also stops at an unknown option; "--" ends the options as in lua5.4.

@@ -3,6 +3,7 @@
 // Everything after the script name belongs to the script, options included.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,9 @@ struct options {
     std::optional<std::int64_t> virtual_start_ms;
     // --seed N, else $MOCKIT_SEED: math.random's seed, so a run's random draws repeat.
     std::optional<std::int64_t> seed;
+    // --metrics-file PATH, --metrics-interval S: where and how often to write the metrics.
+    std::string metrics_file;
+    std::chrono::milliseconds metrics_interval{15000};
 };
 
 // Either the options, or the exit status to leave with at once (after --help, --version or a

@@ -228,6 +228,24 @@ bool timer_queue::cancel(timer_id id) noexcept {
     return true;
 }
 
+bool timer_queue::move_to(timer_id id, time_point deadline) {
+    if (find(id) == nullptr) return false;
+    std::uint32_t index = id.slot();
+    duration::rep interval = interval_of(index);
+    take_out(index);
+    slot& s = slots_[index];
+    s.deadline = deadline.time_since_epoch().count();
+    s.lane = in_heap;
+    try {
+        heap_.push(heap_timer{key_of(index, index), interval});
+    } catch (...) {
+        release_slot(index);
+        --size_;
+        throw;
+    }
+    return true;
+}
+
 bool timer_queue::armed(timer_id id) const noexcept {
     return find(id) != nullptr;
 }

@@ -121,6 +121,27 @@ TEST_CASE("timer_queue: a cancelled timer's due expiries never come out", "[time
     CHECK(out[0].timer == c);
 }
 
+TEST_CASE("timer_queue: move_to replans a timer; an interval's grid goes on from there",
+          "[timer_queue]") {
+    timer_queue queue;
+    timer_id every = queue.arm_every(at(0ms), 10ms);
+    timer_id once = queue.arm_once(at(0ms), 5ms);
+    timer_id other = queue.arm_every(at(0ms), 10ms);  // stays in the lane every left
+    CHECK(queue.move_to(every, at(37ms)));
+    CHECK(queue.move_to(once, at(3ms)));
+    CHECK(queue.deadline(every) == at(37ms));
+    std::vector<std::pair<timer_id, char>> named{{every, 'E'}, {once, 'O'}, {other, 'T'}};
+    CHECK(names_of(take_all(queue, 3ms), named) == "O");
+    CHECK_FALSE(queue.armed(once));
+    CHECK_FALSE(queue.move_to(once, at(4ms)));  // ran: gone
+    CHECK(names_of(take_all(queue, 47ms), named) == "TTTETE");
+    CHECK(queue.deadline(every) == at(57ms));
+    CHECK(queue.move_to(every, at(10ms)));  // into the past: due at once, then every 10 ms
+    auto out = take_all(queue, 50ms);
+    CHECK(names_of(out, named) == "EEEEET");  // at 50, E first: armed first
+    CHECK(queue.size() == 2);
+}
+
 TEST_CASE("timer_queue: an interval stays on its absolute grid", "[timer_queue]") {
     timer_queue queue;
     timer_id id = queue.arm_every(at(0ms), 10ms);

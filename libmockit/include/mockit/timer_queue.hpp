@@ -101,6 +101,12 @@ class timer_queue {
     // Disarms `id`; false when it is not armed (already ran as a one-off, cancelled, unknown).
     bool cancel(timer_id id) noexcept;
 
+    // Moves armed timer `id` to fall due next at `deadline`; an interval timer's later expiries
+    // follow one interval apart from there. False when `id` is not armed. For schedules the owner
+    // plans itself (a missed-tick policy, jitter): it costs O(log n), as the timer joins the
+    // general heap. Throws std::bad_alloc, and then the timer is gone (as if cancelled).
+    bool move_to(timer_id id, time_point deadline);
+
     // The earliest expiry due at or before `now`, taken out; nullopt when nothing is due. With
     // `armed_before` (a mark from next_sequence()), a timer armed since the mark and due exactly
     // at `now` is left for later. So a drain runs only what was due when it began even on a

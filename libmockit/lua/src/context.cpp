@@ -1,10 +1,25 @@
 #include "context.hpp"
 
+#include <sys/random.h>
+#include <unistd.h>
+
 namespace mockit::lua::detail {
 
 const char context_key = 0;
 
-context::context() = default;
+namespace {
+
+// Jitter without --seed: a different sequence each run, as systemd's RandomizedDelaySec.
+std::uint64_t seed_from_os() noexcept {
+    std::uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
+        seed = static_cast<std::uint64_t>(getpid());  // no entropy yet, early in boot
+    return seed;
+}
+
+}  // namespace
+
+context::context() : random_state{seed_from_os()} {}
 context::~context() = default;
 
 context& upvalue_context(lua_State* L) {
@@ -29,6 +44,13 @@ std::size_t pending(const context& ctx) {
 
 std::size_t queued_entries(const context& ctx) {
     return ctx.timers.due(ctx.clock->now()).timers + ctx.signals.pending();
+}
+
+std::uint64_t next_random(context& ctx) noexcept {
+    std::uint64_t z = (ctx.random_state += 0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    return z ^ (z >> 31);
 }
 
 std::optional<int> requested_stop(const context& ctx) noexcept {

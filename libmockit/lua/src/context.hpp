@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 
+#include "metrics.hpp"
 #include "mockit/lua_module.hpp"
 #include "mockit/timer_queue.hpp"
 #include "poller.hpp"
@@ -79,6 +80,15 @@ struct context {
     std::size_t live_tasks = 0;               // tasks with a handle, not ended
     std::size_t referenced_signal_waits = 0;  // tasks waiting for a signal that keep run() alive
     std::size_t referenced_task_waits = 0;    // tasks waiting for a task that keep run() alive
+    // The coroutine of the callback the last resume left paused (it has a task handle now), or
+    // nullptr when that callback returned: mockit.timer's overlap policy watches the run.
+    lua_State* paused_callback = nullptr;
+
+    // Timers with options (timer_options.hpp) and what they tell (metrics.hpp).
+    loop_metrics loop;
+    std::uint64_t random_state;  // jitter's generator (splitmix64), seeded by the host or the OS
+    // The name of the timer whose callback failed, for the report (absorb_error); or nullptr.
+    const std::string* failing_timer = nullptr;
 
     log_sink log;
     log_level level = log_level::info;
@@ -104,6 +114,10 @@ std::size_t pending(const context& ctx);
 // Queue entries: timers with an expiry due (one entry each, whatever its count), and signal
 // arrivals.
 std::size_t queued_entries(const context& ctx);
+
+// The next number of the jitter's generator (splitmix64: small, fast, and reproducible from one
+// seed, which is all jitter needs).
+std::uint64_t next_random(context& ctx) noexcept;
 
 // The exit code of the stop asked for, by a signal the host turned into one (process-wide) or
 // by mockit.stop() (this state); nullopt while none is.

@@ -99,6 +99,10 @@ bool absorb_error(lua_State* L, context& ctx) {
     }
     lua_pop(L, 1);
     push_report(L, error, error + 1);
+    if (const std::string* name = std::exchange(ctx.failing_timer, nullptr)) {
+        lua_pushfstring(L, "timer '%s': %s", name->c_str(), lua_tostring(L, -1));
+        lua_remove(L, -2);
+    }
     lua_replace(L, error);
     lua_settop(L, error);
     if (ctx.on_uncaught) {

@@ -15,6 +15,7 @@
 #include "mockit/detail/precise_wakeups.hpp"
 #include "task.hpp"
 #include "timer.hpp"
+#include "timer_options.hpp"
 #include "virtual_time.hpp"
 
 namespace mockit::lua::detail {
@@ -22,9 +23,14 @@ namespace {
 
 enum class outcome { none, skipped, ran, failed };
 
+std::uint64_t lateness_us(duration late) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(late).count());
+}
+
 // Runs the callback of one expiry taken from the timer queue, as a task; or resumes the task whose
-// wake-up it is.
-outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {
+// wake-up it is. A callback's lateness counts from `horizon`, when its loop turn began.
+outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e, time_point horizon) {
     push_context_value(L, pins_uv);
     lua_rawgeti(L, -1, pin_index(e.timer.slot()));
     // The queue hands out only armed timers, and an armed timer's handle is pinned at its slot.
@@ -36,7 +42,16 @@ outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e) {
     bool ok = false;
     if (t.wakes_task) {
         ok = wake_task(L, ctx, ud);
+    } else if (t.has_options) {
+        std::optional<bool> ran = run_with_options(L, ctx, ud, e.due);
+        if (!ran) {
+            lua_settop(L, ud - 2);
+            return outcome::skipped;
+        }
+        ctx.loop.lateness.record(lateness_us(horizon - e.due));
+        ok = *ran;
     } else {
+        ctx.loop.lateness.record(lateness_us(horizon - e.due));
         for (int uv = 1; uv <= nargs + 1; ++uv)
             lua_getiuservalue(L, ud, uv);
         ok = run_as_task(L, ctx, nargs);
@@ -74,7 +89,7 @@ outcome next_callback(lua_State* L, context& ctx, time_point horizon, std::uint3
     std::optional<expiry> e =
         protect(L, [&] { return ctx.timers.take_due(horizon, armed_before); });
     if (!e) return outcome::none;
-    return dispatch_timer(L, ctx, *e);
+    return dispatch_timer(L, ctx, *e, horizon);
 }
 
 // Whether anything keeps run() going: a referenced timer or task, or anything due (an unref'd
@@ -209,13 +224,15 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
             if (!wake_at) raise_stuck(L);
             // Simulated time: nothing can run before then, so it is then at once.
             check_virtual_room(L, *wake_at);
-            ctx.simulated->set(*wake_at);
+            pass_idle_time(ctx, *wake_at);
         } else {
             std::optional<duration> sleep;
+            time_point before = ctx.clock->now();
             // A long sleep ends a little early (first_sleep): the rest is slept by this loop's
             // next turn, from a CPU that is awake.
-            if (wake_at) sleep = mockit::detail::first_sleep(*wake_at - ctx.clock->now());
+            if (wake_at) sleep = mockit::detail::first_sleep(*wake_at - before);
             ctx.wakeups.wait(sleep);
+            ctx.loop.idle += ctx.clock->now() - before;
         }
         if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
         if (anything_due(ctx)) return true;

@@ -10,12 +10,14 @@
 #include "context.hpp"
 #include "loop.hpp"
 #include "lua_util.hpp"
+#include "metrics.hpp"
 #include "mockit/lua_module.hpp"
 #include "mockit/notify.hpp"
 #include "mockit/sleep.hpp"
 #include "mockit/version.hpp"
 #include "task.hpp"
 #include "timer.hpp"
+#include "timer_options.hpp"
 #include "virtual_time.hpp"
 
 namespace mockit::lua::detail {
@@ -166,6 +168,8 @@ const luaL_Reg module_functions[] = {
     {"signal", mockit_signal},
     {"notify", mockit_notify},
     {"stats", mockit_stats},
+    {"timer", mockit_timer},
+    {"metrics", mockit_metrics},
     {"spawn", mockit_spawn},
     {"pause", mockit_pause},
     {"await_signal", mockit_await_signal},
@@ -207,6 +211,7 @@ void push_new_context(lua_State* L) {
         box->ctx = std::make_unique<context>();
         box->ctx->log = default_log;
         box->ctx->level = level_from_environment();
+        box->ctx->loop.since = box->ctx->clock->now();
     });
     lua_newtable(L);
     lua_setiuservalue(L, -2, pins_uv);
@@ -298,6 +303,19 @@ bool run_main_as_task(lua_State* L) {
     if (ctx == nullptr) return false;
     ctx->main_is_task = true;
     return true;
+}
+
+bool seed_jitter(lua_State* L, std::uint64_t seed) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return false;
+    ctx->random_state = seed;
+    return true;
+}
+
+std::optional<std::string> metrics_text(lua_State* L) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return std::nullopt;
+    return detail::openmetrics_text(*ctx);
 }
 
 const clock_source* clock_of(lua_State* L) {

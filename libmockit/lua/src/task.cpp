@@ -115,7 +115,7 @@ task_handle& new_task(lua_State* L, context& ctx, int thread, bool anonymous, bo
     thread = lua_absindex(L, thread);
     auto* t = static_cast<task_handle*>(lua_newuserdatauv(L, sizeof(task_handle), task_uv_count));
     *t = task_handle{};
-    t->wake = timer_handle{timer_id{}, 0, 0, false, true, false, true};
+    t->wake = timer_handle{timer_id{}, 0, 0, false, true, false, true, false};
     t->status = task_status::running;
     t->anonymous = anonymous;
     t->main = main;
@@ -365,6 +365,7 @@ bool resume(lua_State* L, context& ctx, lua_State* co, int nargs, task_handle* t
     bool suspended = std::exchange(ctx.suspending, false);
     bool made = std::exchange(ctx.handle_made, made_outer);
     if (status == LUA_OK && t == nullptr) {  // a callback that returned: the common case
+        ctx.paused_callback = nullptr;
         if (nresults > 0) lua_settop(co, 0);
         give_back(L, ctx, co);
         return true;
@@ -378,8 +379,10 @@ bool resume(lua_State* L, context& ctx, lua_State* co, int nargs, task_handle* t
         ud = lua_gettop(L);
         t = &to_task(L, ud);
     }
+    ctx.paused_callback = nullptr;
     if (status == LUA_YIELD && suspended && !(t != nullptr && t->cancelling)) {
         lua_settop(L, top);
+        if (made) ctx.paused_callback = co;
         if (co == ctx.callback_thread) ctx.callback_thread = nullptr;  // the task's now
         return true;  // paused: its wake-up will resume it
     }

@@ -1,6 +1,7 @@
 #include "timer.hpp"
 
 #include "lua_util.hpp"
+#include "timer_options.hpp"
 
 namespace mockit::lua::detail {
 namespace {
@@ -40,7 +41,13 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
     timer_id id = protect(L, [&] {
         time_point now = ctx.clock->now();
         milliseconds delay{t.delay_ms};
-        return t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
+        if (!t.has_options)
+            return t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
+        time_point first = plan_first_run(ctx, t, now);
+        if (!t.repeats) return ctx.timers.arm_once(now, first - now);
+        timer_id armed = ctx.timers.arm_every(now, delay);
+        if (first != now + delay) ctx.timers.move_to(armed, first);
+        return armed;
     });
     push_context_value(L, pins_uv);
     lua_pushvalue(L, ud_index);
@@ -74,7 +81,7 @@ int timer_destroy(lua_State* L) {
     if (t.destroyed) return 0;
     disarm(L, upvalue_context(L), t);
     t.destroyed = true;
-    for (int uv = 1; uv <= t.nargs + 1; ++uv) {  // let the callback and its arguments go
+    for (int uv = 1, n = user_values_of(t); uv <= n; ++uv) {  // let the callback and the rest go
         lua_pushnil(L);
         lua_setiuservalue(L, 1, uv);
     }
@@ -85,7 +92,13 @@ int timer_destroy(lua_State* L) {
 int timer_reset(lua_State* L) {
     timer_handle& t = check_live_timer(L, 1);
     std::uint64_t delay_ms = t.delay_ms;
-    if (!lua_isnoneornil(L, 2)) delay_ms = effective_delay_ms(check_delay(L, 2), t.repeats);
+    if (!lua_isnoneornil(L, 2)) {
+        delay_ms = effective_delay_ms(check_delay(L, 2), t.repeats);
+        luaL_argcheck(L,
+                      !t.has_options || !t.repeats ||
+                          static_cast<std::int64_t>(delay_ms) > options_of(t).jitter_ms,
+                      2, "interval must be longer than the timer's jitter");
+    }
     context& ctx = upvalue_context(L);
     disarm(L, ctx, t);
     t.delay_ms = delay_ms & delay_ms_mask;  // check_delay has kept it in range
@@ -136,7 +149,8 @@ int timer_tostring(lua_State* L) {
 const luaL_Reg timer_methods[] = {
     {"destroy", timer_destroy},   {"reset", timer_reset}, {"active", timer_active},
     {"interval", timer_interval}, {"kind", timer_kind},   {"ref", timer_ref},
-    {"unref", timer_unref},       {nullptr, nullptr},
+    {"unref", timer_unref},       {"due", timer_due},     {"missed", timer_missed},
+    {"stats", timer_stats_of},    {nullptr, nullptr},
 };
 
 const luaL_Reg timer_metamethods[] = {
@@ -181,6 +195,7 @@ int create_timer(lua_State* L, bool repeats) {
                       static_cast<std::uint16_t>(nargs),
                       repeats,
                       true,
+                      false,
                       false,
                       false};
     push_context_value(L, timer_mt_uv);

@@ -33,12 +33,19 @@ struct timer_handle {
     std::uint64_t referenced : 1;  // keeps run() alive while armed
     std::uint64_t destroyed : 1;
     std::uint64_t wakes_task : 1;  // the wake-up of a task (task.hpp), which begins with it
+    std::uint64_t
+        has_options : 1;  // made by mockit.timer: a timer_options follows (timer_options.hpp)
 };
 static_assert(sizeof(timer_handle) == 16);
 inline constexpr std::uint64_t delay_ms_mask = (std::uint64_t{1} << 41) - 1;  // fits delay_ms
 
 // mockit.oneoff / mockit.getit.
 int create_timer(lua_State* L, bool repeats);
+
+// The user values of the handle: the callback and its arguments, and with options two more.
+inline int user_values_of(const timer_handle& t) {
+    return t.nargs + (t.has_options ? 3 : 1);
+}
 
 // Registers the metatable, its methods closing over the context box on top of the stack, and
 // keeps it in the box (timer_mt_uv).
@@ -49,7 +56,8 @@ inline lua_Integer pin_index(std::uint32_t slot) {
     return lua_Integer{slot} + 1;
 }
 
-// Arms `t`, whose userdata is at stack index `ud`, for its delay from now, and pins it.
+// Arms `t`, whose userdata is at stack index `ud`, for its delay from now (a timer with options:
+// as its schedule says), and pins it.
 void arm(lua_State* L, context& ctx, timer_handle& t, int ud);
 
 // Cancels the timer, and with it every expiry of it that is due.

@@ -85,6 +85,7 @@ void switch_to_virtual(lua_State* L, context& ctx, lua_Integer start) {
     }
     protect(L, [&] { ctx.simulated = std::make_unique<manual_clock>(virtual_start, wall); });
     ctx.clock = ctx.simulated.get();
+    ctx.loop.since = ctx.clock->now();  // the loop's busy time counts on the clock it runs on
     replace_os_clock(L);
 }
 
@@ -97,6 +98,17 @@ int clock_virtual(lua_State* L) {
     switch_to_virtual(L, upvalue_context(L), start);
     return 0;
 }
+
+}  // namespace
+
+void pass_idle_time(context& ctx, time_point to) {
+    time_point now = ctx.simulated->now();
+    if (to <= now) return;
+    ctx.loop.idle += to - now;
+    ctx.simulated->set(to);
+}
+
+namespace {
 
 int clock_is_virtual(lua_State* L) {
     lua_pushboolean(L, upvalue_context(L).simulated != nullptr);
@@ -119,13 +131,13 @@ int clock_advance(lua_State* L) {
     for (;;) {
         std::optional<time_point> next = ctx.timers.next_deadline();
         if (!next || *next > until) break;
-        clock.set(*next);
+        pass_idle_time(ctx, *next);
         drain_result result = drain(L, ctx, LUA_MAXINTEGER);
         ran += result.ran;
         if (result.failed) return lua_error(L);
         if (stopped()) break;
     }
-    if (!stopped()) clock.set(until);
+    if (!stopped()) pass_idle_time(ctx, until);
     lua_pushinteger(L, ran);
     return 1;
 }
@@ -137,7 +149,7 @@ int clock_suspend(lua_State* L) {
     milliseconds ms = check_delay(L, 1);
     manual_clock& clock = simulated_clock(L, ctx);
     check_virtual_room(L, clock.now() + ms);
-    clock.advance(ms);
+    pass_idle_time(ctx, clock.now() + ms);  // a suspended process has nothing to do
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <iterator>
 #include <lua.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "mockit/clock.hpp"
@@ -120,6 +121,14 @@ bool run_main_as_task(lua_State* L);
 // handlers run as tasks): a host's SIGINT handler interrupts them as lua.c interrupts the main
 // thread, with lua_sethook. Async-signal-safe.
 void for_each_running_task(void (*fn)(lua_State* thread)) noexcept;
+
+// Seeds the generator of mockit.timer's jitter (mockit-run --seed): the same seed, the same
+// delays. Without it, each state draws its seed from the OS. False when the module is not open.
+bool seed_jitter(lua_State* L, std::uint64_t seed);
+
+// mockit.metrics() as OpenMetrics text, which Prometheus' textfile collector reads too
+// (mockit-run --metrics-file). nullopt when the module is not open in L.
+std::optional<std::string> metrics_text(lua_State* L);
 
 // The clock the state's mockit reads: the system's, or the simulated one. It lives as long as the
 // state. nullptr when the module is not open in L.

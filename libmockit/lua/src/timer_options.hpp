@@ -1,0 +1,83 @@
+// mockit.timer{...}: a timer with options (SPEC section 9). It is a "mockit.timer" handle like
+// oneoff's and getit's, with every method of theirs, whose userdata carries a timer_options
+// record after the timer_handle (timer_handle::has_options says so). Its callback is called as
+// fn(t, args...), and t tells the run's nominal due time (t:due()) and how many expiries it
+// folds (t:missed()).
+//
+// Policies, applied each time an expiry is taken from the queue (run_with_options):
+// - missed: "burst" leaves the queue's one-period-at-a-time backlog alone; "skip" and "delay"
+//   fold every expiry due at once into one run, in O(1) however long the stall was, then move the
+//   timer on with timer_queue::move_to (skip: the next grid point; delay: a period from now).
+// - overlap: "skip" leaves an expiry unrun (counted as missed) while the timer's last run is
+//   still paused; "allow" starts another.
+// - jitter: each queued deadline is the nominal grid point plus a random delay in [0, jitter).
+//   The grid itself stays: due times do not move.
+//
+// Grids are on the wall clock: an `every` timer falls due at whole multiples of its period since
+// the epoch (every=60000: on the minute), so every host running the same schedule computes the
+// same t:due() for the same run, and a fleet can run each tick once.
+//
+// The user values of its userdata: 1 the callback, 2 the name (or nil), 3 the task of its last
+// run while that run may still be paused (or nil), 4.. the arguments.
+#pragma once
+
+#include <cstdint>
+#include <lua.hpp>
+#include <optional>
+#include <string>
+
+#include "context.hpp"
+#include "metrics.hpp"
+#include "timer.hpp"
+
+namespace mockit::lua::detail {
+
+enum class missed_policy : std::uint8_t { burst, skip, delay };
+enum class overlap_policy : std::uint8_t { skip, allow };
+
+inline constexpr int options_name_uv = 2;
+inline constexpr int options_run_uv = 3;
+inline constexpr int options_first_arg_uv = 4;
+
+struct timer_options {
+    missed_policy missed;
+    overlap_policy overlap;
+    bool ran;                // a run has started: due_ms and missed_now tell about it
+    std::uint32_t skipped;   // expiries left unrun (overlap) since the last run
+    std::int64_t jitter_ms;  // the largest random delay, exclusive; 0 for none
+    duration jitter_now;     // the random delay of the expiry queued now
+    duration wall_offset;    // wall clock minus monotonic clock on the grid
+    std::int64_t due_ms;     // the current (or last) run's nominal due time, on the wall clock
+    std::uint64_t missed_now;
+    // The name and its totals in the context (ctx.loop.named), or nullptr for a nameless timer.
+    std::pair<const std::string, timer_stats>* named;
+    timer_stats stats;
+};
+
+// Trivially destructible, as timer_handle: a longjmp may abandon it.
+struct timer_with_options {
+    timer_handle handle;  // first: the pins table and the loop see a timer_handle
+    timer_options options;
+};
+
+inline timer_options& options_of(timer_handle& t) {
+    return reinterpret_cast<timer_with_options*>(&t)->options;
+}
+
+// mockit.timer{...}.
+int mockit_timer(lua_State* L);
+
+// Where the timer's first expiry goes, arming it `now`; its grid and first jitter are set.
+time_point plan_first_run(context& ctx, timer_handle& t, time_point now);
+
+// Runs the expiry of the timer with options at stack index `ud` that fell due at `due` (taken
+// from the queue), as its policies say. nullopt when overlap left it unrun; otherwise whether the
+// callback returned or paused (true) or failed, its error value and traceback pushed (false).
+std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_point due);
+
+// t:due(), t:missed(), t:stats(): for any timer handle, nil for the seed's timers.
+int timer_due(lua_State* L);
+int timer_missed(lua_State* L);
+int timer_stats_of(lua_State* L);
+
+}  // namespace mockit::lua::detail
