@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR disable=SC2317
+# mockit.timer{...} as a service uses it: jitter reproducible with --seed, names in the log lines
+# of callback errors, and the metrics file (--metrics-file): written atomically, on time, read by
+# promtool, its lateness _count equal to the callbacks run; a bad path logged, not fatal.
+#
+#   tests/app/test_timer_options.sh path/to/mockit-run
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh" "$@"
+
+# A simulated hour of a jittered, skipping, named timer, printing each run.
+write_service_script() {
+    cat >service.lua <<'EOF'
+local t = mockit.timer{every = 60000, jitter = 30000, missed = "skip", name = "sync",
+    fn = function(t) print(mockit.mstimestamp() - t:due(), t:missed()) end}
+mockit.oneoff(3600 * 1000, function() t:destroy() end)
+EOF
+}
+
+case_jitter_follows_the_seed() {
+    write_service_script
+    run_capture "$MOCKIT_RUN" --virtual-time --seed 7 service.lua
+    expect_status 0
+    local first=$OUT
+    [[ $(wc -l <<<"$first") == 59 ]] || fail "not 59 runs in the hour"
+    [[ $(sort -u <<<"$first" | wc -l) -ge 20 ]] || fail "the jitter barely varies"
+    awk '$1 < 0 || $1 >= 30000 || $2 != 0 { bad = 1 } END { exit bad }' <<<"$first" ||
+        fail "a delay outside [0, 30000) ms, or a missed run"
+    run_capture "$MOCKIT_RUN" --virtual-time --seed 7 service.lua
+    [[ "$OUT" == "$first" ]] || fail "two runs with --seed 7 drew different delays"
+    run_capture "$MOCKIT_RUN" --virtual-time --seed 8 service.lua
+    [[ "$OUT" != "$first" ]] || fail "--seed 8 drew the same delays as --seed 7"
+}
+
+case_name_in_error_lines() {
+    run_capture "$MOCKIT_RUN" --keep-going --virtual-time -e '
+        mockit.timer{after = 5, name = "sync", fn = function() error("db down") end}
+        mockit.timer{after = 6, fn = function() error("nameless") end}'
+    expect_status 0
+    expect_stderr_matches "error timer 'sync': \(command line\):2: db down"
+    expect_stderr_matches "error \(command line\):3: nameless"
+    run_capture "$MOCKIT_RUN" -e 'mockit.timer{after = 5, name = "sync", fn = function() error("db down") end}'
+    expect_status 1
+    expect_stderr_contains "mockit-run: timer 'sync': (command line):1: db down"
+}
+
+# The file is there from the start, refreshed as the loop runs, and never seen half written.
+case_metrics_file() {
+    cat >svc.lua <<'EOF'
+local n = 0
+mockit.timer{every = 20, name = "tick", fn = function() n = n + 1 end}
+mockit.timer{every = 50, name = 'odd "name" \\ é', fn = function() end}
+mockit.getit(30, function() end)
+mockit.oneoff(1500, function() mockit.stop() end)
+EOF
+    start_bg "$MOCKIT_RUN" --metrics-file "$CASE_DIR/m.prom" --metrics-interval 0.2 svc.lua
+    wait_for_file m.prom 5
+    local early
+    early=$(grep '^mockit_timer_runs_total{timer="tick"}' m.prom)
+    sleep 0.6
+    local later
+    later=$(grep '^mockit_timer_runs_total{timer="tick"}' m.prom)
+    [[ "$early" != "$later" ]] || fail "the file was not rewritten while the loop ran: $later"
+    wait_bg
+    expect_status 0
+    [[ ! -e m.prom.tmp ]] || fail "the temporary file was left behind"
+    if command -v promtool >/dev/null; then
+        promtool check metrics <m.prom >promtool.out 2>&1 || fail "promtool: $(cat promtool.out)"
+    else
+        skip "promtool is not installed (Debian package prometheus)"
+    fi
+    # Every callback is in the lateness histogram, once.
+    local runs count inf
+    runs=$(awk '/^mockit_timer_runs_total/ { s += $NF } END { print s }' m.prom)
+    count=$(awk '/^mockit_callback_lateness_seconds_count/ { print $2 }' m.prom)
+    inf=$(awk '/^mockit_callback_lateness_seconds_bucket\{le="\+Inf"\}/ { print $2 }' m.prom)
+    # the getit's runs and the stop are callbacks too: 1500/30 = 50, and one
+    [[ "$count" -ge $((runs + 50)) && "$count" -le $((runs + 51)) && "$inf" == "$count" ]] ||
+        fail "lateness count $count, +Inf $inf, named runs $runs (+51 unnamed)"
+    grep -q '^mockit_timer_runs_total{timer="odd \\"name\\" \\\\ é"} ' m.prom ||
+        fail "the odd name is not escaped: $(grep odd m.prom)"
+    grep -q '^# EOF$' m.prom || fail "no # EOF line"
+    grep -Eq '^mockit_loop_idle_seconds_total [0-9.e+-]+$' m.prom || fail "no idle time"
+}
+
+case_metrics_file_unwritable() {
+    run_capture "$MOCKIT_RUN" --metrics-file /nonexistent/dir/m.prom -e 'mockit.oneoff(10, function() print("ran") end)'
+    expect_status 0
+    expect_stdout_equals "ran"
+    expect_stderr_contains "--metrics-file: cannot write /nonexistent/dir/m.prom: No such file or directory (the script goes on without it)"
+    [[ $(grep -c "cannot write" <<<"$ERR") == 1 ]] || fail "the problem was logged more than once"
+}
+
+case_metrics_options_bad() {
+    run_capture "$MOCKIT_RUN" --metrics-interval 5 -e 'print(1)'
+    expect_status 2
+    expect_stderr_contains "--metrics-interval requires --metrics-file"
+    local bad
+    for bad in 0 -1 x 86401; do
+        run_capture "$MOCKIT_RUN" --metrics-file m.prom --metrics-interval "$bad" -e 'print(1)'
+        expect_status 2
+        expect_stderr_contains "--metrics-interval"
+    done
+    run_capture "$MOCKIT_RUN" --metrics-file '' -e 'print(1)'
+    expect_status 2
+    expect_stderr_contains "mockit-run: --metrics-file: the path is empty"
+}
+
+# On simulated time the file is written at the start and the end, and says simulated seconds.
+case_metrics_file_virtual_time() {
+    run_capture "$MOCKIT_RUN" --virtual-time --metrics-file m.prom -e '
+        local t = mockit.timer{every = 1000, name = "s", fn = function() end}
+        mockit.oneoff(86400 * 1000, function() t:destroy() end)'
+    expect_status 0
+    # the timer, armed first, runs at 86,400 s before the one-off that destroys it
+    grep -q '^mockit_timer_runs_total{timer="s"} 86400$' m.prom || fail "$(grep runs m.prom)"
+    grep -q '^mockit_loop_idle_seconds_total 86400$' m.prom || fail "$(grep idle m.prom)"
+    grep -q '^mockit_callback_lateness_seconds_count 86401$' m.prom || fail "$(grep _count m.prom)"
+}
+
+run_case "jitter draws from --seed: the same delays for the same seed" case_jitter_follows_the_seed
+run_case "a named timer's errors name it in the log" case_name_in_error_lines
+run_case "--metrics-file: written atomically, refreshed, promtool-clean, every callback counted" case_metrics_file
+run_case "--metrics-file in a missing directory is logged once; the script runs" case_metrics_file_unwritable
+run_case "bad --metrics-file and --metrics-interval values are usage errors, exit 2" case_metrics_options_bad
+run_case "--metrics-file on simulated time" case_metrics_file_virtual_time
+finish
