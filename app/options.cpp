@@ -123,6 +123,16 @@ std::optional<std::int64_t> parse_seed(const std::string& text) {
     return seed;
 }
 
+// A --metrics-interval value: decimal seconds from 0.001 to 86400, to the millisecond.
+std::optional<std::chrono::milliseconds> parse_interval(const std::string& text) {
+    double seconds = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, error] = std::from_chars(text.data(), end, seconds, std::chars_format::fixed);
+    if (error != std::errc{} || stop != end || !(seconds >= 0.001 && seconds <= 86400.0))
+        return std::nullopt;
+    return std::chrono::milliseconds{static_cast<std::int64_t>(seconds * 1000.0 + 0.5)};
+}
+
 }  // namespace
 
 parse_result parse(int argc, char** argv) {
@@ -167,12 +177,12 @@ parse_result parse(int argc, char** argv) {
                        "Write mockit.metrics() to PATH as OpenMetrics text, atomically (for "
                        "node_exporter's textfile collector)")
             ->type_name("PATH");
-    double metrics_seconds = 15;
-    cli.add_option("--metrics-interval", metrics_seconds,
-                   "Seconds between two writes of the metrics file (default 15)")
-        ->type_name("S")
-        ->check(CLI::Range(0.001, 86400.0))
-        ->needs(metrics_file);
+    std::string metrics_seconds;
+    auto* metrics_interval =
+        cli.add_option("--metrics-interval", metrics_seconds,
+                       "Seconds between two writes of the metrics file (default 15)")
+            ->type_name("S")
+            ->needs(metrics_file);
     std::string virtual_start;
     // A flag, so that a value comes only with "=": `--virtual-time script.lua` runs script.lua.
     auto* virtual_time = cli.add_flag(
@@ -227,8 +237,17 @@ parse_result parse(int argc, char** argv) {
         std::fprintf(stderr, "mockit-run: --metrics-file: the path is empty\n%s\n", usage_line);
         return {std::nullopt, exit_status::usage};
     }
-    opts.metrics_interval =
-        std::chrono::milliseconds{static_cast<std::int64_t>(metrics_seconds * 1000.0 + 0.5)};
+    if (metrics_interval->count() > 0) {
+        std::optional<std::chrono::milliseconds> interval = parse_interval(metrics_seconds);
+        if (!interval) {
+            std::fprintf(stderr,
+                         "mockit-run: --metrics-interval: '%s' is not a number of seconds from "
+                         "0.001 to 86400\n%s\n",
+                         metrics_seconds.c_str(), usage_line);
+            return {std::nullopt, exit_status::usage};
+        }
+        opts.metrics_interval = *interval;
+    }
     std::vector<std::string> rest = cli.remaining();
     opts.script_index = argc - static_cast<int>(rest.size());
     // prefix_command() also stops at an unknown option; "--" ends the options as in lua5.4.

@@ -96,11 +96,13 @@ case_metrics_options_bad() {
     expect_status 2
     expect_stderr_contains "--metrics-interval requires --metrics-file"
     local bad
-    for bad in 0 -1 x 86401; do
+    for bad in 0 -1 x 86401 1e3 nan 0.0004 '' ' 5'; do
         run_capture "$MOCKIT_RUN" --metrics-file m.prom --metrics-interval "$bad" -e 'print(1)'
         expect_status 2
-        expect_stderr_contains "--metrics-interval"
+        expect_stderr_contains "mockit-run: --metrics-interval: '$bad' is not a number of seconds from 0.001 to 86400"
     done
+    run_capture "$MOCKIT_RUN" --metrics-file m.prom --metrics-interval 0.5 -e 'print(1)'
+    expect_status 0
     run_capture "$MOCKIT_RUN" --metrics-file '' -e 'print(1)'
     expect_status 2
     expect_stderr_contains "mockit-run: --metrics-file: the path is empty"
@@ -118,10 +120,35 @@ case_metrics_file_virtual_time() {
     grep -q '^mockit_callback_lateness_seconds_count 86401$' m.prom || fail "$(grep _count m.prom)"
 }
 
+# The README's service example, as printed there: an hour in simulated time, with a stall.
+case_readme_service_example() {
+    awk '/^A service says/ { f = 1 } f && /^```lua/ { p = 1; next } p && /^```/ { exit } p' \
+        "$SOURCE_DIR/README.md" >example.lua
+    [[ -s example.lua ]] || fail "the README's service example is not where this test looks"
+    cat >service.lua <<'EOF'
+local synced = {}
+function sync_since(ms) synced[#synced + 1] = ms end
+mockit.oneoff(20 * 60000, function() mockit.clock.suspend(20 * 60000) end)
+mockit.oneoff(3600 * 1000 - 1, function()
+    print(#synced, synced[1] % 300000, mockit.metrics().timers.sync.missed)
+    mockit.stop()
+end)
+dofile("example.lua")
+EOF
+    run_capture "$MOCKIT_RUN" --virtual-time --metrics-file m.prom service.lua
+    expect_status 0
+    # 11 ticks before the stop: 5, 10, 15, then the stall from 20 to 40 minutes folds the ticks of
+    # 20 to 40 into one run at 40 (due 40, missed 4), then 45, 50, 55
+    expect_stdout_equals "$(printf '7\t0\t4')"
+    expect_stderr_contains "00:40:00.000 warning caught up 4 ticks"
+    grep -q '^mockit_timer_runs_total{timer="sync"} 7$' m.prom || fail "$(grep runs m.prom)"
+}
+
 run_case "jitter draws from --seed: the same delays for the same seed" case_jitter_follows_the_seed
 run_case "a named timer's errors name it in the log" case_name_in_error_lines
 run_case "--metrics-file: written atomically, refreshed, promtool-clean, every callback counted" case_metrics_file
 run_case "--metrics-file in a missing directory is logged once; the script runs" case_metrics_file_unwritable
 run_case "bad --metrics-file and --metrics-interval values are usage errors, exit 2" case_metrics_options_bad
 run_case "--metrics-file on simulated time" case_metrics_file_virtual_time
+run_case "the README's service example runs as shown" case_readme_service_example
 finish
