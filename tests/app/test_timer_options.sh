@@ -144,8 +144,31 @@ EOF
     grep -q '^mockit_timer_runs_total{timer="sync"} 7$' m.prom || fail "$(grep runs m.prom)"
 }
 
+# Recording statistics adds no wake-up: named timers with jitter, far away, and metrics read.
+case_idle_wakes_never() {
+    cat >s.lua <<'EOF'
+mockit.timer{every = 3600 * 1000, jitter = 60000, name = "hourly", missed = "skip", fn = function() end}
+mockit.timer{after = 3600 * 1000, name = "once", fn = function() end}
+assert(mockit.metrics().loop.callbacks == 0)
+mockit.signal("SIGUSR1", function() mockit.stop() end)
+io.open("started", "w"):close()
+EOF
+    start_bg "$MOCKIT_RUN" s.lua
+    wait_for_file started
+    sleep 0.2
+    local before after
+    before=$(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/"$BG_PID"/status)
+    sleep 1
+    after=$(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/"$BG_PID"/status)
+    signal_bg USR1
+    wait_bg
+    expect_status 0
+    ((after - before == 0)) || fail "$((after - before)) wake-ups in 1 s while idle"
+}
+
 run_case "jitter draws from --seed: the same delays for the same seed" case_jitter_follows_the_seed
 run_case "a named timer's errors name it in the log" case_name_in_error_lines
+run_case "timers with options and their statistics add no wake-up while idle" case_idle_wakes_never
 run_case "--metrics-file: written atomically, refreshed, promtool-clean, every callback counted" case_metrics_file
 run_case "--metrics-file in a missing directory is logged once; the script runs" case_metrics_file_unwritable
 run_case "bad --metrics-file and --metrics-interval values are usage errors, exit 2" case_metrics_options_bad

@@ -38,6 +38,9 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 MOCKIT, LUV, NODE, CYCLIC, LUA = "mockit-run", "lua5.4+luv", "node", "cyclictest", "lua5.4"
 SINON = "sinon"  # Node.js with @sinonjs/fake-timers, from tests/bench/node_modules
+# mockit-run itself, dispatching the seed's timers and mockit.timer's without names (workload
+# "options": the column "mockit-run" there is named timers with --metrics-file)
+PLAIN, OPTIONS = "getit (no statistics)", "timer{} (no name)"
 
 
 # ----------------------------------------------------------------------------------- peers
@@ -522,6 +525,30 @@ def build_cases(peers: dict, quick: bool) -> list:
          Metric("callbacks", "callbacks run", "info")],
         lua_js_runners(peers, "dispatch", [n, 1, dur], dispatch_extract, timeout)))
 
+    # 4b. the cost of statistics and metrics (issue 18): the same dispatch with the seed's timers,
+    # with mockit.timer's, and with named ones and --metrics-file; more timers than dispatch has,
+    # so that each variant runs as fast as it can
+    n_opt, dur_opt = (1000, 300) if q else (30000, 2000)
+    r = {}
+    if peers[MOCKIT].available:
+        metrics_path = os.path.join(tempfile.gettempdir(), f"mockit-bench-{os.getpid()}.prom")
+        named = Peer(MOCKIT, True, argv=peers[MOCKIT].argv + ["--metrics-file", metrics_path,
+                                                              "--metrics-interval", "0.5"])
+        r[MOCKIT] = script_runner(named, "dispatch.lua", [n_opt, 1, dur_opt, "named"],
+                                  dispatch_extract, timeout)
+        r[PLAIN] = script_runner(peers[MOCKIT], "dispatch.lua", [n_opt, 1, dur_opt, "getit"],
+                                 dispatch_extract, timeout)
+        r[OPTIONS] = script_runner(peers[MOCKIT], "dispatch.lua", [n_opt, 1, dur_opt, "timer"],
+                                   dispatch_extract, timeout)
+    cases.append(Case(
+        "options", "options",
+        f"{n_opt:,} interval timers at 1 ms for {dur_opt / 1000:g} s, as dispatch: the seed's "
+        "(getit), mockit.timer{every = 1} (each run recorded in t:stats()), and mockit.timer "
+        "with 100 names and --metrics-file every 0.5 s (column mockit-run)",
+        [Metric("callbacks_per_s", "callbacks per second", "higher"),
+         Metric("stop_late_ms", "stop one-off late by (ms)", "lower"),
+         Metric("callbacks", "callbacks run", "info")], r))
+
     # 5. drain
     def drain_extract(doc, run):
         return {"callbacks_per_s": doc["callbacks_per_s"], "elapsed_ms": doc["elapsed_ms"]}
@@ -670,7 +697,7 @@ def build_cases(peers: dict, quick: bool) -> list:
 
 # ----------------------------------------------------------------------------------- report
 
-PEER_ORDER = [MOCKIT, LUV, NODE, CYCLIC, LUA, SINON]
+PEER_ORDER = [MOCKIT, LUV, NODE, CYCLIC, LUA, SINON, PLAIN, OPTIONS]
 
 
 def fmt(v) -> str:
@@ -751,7 +778,7 @@ def median_of(results, case, peer, key):
 
 
 def targets(results: dict, quick: bool) -> list:
-    """The SPEC section 5, issue 6, 16 and 17 targets, judged on the medians of this run, and
+    """The SPEC section 5, issue 6, 16, 17 and 18 targets, judged on the medians of this run, and
     the allocator's ("alloc": a script's memory against lua5.4's)."""
     rows = []
 
@@ -867,6 +894,11 @@ def targets(results: dict, quick: bool) -> list:
         add(source, f"startup: `mockit-run -e ''` ≤ {factor}x `lua5.4 -e ''`",
             f"{fmt(s)} ms" if s else None, f"{factor} x {fmt(lua)} ms" if lua else "no lua5.4",
             safe(lambda: s <= factor * lua))
+
+    on, off = m("options", "callbacks_per_s"), get("options", PLAIN, "callbacks_per_s")
+    add("issue 18", "options: named timers with metrics dispatch ≥ 95% of getit's callbacks/s",
+        f"{fmt(on)}/s" if on else None, f"{fmt(off)}/s × 0.95" if off else None,
+        safe(lambda: on >= 0.95 * off))
 
     # Issue 17's targets against @sinonjs/fake-timers (and a wall-clock bound for a simulated
     # year), on real time, for both ways of letting simulated time pass.

@@ -4,9 +4,10 @@
 # at least once and no more often than it was sent (the kernel merges a signal sent while one
 # of its kind is still pending, so fewer is normal). Meanwhile tests/soak/soak_virtual.lua runs a
 # simulated month under mockit-run --virtual-time, with the same seed, and then
-# tests/soak/soak_tasks.lua two simulated days of a thousand tasks: they need a few seconds of one
-# CPU, so they run beside the real-time soak, within its SECONDS, rather than after it. Prints
-# the figures of all three.
+# tests/soak/soak_tasks.lua two simulated days of a thousand tasks, then tests/soak/soak_options.lua
+# a simulated week of timers with options through stalls: they need a few seconds of one CPU, so
+# they run beside the real-time soak, within its SECONDS, rather than after it. Prints the figures
+# of all four.
 #
 #   tests/soak/run.sh path/to/mockit-run [SECONDS [SEED]]     (default 30 s, a random seed)
 set -u
@@ -38,6 +39,9 @@ trap cleanup EXIT
     "$mockit_run" --virtual-time "$here/soak_tasks.lua" 1000 48 "$seed" >"$work/tasks.out" \
         2>"$work/tasks.err"
     echo $? >"$work/tasks.status"
+    "$mockit_run" --virtual-time --seed "$seed" "$here/soak_options.lua" 200 7 "$seed" \
+        >"$work/options.out" 2>"$work/options.err"
+    echo $? >"$work/options.status"
 ) &
 virtual_pid=$!
 
@@ -91,6 +95,7 @@ wait "$virtual_pid"
 virtual_pid=""
 virtual_status=$(cat "$work/virtual.status" 2>/dev/null || echo killed)
 tasks_status=$(cat "$work/tasks.status" 2>/dev/null || echo killed)
+options_status=$(cat "$work/options.status" 2>/dev/null || echo killed)
 
 cat "$work/out"
 sed 's/^/soak: stderr: /' "$work/err"
@@ -109,6 +114,12 @@ cat "$work/tasks.out"
 sed 's/^/soak tasks: stderr: /' "$work/tasks.err"
 [[ "$tasks_status" == 0 ]] || {
     echo "soak tasks: FAIL: mockit-run --virtual-time soak_tasks.lua exited with $tasks_status"
+    status=1
+}
+cat "$work/options.out"
+sed 's/^/soak options: stderr: /' "$work/options.err"
+[[ "$options_status" == 0 ]] || {
+    echo "soak options: FAIL: mockit-run --virtual-time soak_options.lua exited with $options_status"
     status=1
 }
 # handled NAME: the count soak.lua reported for signal NAME.

@@ -41,9 +41,10 @@ outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e, time_point h
     if (!t.repeats) unpin(L, ctx, t, ud - 1);  // a one-off that ran; its callback may re-arm it
     bool ok = false;
     if (t.wakes_task) {
+        ctx.options_run_ended.reset();
         ok = wake_task(L, ctx, ud);
     } else if (t.has_options) {
-        std::optional<bool> ran = run_with_options(L, ctx, ud, e.due);
+        std::optional<bool> ran = run_with_options(L, ctx, t, ud, e.due);
         if (!ran) {
             lua_settop(L, ud - 2);
             return outcome::skipped;
@@ -51,6 +52,7 @@ outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e, time_point h
         ctx.loop.lateness.record(lateness_us(horizon - e.due));
         ok = *ran;
     } else {
+        ctx.options_run_ended.reset();
         ctx.loop.lateness.record(lateness_us(horizon - e.due));
         for (int uv = 1; uv <= nargs + 1; ++uv)
             lua_getiuservalue(L, ud, uv);
@@ -67,6 +69,7 @@ outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e, time_point h
 
 // Wakes the tasks waiting for one arrival of `signo`, and runs its mockit.signal handler as a task.
 outcome dispatch_signal(lua_State* L, context& ctx, int signo) {
+    ctx.options_run_ended.reset();
     wake_signal_waiters(L, ctx, signo);
     push_context_value(L, signals_uv);
     lua_rawgeti(L, -1, signo);
@@ -185,6 +188,7 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max) {
     lua_Integer ran = 0;
     bool stopped_before = ctx.stop_requested;
     time_point horizon = ctx.clock->now();
+    ctx.options_run_ended.reset();  // since then, the script ran, or the loop waited
     std::uint32_t armed_before = ctx.timers.next_sequence();  // on a clock that stands still too
     // Nothing new starts once a stop is asked for, by mockit.stop() during this drain or by a
     // signal the host turned into a stop (SIGTERM, SIGINT).

@@ -11,8 +11,6 @@
 namespace mockit::lua::detail {
 namespace {
 
-constexpr std::uint64_t sub_buckets = std::uint64_t{1} << lateness_histogram::sub_bits;
-
 std::uint64_t whole_us(duration d) noexcept {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
     return us < 0 ? 0 : static_cast<std::uint64_t>(us);
@@ -29,54 +27,10 @@ constexpr int edge_power_step = 2;
 
 }  // namespace
 
-std::size_t lateness_histogram::index_of(std::uint64_t us) noexcept {
-    if (us < sub_buckets) return static_cast<std::size_t>(us);
-    int power = static_cast<int>(std::bit_width(us)) - 1;
-    if (power >= top_power) return bucket_count - 1;
-    std::uint64_t sub = (us >> (power - sub_bits)) & (sub_buckets - 1);
-    return static_cast<std::size_t>(((power - sub_bits + 1) << sub_bits) + sub);
-}
+namespace {
 
-std::uint64_t lateness_histogram::upper_end(std::size_t index) noexcept {
-    if (index < sub_buckets) return index;
-    int power = static_cast<int>(index >> sub_bits) + sub_bits - 1;
-    std::uint64_t low = (sub_buckets + (index & (sub_buckets - 1))) << (power - sub_bits);
-    return low + (std::uint64_t{1} << (power - sub_bits)) - 1;
-}
-
-void lateness_histogram::record(std::uint64_t us) noexcept {
-    ++buckets_[index_of(us)];
-    ++count_;
-    sum_ += us;
-    if (us > max_) max_ = us;
-}
-
-std::uint64_t lateness_histogram::quantile(double q) const noexcept {
-    if (count_ == 0) return 0;
-    auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
-    if (rank == 0) rank = 1;
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < bucket_count; ++i) {
-        seen += buckets_[i];
-        if (seen >= rank) return std::min(upper_end(i), max_);
-    }
-    return max_;
-}
-
-std::uint64_t lateness_histogram::count_below(std::uint64_t us) const noexcept {
-    std::uint64_t below = 0;
-    for (std::size_t i = 0, end = index_of(us); i < end; ++i)
-        below += buckets_[i];
-    return below;
-}
-
-void timer_stats::record_start(duration late, std::uint64_t missed_now) noexcept {
-    ++runs;
-    missed += missed_now;
-    lateness.record(whole_us(late));
-}
-
-void push_stats(lua_State* L, const timer_stats& stats) {
+template <class Stats>
+void push_any_stats(lua_State* L, const Stats& stats) {
     auto field = [&](const char* name, std::uint64_t value) {
         lua_pushinteger(L, static_cast<lua_Integer>(value));
         lua_setfield(L, -2, name);
@@ -88,6 +42,16 @@ void push_stats(lua_State* L, const timer_stats& stats) {
     field("late_p99_us", stats.lateness.quantile(0.99));
     field("late_max_us", stats.lateness.max());
     field("busy_us", whole_us(stats.busy));
+}
+
+}  // namespace
+
+void push_stats(lua_State* L, const timer_stats& stats) {
+    push_any_stats(L, stats);
+}
+
+void push_stats(lua_State* L, const own_timer_stats& stats) {
+    push_any_stats(L, stats);
 }
 
 namespace {

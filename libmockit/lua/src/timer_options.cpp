@@ -163,7 +163,8 @@ duration draw_jitter(context& ctx, std::int64_t jitter_ms) {
 }
 
 // Whether the last run of the timer at `ud`, which paused, is still going.
-bool last_run_going(lua_State* L, int ud) {
+bool last_run_going(lua_State* L, int ud, const timer_options& o) {
+    if (!o.run_kept) return false;
     bool going = false;
     if (lua_getiuservalue(L, ud, options_run_uv) == LUA_TUSERDATA) {
         auto* task = static_cast<task_handle*>(lua_touserdata(L, -1));
@@ -199,10 +200,11 @@ time_point plan_first_run(context& ctx, timer_handle& t, time_point now) {
     return nominal + o.jitter_now;
 }
 
-std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_point due) {
-    auto& t = *static_cast<timer_handle*>(lua_touserdata(L, ud));
+std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t, int ud,
+                                     time_point due) {
     timer_options& o = options_of(t);
-    time_point start = ctx.clock->now();
+    time_point start = ctx.options_run_ended ? *ctx.options_run_ended : ctx.clock->now();
+    ctx.options_run_ended.reset();
     duration jitter = o.jitter_now;
     time_point nominal = due - jitter;
     std::uint64_t folded = 0;
@@ -218,16 +220,15 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_po
         // The queue moved the timer one period on from `due`; anything else is a move.
         if (next != due + period) protect(L, [&] { ctx.timers.move_to(t.id, next); });
     }
-    if (o.overlap == overlap_policy::skip && last_run_going(L, ud)) {
+    if (o.overlap == overlap_policy::skip && last_run_going(L, ud, o)) {
         count_unrun(o, 1 + folded);
         return std::nullopt;
     }
     o.ran = true;
     o.missed_now = folded + o.skipped;
     o.skipped = 0;
-    o.due_ms = floor_ms(nominal.time_since_epoch() + o.wall_offset);
+    o.due = nominal;
     int nargs = t.nargs;
-    luaL_checkstack(L, nargs + 3, "too many callback arguments");
     lua_getiuservalue(L, ud, 1);
     lua_pushvalue(L, ud);
     for (int i = 0; i < nargs; ++i)
@@ -238,13 +239,15 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_po
     if (o.named != nullptr) o.named->second.record_start(late, folded);
     bool ok = run_as_task(L, ctx, nargs + 1);
     // The handle stays at `ud`, and the context with it: the run cannot free either.
-    duration busy = ctx.clock->now() - start;
+    time_point end = ctx.clock->now();
+    duration busy = end - start;
     o.stats.busy += busy;
     if (o.named != nullptr) o.named->second.busy += busy;
     if (!ok) {
         ctx.failing_timer = o.named != nullptr ? &o.named->first : nullptr;
         return false;
     }
+    ctx.options_run_ended = end;
     if (ctx.paused_callback != nullptr) {  // the run paused: its task is what overlap watches
         push_context_value(L, tasks_uv);
         lua_pushthread(ctx.paused_callback);
@@ -252,9 +255,11 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_po
         lua_rawget(L, -2);
         lua_setiuservalue(L, ud, options_run_uv);
         lua_pop(L, 1);
-    } else if (o.overlap == overlap_policy::skip) {
+        o.run_kept = true;
+    } else if (o.run_kept) {
         lua_pushnil(L);
         lua_setiuservalue(L, ud, options_run_uv);
+        o.run_kept = false;
     }
     return true;
 }
@@ -286,17 +291,11 @@ int mockit_timer(lua_State* L) {
                               false,
                               false,
                               true};
-    tw->options = timer_options{p.missed.value_or(missed_policy::burst),
-                                p.overlap.value_or(overlap_policy::skip),
-                                false,
-                                0,
-                                p.jitter_ms,
-                                duration::zero(),
-                                duration::zero(),
-                                0,
-                                0,
-                                named,
-                                timer_stats{}};
+    tw->options = timer_options{};  // zeros, then what the options say
+    tw->options.missed = p.missed.value_or(missed_policy::burst);
+    tw->options.overlap = p.overlap.value_or(overlap_policy::skip);
+    tw->options.jitter_ms = p.jitter_ms;
+    tw->options.named = named;
     push_context_value(L, timer_mt_uv);
     lua_setmetatable(L, ud);
     lua_pushvalue(L, p.fn);
@@ -328,7 +327,7 @@ timer_options* options_if_any(lua_State* L) {
 int timer_due(lua_State* L) {
     timer_options* o = options_if_any(L);
     if (o == nullptr || !o->ran) return 0;
-    lua_pushinteger(L, o->due_ms);
+    lua_pushinteger(L, floor_ms(o->due.time_since_epoch() + o->wall_offset));
     return 1;
 }
 

@@ -42,16 +42,17 @@ inline constexpr int options_first_arg_uv = 4;
 struct timer_options {
     missed_policy missed;
     overlap_policy overlap;
-    bool ran;                // a run has started: due_ms and missed_now tell about it
+    bool ran;                // a run has started: due and missed_now tell about it
+    bool run_kept;           // user value options_run_uv holds the task of a run that paused
     std::uint32_t skipped;   // expiries left unrun (overlap) since the last run
     std::int64_t jitter_ms;  // the largest random delay, exclusive; 0 for none
     duration jitter_now;     // the random delay of the expiry queued now
     duration wall_offset;    // wall clock minus monotonic clock on the grid
-    std::int64_t due_ms;     // the current (or last) run's nominal due time, on the wall clock
+    time_point due;          // the current (or last) run's nominal due time, on the grid
     std::uint64_t missed_now;
     // The name and its totals in the context (ctx.loop.named), or nullptr for a nameless timer.
     std::pair<const std::string, timer_stats>* named;
-    timer_stats stats;
+    own_timer_stats stats;
 };
 
 // Trivially destructible, as timer_handle: a longjmp may abandon it.
@@ -70,10 +71,12 @@ int mockit_timer(lua_State* L);
 // Where the timer's first expiry goes, arming it `now`; its grid and first jitter are set.
 time_point plan_first_run(context& ctx, timer_handle& t, time_point now);
 
-// Runs the expiry of the timer with options at stack index `ud` that fell due at `due` (taken
-// from the queue), as its policies say. nullopt when overlap left it unrun; otherwise whether the
+// Runs the expiry of timer `t`, with options, whose handle is at stack index `ud`, that fell due
+// at `due` (taken from the queue), as its policies say. The stack has room for the callback's
+// arguments (dispatch_timer made it). nullopt when overlap left it unrun; otherwise whether the
 // callback returned or paused (true) or failed, its error value and traceback pushed (false).
-std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_point due);
+std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t, int ud,
+                                     time_point due);
 
 // t:due(), t:missed(), t:stats(): for any timer handle, nil for the seed's timers.
 int timer_due(lua_State* L);

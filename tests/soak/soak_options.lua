@@ -1,0 +1,159 @@
+-- soak_options.lua: timers with options (mockit.timer) through a simulated week of stalls, in a
+-- few seconds.
+--
+--   mockit-run --virtual-time tests/soak/soak_options.lua [TIMERS [DAYS [SEED]]]   (default 200 timers, 7 days)
+--
+-- tests/soak/run.sh runs it beside the other soaks. TIMERS timers (default 200) with random
+-- periods (30 s .. 1 h), missed policies, overlap, jitter and names; some callbacks pause longer
+-- than their period. Every simulated hour or so the machine "suspends" for up to a day
+-- (mockit.clock.suspend), and timers are destroyed and replaced at random. Simulated time is
+-- exact, so the checks are equalities and bounds:
+--   - a run never starts before its due time, nor later than the jitter allows while nothing
+--     stalled; after a stall, a skip or delay run starts less than a period after its due time;
+--   - skip and burst stay on the grid (due times are multiples of the period since the epoch),
+--     and a skip timer accounts for every grid point: its runs plus what they say they missed
+--     add up to the grid points from its first due time to its last;
+--   - with overlap="skip" no two runs of a timer are ever in progress at once;
+--   - t:stats() and mockit.metrics() agree with the counts kept here, per timer and per name;
+--   - at the end no timer is left, and the Lua heap is back within 1 MB of where it was after the
+--     first simulated day.
+-- Prints the figures on "soak options:" lines and exits 0 when every check held, 1 otherwise.
+local mockit = require("mockit")
+
+local TIMERS = math.tointeger(tonumber(arg[1] or "200")) or 200
+local DAYS = math.tointeger(tonumber(arg[2] or "7")) or 7
+local SEED = math.tointeger(tonumber(arg[3] or "")) or 1
+local SEC, HOUR, DAY = 1000, 3600 * 1000, 86400 * 1000
+
+math.randomseed(SEED)
+if not mockit.clock.is_virtual() then
+    print("soak options: FAIL: the clock is real (run me under mockit-run --virtual-time)")
+    os.exit(1)
+end
+
+local failures, failure_count = {}, 0
+local function fail(fmt, ...)
+    failure_count = failure_count + 1
+    if #failures < 20 then failures[#failures + 1] = string.format(fmt, ...) end
+end
+
+local count = { made = 0, runs = 0, folded = 0, stalls = 0, destroyed = 0, paused_runs = 0 }
+local per_name = {} -- name -> runs counted here
+local stalled_since = nil -- the end of the last stall: runs due before it may come late
+local live = {} -- slot -> record
+local policies = { "burst", "skip", "delay" }
+local names = { "sync", "report", "cleanup", "poll", nil }
+
+local function make(slot)
+    local period = ({ 30 * SEC, 60 * SEC, 5 * 60 * SEC, HOUR })[math.random(4)]
+    local rec = {
+        period = period,
+        missed = policies[math.random(3)],
+        overlap = math.random(4) == 1 and "allow" or "skip",
+        jitter = math.random(3) == 1 and math.random(0, period // 2) or 0,
+        name = names[math.random(5)],
+        runs = 0, accounted = 0, first_due = nil, last_due = nil, running = 0,
+        pauses = math.random(6) == 1,
+    }
+    rec.timer = mockit.timer{every = period, missed = rec.missed, overlap = rec.overlap,
+        jitter = rec.jitter, name = rec.name, fn = function(t)
+            local now, due, missed = mockit.mstimestamp(), t:due(), t:missed()
+            rec.runs, count.runs = rec.runs + 1, count.runs + 1
+            count.folded = count.folded + missed
+            if rec.name then per_name[rec.name] = (per_name[rec.name] or 0) + 1 end
+            if now < due then fail("a %s run %d ms early", rec.missed, due - now) end
+            local stalled = stalled_since and due < stalled_since
+            if not stalled and now - due >= math.max(rec.jitter, 1) then
+                fail("a %s run %d ms late, jitter %d, no stall", rec.missed, now - due, rec.jitter)
+            end
+            if rec.missed ~= "burst" and now - due >= math.max(rec.period, rec.jitter + 1) then
+                fail("a %s run %d ms after its due time, period %d", rec.missed, now - due, rec.period)
+            end
+            if rec.missed ~= "delay" and due % rec.period ~= 0 then
+                fail("a %s due time %d off its %d ms grid", rec.missed, due, rec.period)
+            end
+            if rec.missed == "skip" then
+                rec.first_due = rec.first_due or due - missed * rec.period -- what it folds came before
+                rec.last_due = due
+                rec.accounted = rec.accounted + 1 + missed
+            end
+            if t:stats().runs ~= rec.runs then fail("stats().runs %d, counted %d", t:stats().runs, rec.runs) end
+            rec.running = rec.running + 1
+            if rec.overlap == "skip" and rec.running > 1 then fail("two runs of a timer with overlap='skip'") end
+            if rec.pauses and math.random(2) == 1 then
+                count.paused_runs = count.paused_runs + 1
+                mockit.pause(math.random(0, 3 * rec.period))
+            end
+            rec.running = rec.running - 1
+        end}
+    count.made = count.made + 1
+    live[slot] = rec
+end
+
+local function retire(slot)
+    local rec = live[slot]
+    -- a skip timer's runs and misses cover every grid point it ran over (the overlap-skipped
+    -- expiries of its last paused run may still be pending: they count in the next run)
+    if rec.missed == "skip" and rec.first_due and rec.overlap == "allow" then
+        local points = (rec.last_due - rec.first_due) // rec.period + 1
+        if points ~= rec.accounted then
+            fail("a skip timer accounted for %d of %d grid points", rec.accounted, points)
+        end
+    end
+    rec.timer:destroy()
+    count.destroyed = count.destroyed + 1
+end
+
+for slot = 1, TIMERS do make(slot) end
+
+local heap_after_day
+local ended = false
+mockit.spawn(function()
+    local start = mockit.mstimestamp()
+    while mockit.mstimestamp() - start < DAYS * DAY do
+        mockit.pause(math.random(HOUR // 2, 2 * HOUR))
+        if math.random(3) == 1 then
+            mockit.clock.suspend(math.random(0, DAY))
+            stalled_since = mockit.mstimestamp()
+            count.stalls = count.stalls + 1
+        end
+        for _ = 1, math.random(0, 5) do
+            local slot = math.random(TIMERS)
+            retire(slot)
+            make(slot)
+        end
+        if not heap_after_day and mockit.mstimestamp() - start >= DAY then
+            collectgarbage()
+            heap_after_day = collectgarbage("count")
+        end
+    end
+    for slot = 1, TIMERS do retire(slot) end
+    ended = true
+end)
+
+mockit.run()
+
+local m = mockit.metrics()
+for name, runs in pairs(per_name) do
+    if not m.timers[name] or m.timers[name].runs ~= runs then
+        fail("metrics().timers[%q].runs %s, counted %d", name, m.timers[name] and m.timers[name].runs, runs)
+    end
+end
+local s = mockit.stats()
+if not ended then fail("the driver did not end") end
+if s.timers ~= 0 or s.tasks ~= 0 then fail("left: %d timers, %d tasks", s.timers, s.tasks) end
+collectgarbage()
+local heap = collectgarbage("count")
+if heap_after_day and heap - heap_after_day > 1024 then
+    fail("the heap grew from %.0f kB after a day to %.0f kB", heap_after_day, heap)
+end
+
+print(string.format("soak options: %d days, %d timers made, %d runs, %d expiries folded, %d stalls, "
+    .. "%d paused runs, loop callbacks %d, heap %.0f kB", DAYS, count.made, count.runs, count.folded,
+    count.stalls, count.paused_runs, m.loop.callbacks, heap))
+for _, f in ipairs(failures) do print("soak options: FAIL: " .. f) end
+if failure_count > 0 then
+    print(string.format("soak options: %d failures", failure_count))
+    os.exit(1)
+end
+print("soak options: PASS")
