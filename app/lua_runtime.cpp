@@ -246,7 +246,12 @@ int pmain(lua_State* L) {
     auto& ctx = *static_cast<run_context*>(lua_touserdata(L, 1));
     const options& opts = *ctx.opts;
     luaL_checkversion(L);
+    if (opts.ignore_environment) {  // lua.c's -E: the package library reads this
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+    }
     luaL_openlibs(L);
+    if (opts.warnings) lua_warning(L, "@on", 0);
     preload_mockit(L);
     lua::run_main_as_task(L);  // the main chunk runs as a task: it may pause
     if (opts.seed) {
@@ -268,7 +273,8 @@ int pmain(lua_State* L) {
         ctx.status = static_cast<int>(exit_status::usage);
         return 0;
     }
-    if (!opts.check_only && (handle_lua_init(L) != LUA_OK || run_steps(L, opts) != LUA_OK)) {
+    if (!opts.check_only && ((!opts.ignore_environment && handle_lua_init(L) != LUA_OK) ||
+                             run_steps(L, opts) != LUA_OK)) {
         ctx.status = EXIT_FAILURE;
         return 0;
     }

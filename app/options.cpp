@@ -151,6 +151,9 @@ parse_result parse(int argc, char** argv) {
     cli.add_option("-l", modules, "require NAME into global NAME (NAME=mod also accepted)")
         ->type_name("NAME")
         ->allow_extra_args(false);
+    cli.add_flag("-E", opts.ignore_environment,
+                 "Ignore the environment variables LUA_INIT, LUA_PATH and LUA_CPATH");
+    cli.add_flag("-W", opts.warnings, "Turn Lua's warnings on (warn())");
     cli.add_flag("-v,--version", show_version,
                  "Print the versions of mockit-run, Lua, spdlog, CLI11");
     cli.add_flag("--no-loop", opts.no_loop, "Do not run the built-in loop after the script");

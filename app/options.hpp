@@ -37,7 +37,9 @@ struct options {
     bool no_loop = false;
     bool keep_going = false;
     bool check_only = false;
-    std::string log_level;  // empty: $MOCKIT_LOG_LEVEL or "info"
+    bool ignore_environment = false;  // -E: no LUA_INIT, LUA_PATH or LUA_CPATH, as lua5.4
+    bool warnings = false;            // -W: Lua's warnings on, as lua5.4
+    std::string log_level;            // empty: $MOCKIT_LOG_LEVEL or "info"
     log_format format = log_format::automatic;
     // --virtual-time[=START]: simulated time from START, in ms since the epoch.
     std::optional<std::int64_t> virtual_start_ms;

@@ -419,8 +419,31 @@ run_case "no script on a terminal: usage, exit 2" case_no_script_on_a_terminal
 run_case "--check reports a syntax error: exit 1" case_check_syntax_error
 run_case "--check of a valid script runs nothing: exit 0" case_check_valid_runs_nothing
 run_case "--check of a missing file: exit 2" case_check_missing_file
+# -E and -W, as lua5.4 has them: compared with lua5.4 itself.
+case_ignore_environment_and_warnings() {
+    mkdir -p lib && echo 'return "from LUA_PATH"' >lib/m.lua
+    local env=(env LUA_INIT='print("init")' LUA_PATH="$CASE_DIR/lib/?.lua" LUA_CPATH=/nonexistent/?.so)
+    local chunk='print(pcall(require, "m")) print(package.cpath:find("nonexistent") == nil)'
+    run_capture "${env[@]}" "$MOCKIT_RUN" -E -e "$chunk"
+    expect_status 0
+    [[ "$OUT" == "false"*$'\ntrue' ]] || fail "-E did not ignore LUA_INIT, LUA_PATH and LUA_CPATH"
+    if command -v lua5.4 >/dev/null; then
+        local ours=$OUT
+        run_capture "${env[@]}" lua5.4 -E -e "$chunk"
+        [[ "$OUT" == "$ours" ]] || fail "lua5.4 -E says otherwise: $OUT"
+    fi
+    run_capture "${env[@]}" "$MOCKIT_RUN" -e "$chunk"
+    expect_stdout_equals "$(printf 'init\ntrue\tfrom LUA_PATH\t%s\nfalse' "$CASE_DIR/lib/m.lua")"
+    run_capture "$MOCKIT_RUN" -W -e 'warn("careful")' -e 'warn("@off") warn("unseen")'
+    expect_status 0
+    [[ "$ERR" == "Lua warning: careful" ]] || fail "-W: stderr is '$ERR'"
+    run_capture "$MOCKIT_RUN" -e 'warn("unseen")'
+    expect_stderr_empty
+}
+
 run_case "LUA_INIT (chunk, @file) and LUA_INIT_5_4 first" case_lua_init
 run_case "an error in LUA_INIT: exit 1, the script does not run" case_lua_init_error
+run_case "-E ignores LUA_INIT, LUA_PATH, LUA_CPATH; -W turns warnings on, as lua5.4" case_ignore_environment_and_warnings
 run_case "LUA_PATH and LUA_PATH_5_4 for require" case_lua_path
 run_case "a #!/usr/bin/env mockit-run script runs directly" case_shebang_through_env
 run_case "-l alone still reads the script from stdin" case_l_alone_reads_stdin
