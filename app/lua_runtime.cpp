@@ -180,6 +180,24 @@ void preload_mockit(lua_State* L) {
     lua_pop(L, 1);
 }
 
+// Under systemd, `systemctl reload` sends SIGHUP. A script that handles it reloads; one that does
+// not would die of it (its default action), and systemd counts an end by SIGHUP as a clean stop,
+// so Restart=on-failure would not bring it back: a reload would stop the service. So a service
+// starts with a handler of its own that logs and goes on, which mockit.signal("SIGHUP", fn)
+// replaces. Outside systemd SIGHUP is a hangup, and ends the process as under lua5.4.
+void survive_reloads(lua_State* L) {
+    luaL_loadstring(L,
+                    "local mockit = ...\n"
+                    "mockit.signal('SIGHUP', function()\n"
+                    "    mockit.log.warn('SIGHUP: nothing to reload (the script has no "
+                    "mockit.signal(\"SIGHUP\") handler); going on')\n"
+                    "end)");
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "mockit");
+    lua_remove(L, -2);
+    lua_call(L, 1, 0);  // in pmain: an error (out of memory) ends the run as any would
+}
+
 void install_hooks(lua_State* L, const options& opts, service_manager& service,
                    metrics_file& metrics) {
     lua::set_log_sink(L, log_from_script, binding_level());
@@ -263,6 +281,7 @@ int pmain(lua_State* L) {
         stamp_logs_with(lua::clock_of(L));  // until run_lua's log_stamps ends, before the state
     }
     install_hooks(L, opts, *ctx.service, *ctx.metrics);
+    if (ctx.service->enabled()) survive_reloads(L);
     create_arg_table(L, ctx.argv, ctx.argc, opts.script_index);
     // Generational, as lua5.4 runs scripts: timer-driven code makes short-lived garbage at a
     // steady rate, which the incremental mode lets pile up to several times the live heap.

@@ -29,6 +29,8 @@ class service_manager {
     lua::loop_observer loop_observer();
     // STOPPING=1, once, when the host is about to exit.
     void stopping();
+    // Whether the process runs as a service ($NOTIFY_SOCKET is set).
+    [[nodiscard]] bool enabled() const { return enabled_; }
 
   private:
     using clock = std::chrono::steady_clock;

@@ -106,6 +106,44 @@ LUA
 }
 run_case "SIGTERM: READY=1, then STOPPING=1 and exit 0" case_sigterm_stopping
 
+# systemctl reload sends SIGHUP: a service without a handler warns and goes on; a script with one
+# runs it; outside systemd SIGHUP ends the process, as under lua5.4.
+case_sighup_reload() {
+    cat >s.lua <<'LUA'
+mockit.oneoff(1500, function() print("still running") end)
+LUA
+    listen "$CASE_DIR/notify.sock"
+    NOTIFY_SOCKET="$CASE_DIR/notify.sock" start_bg "$MOCKIT_RUN" s.lua
+    wait_for_note "READY=1" || return
+    signal_bg HUP
+    wait_bg
+    notes
+    expect_status 0
+    expect_stdout_equals "still running"
+    expect_stderr_contains 'warning SIGHUP: nothing to reload (the script has no mockit.signal("SIGHUP") handler); going on'
+    cat >h.lua <<'LUA'
+mockit.signal("SIGHUP", function() print("reloaded") end)
+mockit.oneoff(1500, function() print("still running") end)
+LUA
+    listen "$CASE_DIR/notify.sock"
+    NOTIFY_SOCKET="$CASE_DIR/notify.sock" start_bg "$MOCKIT_RUN" h.lua
+    wait_for_note "READY=1" || return
+    signal_bg HUP
+    wait_bg
+    notes
+    expect_status 0
+    expect_stdout_equals "$(printf 'reloaded\nstill running')"
+    expect_stderr_empty
+    start_bg "$MOCKIT_RUN" s.lua
+    sleep 0.3
+    signal_bg HUP
+    wait_bg
+    expect_status 129
+    expect_stdout_equals ""
+}
+run_case "SIGHUP (systemctl reload): a service without a handler goes on; outside systemd it ends" \
+    case_sighup_reload
+
 # max_gap: the longest time between consecutive pings, starting from READY=1.
 max_gap() {
     printf '%s\n' "$NOTES" | awk '

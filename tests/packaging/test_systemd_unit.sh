@@ -35,6 +35,27 @@ for setting in "Type=notify" "WatchdogSec=" "Restart=on-failure" "DynamicUser=ye
 done
 ok "$name has the settings mockit-run is written for"
 
+# A script that fails at once must not be restarted for ever: the start limit has to be reachable,
+# that is, StartLimitBurst starts RestartSec apart must fit in StartLimitIntervalSec (systemd's
+# default, five in ten seconds, does not with RestartSec=2s).
+seconds_of() {  # "2s", "1min", "30" -> seconds
+    local v=$1
+    case "$v" in
+    *min) echo $((${v%min} * 60)) ;;
+    *s) echo "${v%s}" ;;
+    *) echo "$v" ;;
+    esac
+}
+setting() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
+burst=$(setting StartLimitBurst)
+interval=$(setting StartLimitIntervalSec)
+restart_sec=$(setting RestartSec)
+[[ -n "$burst" && -n "$interval" && -n "$restart_sec" ]] ||
+    die "$name lacks StartLimitBurst, StartLimitIntervalSec or RestartSec"
+((burst * $(seconds_of "$restart_sec") < $(seconds_of "$interval"))) ||
+    die "$burst starts $restart_sec apart never reach the limit of $interval: restarts for ever"
+ok "a script that keeps failing reaches the start limit ($burst starts in $interval)"
+
 # The copy runs the built binary; exactly one ExecStart is rewritten, or the check is void.
 mkdir -p "$SCRATCH/units" "$SCRATCH/man/man1"
 sed "s|^ExecStart=/usr/bin/mockit-run |ExecStart=$mockit_run |" "$unit" >"$SCRATCH/units/$name"
