@@ -284,3 +284,21 @@ test("bad options each raise a clear error naming the key", function()
     run_while(function() return t:active() end)
     assert(mockit.metrics().timers['sync "é"\\'].runs == 1)
 end)
+
+test("a name must be valid UTF-8: no overlong form, surrogate, code point past U+10FFFF or C1 control", function()
+    -- Prometheus' parser rejects such a label value, and with it the whole metrics file
+    local f = function() end
+    for _, bad in ipairs({ "\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xed\xa0\x80",
+        "\xed\xbf\xbf", "\xf4\x90\x80\x80", "a\xc2\x85b", "\xc2\x9f", "\xe2\x82", "\x80" }) do
+        local msg = checkerr("('name' must be 1 to 128 bytes of UTF-8 text", mockit.timer,
+            { after = 1, fn = f, name = bad })
+        assert(msg:find("bad argument #1 to '[%w.]*timer' %("), msg)
+    end
+    assert(mockit.stats().timers == 0)
+    local good = { "\xc2\xa0", "\xed\x9f\xbf", "\xee\x80\x80", "\xf4\x8f\xbf\xbf", "\xf0\x9f\x98\x80",
+        ("é"):rep(64) }
+    for _, name in ipairs(good) do
+        mockit.timer{after = 1, fn = f, name = name}:destroy()
+        assert(mockit.metrics().timers[name], name)
+    end
+end)

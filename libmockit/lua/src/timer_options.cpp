@@ -61,8 +61,11 @@ Policy policy_of(lua_State* L, int value, const char* key, const char* const (&n
 constexpr const char* missed_names[] = {"burst", "skip", "delay"};
 constexpr const char* overlap_names[] = {"skip", "allow"};
 
-// Whether `s` (n bytes) is valid UTF-8 with no control character.
+// Whether `s` (n bytes) is valid UTF-8 with no control character (C0, DEL or C1). Valid as
+// RFC 3629 has it: no overlong form, surrogate or code point above U+10FFFF, which Prometheus'
+// parser rejects in a label value, and with it the whole metrics file.
 bool is_clean_text(const char* s, std::size_t n) {
+    static constexpr std::uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};  // by length
     for (std::size_t i = 0; i < n;) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x20 || c == 0x7f) return false;
@@ -72,9 +75,15 @@ bool is_clean_text(const char* s, std::size_t n) {
         }
         std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
         if (length == 0 || c > 0xf4 || i + length > n) return false;
+        std::uint32_t code = c & (0x7fU >> length);
         for (std::size_t k = 1; k < length; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+            auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xc0) != 0x80) return false;
+            code = (code << 6) | (b & 0x3fU);
         }
+        if (code < least[length] || code <= 0x9f || (code >= 0xd800 && code <= 0xdfff) ||
+            code > 0x10ffff)
+            return false;
         i += length;
     }
     return true;
