@@ -302,3 +302,15 @@ test("a name must be valid UTF-8: no overlong form, surrogate, code point past U
         assert(mockit.metrics().timers[name], name)
     end
 end)
+
+test("a named timer's failure handled by on_error does not name a later, other failure", function()
+    mockit.on_error(function() end)
+    local t = mockit.timer{after = 1, name = "sync", fn = function() error("first") end}
+    run_while(function() return t:active() end)
+    mockit.on_error(nil)
+    mockit.oneoff(1, function() error("plain") end)
+    local msg = checkerr("plain", function()
+        run_while(function() return mockit.stats().timers > 0 end)
+    end)
+    assert(not msg:find("timer 'sync'", 1, true), msg)
+end)
