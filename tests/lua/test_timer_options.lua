@@ -314,3 +314,19 @@ test("a named timer's failure handled by on_error does not name a later, other f
     end)
     assert(not msg:find("timer 'sync'", 1, true), msg)
 end)
+
+test("expiries left unrun while a run is paused count past 2^32 in t:missed()", function()
+    -- a 1 ms skip timer, its first run paused through a stall of 2^32 ms: the expiry after the
+    -- stall folds all of them, and is left unrun; the run after the pause reports them
+    align(1000)
+    local missed = {}
+    local t = mockit.timer{every = 1, missed = "skip", fn = function(t)
+        missed[#missed + 1] = t:missed()
+        if #missed == 1 then mockit.pause(10) end
+        if #missed == 2 then t:destroy() end
+    end}
+    mockit.oneoff(3, function() mockit.clock.suspend(1 << 32) end)
+    run_while(function() return t:active() end)
+    assert(missed[2] == t:stats().missed and missed[2] > 1 << 32,
+        ("t:missed() %d, stats %d"):format(missed[2], t:stats().missed))
+end)

@@ -183,7 +183,7 @@ bool last_run_going(lua_State* L, int ud) {
 }
 
 void count_unrun(timer_options& o, std::uint64_t n) {
-    o.skipped += static_cast<std::uint32_t>(n);
+    o.skipped += n;
     o.stats.missed += n;
     if (o.named != nullptr) o.named->second.missed += n;
 }
