@@ -330,3 +330,19 @@ test("expiries left unrun while a run is paused count past 2^32 in t:missed()", 
     assert(missed[2] == t:stats().missed and missed[2] > 1 << 32,
         ("t:missed() %d, stats %d"):format(missed[2], t:stats().missed))
 end)
+
+test("an after timer re-armed while its run is paused runs again (it has no overlap policy)", function()
+    local t0 = now()
+    local starts = {}
+    local t = mockit.timer{after = 100, fn = function(t)
+        starts[#starts + 1] = now() - t0
+        if #starts == 1 then
+            t:reset()
+            mockit.pause(500)
+        end
+    end}
+    run_while(function() return t:active() end)
+    mockit.clock.advance(500) -- the first run ends
+    assert(table.concat(starts, " ") == "100 200", table.concat(starts, " "))
+    assert(t:stats().runs == 2 and t:stats().missed == 0)
+end)

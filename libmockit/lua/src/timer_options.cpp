@@ -227,7 +227,9 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, int ud, time_po
         // The queue moved the timer one period on from `due`; anything else is a move.
         if (next != due + period) protect(L, [&] { ctx.timers.move_to(t.id, next); });
     }
-    if (o.overlap == overlap_policy::skip && last_run_going(L, ud)) {
+    // An `after` timer has no overlap policy: re-armed (t:reset()) while its run is paused, its
+    // one expiry runs, as a oneoff's would; skipped, it would never run.
+    if (t.repeats && o.overlap == overlap_policy::skip && last_run_going(L, ud)) {
         count_unrun(o, 1 + folded);
         return std::nullopt;
     }
