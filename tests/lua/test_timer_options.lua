@@ -346,3 +346,23 @@ test("an after timer re-armed while its run is paused runs again (it has no over
     assert(table.concat(starts, " ") == "100 200", table.concat(starts, " "))
     assert(t:stats().runs == 2 and t:stats().missed == 0)
 end)
+
+test("overlap='skip': a paused run whose coroutine the script closed no longer holds runs back", function()
+    -- closed while it waits for a signal, the run would otherwise count as going for ever
+    local t0 = align(1000)
+    local co
+    local log = {}
+    local t = mockit.timer{every = 100, fn = function(t)
+        log[#log + 1] = ("%d/%d"):format(now() - t0, t:missed())
+        if #log == 1 then
+            co = coroutine.running()
+            mockit.await_signal("SIGUSR2")
+        end
+        if #log == 2 then t:destroy() end
+    end}
+    mockit.oneoff(250, function() assert(coroutine.close(co)) end)
+    mockit.clock.advance(1000)
+    -- 200 is left unrun while the run waits; from 300 on the run is gone
+    assert(table.concat(log, " ") == "100/0 300/1", table.concat(log, " "))
+    assert(not t:active())
+end)

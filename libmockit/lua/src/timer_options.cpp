@@ -174,10 +174,8 @@ duration draw_jitter(context& ctx, std::int64_t jitter_ms) {
 // Whether the last run of the timer at `ud`, which paused, is still going.
 bool last_run_going(lua_State* L, int ud) {
     bool going = false;
-    if (lua_getiuservalue(L, ud, options_run_uv) == LUA_TUSERDATA) {
-        auto* task = static_cast<task_handle*>(lua_touserdata(L, -1));
-        going = task->status == task_status::paused || task->status == task_status::running;
-    }
+    if (lua_getiuservalue(L, ud, options_run_uv) == LUA_TUSERDATA)
+        going = task_going(L, lua_gettop(L));
     lua_pop(L, 1);
     return going;
 }
