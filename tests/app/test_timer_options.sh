@@ -91,6 +91,30 @@ case_metrics_file_unwritable() {
     [[ $(grep -c "cannot write" <<<"$ERR") == 1 ]] || fail "the problem was logged more than once"
 }
 
+# The rename would replace whatever is at the path: a device, a FIFO or a symbolic link there (as
+# --metrics-file /dev/full or /dev/stdout would be, as root) is left alone, and a link at PATH.tmp
+# is not written through.
+case_metrics_file_not_regular() {
+    mkfifo fifo.prom
+    echo keep >target.prom
+    ln -s target.prom link.prom
+    ln -s target.prom m.prom.tmp
+    local path
+    for path in fifo.prom link.prom; do
+        run_capture "$MOCKIT_RUN" --metrics-file "$path" -e 'mockit.oneoff(10, function() print("ran") end)'
+        expect_status 0
+        expect_stdout_equals "ran"
+        expect_stderr_contains "--metrics-file: cannot write $path: not a regular file (left alone) (the script goes on without it)"
+    done
+    [[ -p fifo.prom ]] || fail "the FIFO was replaced"
+    [[ -L link.prom && $(cat target.prom) == keep ]] || fail "the symbolic link or its target was replaced"
+    [[ ! -e fifo.prom.tmp && ! -e link.prom.tmp ]] || fail "a temporary file was left behind"
+    run_capture "$MOCKIT_RUN" --metrics-file m.prom -e 'print(1)'
+    expect_status 0
+    [[ $(cat target.prom) == keep ]] || fail "the write went through the link at m.prom.tmp"
+    grep -q '^# EOF$' m.prom || fail "m.prom was not written"
+}
+
 case_metrics_options_bad() {
     run_capture "$MOCKIT_RUN" --metrics-interval 5 -e 'print(1)'
     expect_status 2
@@ -171,6 +195,8 @@ run_case "a named timer's errors name it in the log" case_name_in_error_lines
 run_case "timers with options and their statistics add no wake-up while idle" case_idle_wakes_never
 run_case "--metrics-file: written atomically, refreshed, promtool-clean, every callback counted" case_metrics_file
 run_case "--metrics-file in a missing directory is logged once; the script runs" case_metrics_file_unwritable
+run_case "--metrics-file leaves a FIFO or a symbolic link alone, and writes no link through" \
+    case_metrics_file_not_regular
 run_case "bad --metrics-file and --metrics-interval values are usage errors, exit 2" case_metrics_options_bad
 run_case "--metrics-file on simulated time" case_metrics_file_virtual_time
 run_case "the README's service example runs as shown" case_readme_service_example

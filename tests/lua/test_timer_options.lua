@@ -284,3 +284,93 @@ test("bad options each raise a clear error naming the key", function()
     run_while(function() return t:active() end)
     assert(mockit.metrics().timers['sync "é"\\'].runs == 1)
 end)
+
+test("a name must be valid UTF-8: no overlong form, surrogate, code point past U+10FFFF or C1 control", function()
+    -- Prometheus' parser rejects such a label value, and with it the whole metrics file
+    local f = function() end
+    for _, bad in ipairs({ "\xc0\xaf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\xed\xa0\x80",
+        "\xed\xbf\xbf", "\xf4\x90\x80\x80", "a\xc2\x85b", "\xc2\x9f", "\xe2\x82", "\x80" }) do
+        local msg = checkerr("('name' must be 1 to 128 bytes of UTF-8 text", mockit.timer,
+            { after = 1, fn = f, name = bad })
+        assert(msg:find("bad argument #1 to '[%w.]*timer' %("), msg)
+    end
+    assert(mockit.stats().timers == 0)
+    local good = { "\xc2\xa0", "\xed\x9f\xbf", "\xee\x80\x80", "\xf4\x8f\xbf\xbf", "\xf0\x9f\x98\x80",
+        ("é"):rep(64) }
+    for _, name in ipairs(good) do
+        mockit.timer{after = 1, fn = f, name = name}:destroy()
+        assert(mockit.metrics().timers[name], name)
+    end
+end)
+
+test("a named timer's failure handled by on_error does not name a later, other failure", function()
+    mockit.on_error(function() end)
+    local t = mockit.timer{after = 1, name = "sync", fn = function() error("first") end}
+    run_while(function() return t:active() end)
+    mockit.on_error(nil)
+    mockit.oneoff(1, function() error("plain") end)
+    local msg = checkerr("plain", function()
+        run_while(function() return mockit.stats().timers > 0 end)
+    end)
+    assert(not msg:find("timer 'sync'", 1, true), msg)
+end)
+
+test("expiries left unrun while a run is paused count past 2^32 in t:missed()", function()
+    -- a 1 ms skip timer, its first run paused through a stall of 2^32 ms: the expiry after the
+    -- stall folds all of them, and is left unrun; the run after the pause reports them
+    align(1000)
+    local missed = {}
+    local t = mockit.timer{every = 1, missed = "skip", fn = function(t)
+        missed[#missed + 1] = t:missed()
+        if #missed == 1 then mockit.pause(10) end
+        if #missed == 2 then t:destroy() end
+    end}
+    mockit.oneoff(3, function() mockit.clock.suspend(1 << 32) end)
+    run_while(function() return t:active() end)
+    assert(missed[2] == t:stats().missed and missed[2] > 1 << 32,
+        ("t:missed() %d, stats %d"):format(missed[2], t:stats().missed))
+end)
+
+test("an after timer re-armed while its run is paused runs again (it has no overlap policy)", function()
+    local t0 = now()
+    local starts = {}
+    local t = mockit.timer{after = 100, fn = function(t)
+        starts[#starts + 1] = now() - t0
+        if #starts == 1 then
+            t:reset()
+            mockit.pause(500)
+        end
+    end}
+    run_while(function() return t:active() end)
+    mockit.clock.advance(500) -- the first run ends
+    assert(table.concat(starts, " ") == "100 200", table.concat(starts, " "))
+    assert(t:stats().runs == 2 and t:stats().missed == 0)
+end)
+
+test("overlap='skip': a paused run whose coroutine the script closed no longer holds runs back", function()
+    -- closed while it waits for a signal, the run would otherwise count as going for ever
+    local t0 = align(1000)
+    local co
+    local log = {}
+    local t = mockit.timer{every = 100, fn = function(t)
+        log[#log + 1] = ("%d/%d"):format(now() - t0, t:missed())
+        if #log == 1 then
+            co = coroutine.running()
+            mockit.await_signal("SIGUSR2")
+        end
+        if #log == 2 then t:destroy() end
+    end}
+    mockit.oneoff(250, function() assert(coroutine.close(co)) end)
+    mockit.clock.advance(1000)
+    -- 200 is left unrun while the run waits; from 300 on the run is gone
+    assert(table.concat(log, " ") == "100/0 300/1", table.concat(log, " "))
+    assert(not t:active())
+end)
+
+test("a timer that fails to be made leaves no name behind", function()
+    local args = setmetatable({ n = 2 }, { __index = function() error("no args today") end })
+    checkerr("no args today", mockit.timer, { after = 1, name = "never-made", args = args, fn = function() end })
+    assert(mockit.metrics().timers["never-made"] == nil, "the name of a timer never made is listed")
+    assert(mockit.stats().timers == 0)
+end)
+

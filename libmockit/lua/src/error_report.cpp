@@ -86,6 +86,9 @@ bool protected_call(lua_State* L, int nargs, int handler) {
 }
 
 bool absorb_error(lua_State* L, context& ctx) {
+    // Taken at once: left for a later report (after a stop, or an on_error handler), it would
+    // name this timer in another's error.
+    const std::string* failing_timer = std::exchange(ctx.failing_timer, nullptr);
     int error = lua_gettop(L) - 1;
     if (luaL_testudata(L, error, stop_type) != nullptr) {
         lua_pop(L, 1);
@@ -99,8 +102,8 @@ bool absorb_error(lua_State* L, context& ctx) {
     }
     lua_pop(L, 1);
     push_report(L, error, error + 1);
-    if (const std::string* name = std::exchange(ctx.failing_timer, nullptr)) {
-        lua_pushfstring(L, "timer '%s': %s", name->c_str(), lua_tostring(L, -1));
+    if (failing_timer != nullptr) {
+        lua_pushfstring(L, "timer '%s': %s", failing_timer->c_str(), lua_tostring(L, -1));
         lua_remove(L, -2);
     }
     lua_replace(L, error);

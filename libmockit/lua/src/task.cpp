@@ -705,6 +705,18 @@ bool wake_task(lua_State* L, context& ctx, int ud) {
     return ok;
 }
 
+bool task_going(lua_State* L, int ud) {
+    task_handle& t = to_task(L, ud);
+    if (t.status == task_status::running) return true;
+    if (t.status != task_status::paused) return false;
+    if (t.main) return true;  // the host's coroutine: the script cannot close it
+    lua_getiuservalue(L, ud, task_thread_uv);
+    lua_State* co = lua_tothread(L, -1);
+    bool going = co != nullptr && lua_status(co) == LUA_YIELD;
+    lua_pop(L, 1);
+    return going;
+}
+
 int wake_signal_waiters(lua_State* L, context& ctx, int signo) {
     push_context_value(L, signal_waits_uv);
     if (lua_rawgeti(L, -1, signo) != LUA_TTABLE) {

@@ -45,6 +45,11 @@ bool run_as_task(lua_State* L, context& ctx, int nargs);
 // The same result as run_as_task.
 bool wake_task(lua_State* L, context& ctx, int ud);
 
+// Whether the task whose handle is at stack index `ud` is still going: running, or paused where
+// its pause left it. One whose coroutine the script closed (coroutine.close) ended there, even
+// if its status says paused until its wake-up, if any, comes due.
+bool task_going(lua_State* L, int ud);
+
 // The signal `signo` arrived: wakes every task waiting for it. Returns how many there were.
 int wake_signal_waiters(lua_State* L, context& ctx, int signo);
 

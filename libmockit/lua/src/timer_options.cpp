@@ -61,8 +61,11 @@ Policy policy_of(lua_State* L, int value, const char* key, const char* const (&n
 constexpr const char* missed_names[] = {"burst", "skip", "delay"};
 constexpr const char* overlap_names[] = {"skip", "allow"};
 
-// Whether `s` (n bytes) is valid UTF-8 with no control character.
+// Whether `s` (n bytes) is valid UTF-8 with no control character (C0, DEL or C1). Valid as
+// RFC 3629 has it: no overlong form, surrogate or code point above U+10FFFF, which Prometheus'
+// parser rejects in a label value, and with it the whole metrics file.
 bool is_clean_text(const char* s, std::size_t n) {
+    static constexpr std::uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};  // by length
     for (std::size_t i = 0; i < n;) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x20 || c == 0x7f) return false;
@@ -72,9 +75,15 @@ bool is_clean_text(const char* s, std::size_t n) {
         }
         std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
         if (length == 0 || c > 0xf4 || i + length > n) return false;
+        std::uint32_t code = c & (0x7fU >> length);
         for (std::size_t k = 1; k < length; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+            auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xc0) != 0x80) return false;
+            code = (code << 6) | (b & 0x3fU);
         }
+        if (code < least[length] || code <= 0x9f || (code >= 0xd800 && code <= 0xdfff) ||
+            code > 0x10ffff)
+            return false;
         i += length;
     }
     return true;
@@ -166,16 +175,14 @@ duration draw_jitter(context& ctx, std::int64_t jitter_ms) {
 bool last_run_going(lua_State* L, int ud, const timer_options& o) {
     if (!o.run_kept) return false;
     bool going = false;
-    if (lua_getiuservalue(L, ud, options_run_uv) == LUA_TUSERDATA) {
-        auto* task = static_cast<task_handle*>(lua_touserdata(L, -1));
-        going = task->status == task_status::paused || task->status == task_status::running;
-    }
+    if (lua_getiuservalue(L, ud, options_run_uv) == LUA_TUSERDATA)
+        going = task_going(L, lua_gettop(L));
     lua_pop(L, 1);
     return going;
 }
 
 void count_unrun(timer_options& o, std::uint64_t n) {
-    o.skipped += static_cast<std::uint32_t>(n);
+    o.skipped += n;
     o.stats.missed += n;
     if (o.named != nullptr) o.named->second.missed += n;
 }
@@ -220,7 +227,9 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
         // The queue moved the timer one period on from `due`; anything else is a move.
         if (next != due + period) protect(L, [&] { ctx.timers.move_to(t.id, next); });
     }
-    if (o.overlap == overlap_policy::skip && last_run_going(L, ud, o)) {
+    // An `after` timer has no overlap policy: re-armed (t:reset()) while its run is paused, its
+    // one expiry runs, as a oneoff's would; skipped, it would never run.
+    if (t.repeats && o.overlap == overlap_policy::skip && last_run_going(L, ud, o)) {
         count_unrun(o, 1 + folded);
         return std::nullopt;
     }
@@ -269,14 +278,6 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
 int mockit_timer(lua_State* L) {
     context& ctx = upvalue_context(L);
     parsed p = parse(L);
-    std::pair<const std::string, timer_stats>* named = nullptr;
-    if (p.name != 0) {
-        std::size_t n = 0;
-        const char* name = lua_tolstring(L, p.name, &n);
-        named = protect(L, [&] {
-            return &*ctx.loop.named.try_emplace(std::string{name, n}).first;
-        });
-    }
     int user_values = static_cast<int>(p.nargs) + options_first_arg_uv - 1;
     auto* tw = static_cast<timer_with_options*>(
         lua_newuserdatauv(L, sizeof(timer_with_options), user_values));
@@ -295,7 +296,6 @@ int mockit_timer(lua_State* L) {
     tw->options.missed = p.missed.value_or(missed_policy::burst);
     tw->options.overlap = p.overlap.value_or(overlap_policy::skip);
     tw->options.jitter_ms = p.jitter_ms;
-    tw->options.named = named;
     push_context_value(L, timer_mt_uv);
     lua_setmetatable(L, ud);
     lua_pushvalue(L, p.fn);
@@ -304,9 +304,16 @@ int mockit_timer(lua_State* L) {
         lua_pushvalue(L, p.name);
         lua_setiuservalue(L, ud, options_name_uv);
     }
-    for (lua_Integer i = 1; i <= p.nargs; ++i) {
+    for (lua_Integer i = 1; i <= p.nargs; ++i) {  // an __index of args' may raise here
         lua_geti(L, p.args, i);
         lua_setiuservalue(L, ud, static_cast<int>(options_first_arg_uv + i - 1));
+    }
+    if (p.name != 0) {  // registered once nothing else can fail but the arming itself
+        std::size_t n = 0;
+        const char* name = lua_tolstring(L, p.name, &n);
+        tw->options.named = protect(L, [&] {
+            return &*ctx.loop.named.try_emplace(std::string{name, n}).first;
+        });
     }
     arm(L, ctx, tw->handle, ud);
     lua_settop(L, ud);

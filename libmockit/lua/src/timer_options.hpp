@@ -42,9 +42,11 @@ inline constexpr int options_first_arg_uv = 4;
 struct timer_options {
     missed_policy missed;
     overlap_policy overlap;
-    bool ran;                // a run has started: due and missed_now tell about it
-    bool run_kept;           // user value options_run_uv holds the task of a run that paused
-    std::uint32_t skipped;   // expiries left unrun (overlap) since the last run
+    bool ran;       // a run has started: due and missed_now tell about it
+    bool run_kept;  // user value options_run_uv holds the task of a run that paused
+    // Expiries left unrun (overlap) since the last run: 64 bits, as a stall folded into one of
+    // them can count more than 2^32.
+    std::uint64_t skipped;
     std::int64_t jitter_ms;  // the largest random delay, exclusive; 0 for none
     duration jitter_now;     // the random delay of the expiry queued now
     duration wall_offset;    // wall clock minus monotonic clock on the grid
