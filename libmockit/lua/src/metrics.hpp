@@ -12,6 +12,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <lua.hpp>
 #include <map>
 #include <string>
@@ -25,13 +26,22 @@ struct context;
 // Lateness in whole microseconds, counted in log-linear buckets: exact below 2^SubBits µs, then
 // 2^SubBits buckets per power of two, up to 2^TopPower µs (later values count in the last
 // bucket). HdrHistogram's layout, cut down to what a p99 needs; no allocation.
-template <int SubBits, int TopPower>
+//
+// Counters of 64 bits never wrap (the loop's and the names' histograms feed counters a scraper
+// expects to only grow). With 32 bits, a bucket about to wrap (a 1 kHz timer after 49 days)
+// halves every bucket instead: the proportions, all quantiles need, stay.
+template <int SubBits, int TopPower, class Count = std::uint64_t>
 class log_histogram {
   public:
     static constexpr std::size_t bucket_count = (TopPower - SubBits + 1) << SubBits;
 
     void record(std::uint64_t us) noexcept {
-        ++buckets_[index_of(us)];
+        Count& bucket = buckets_[index_of(us)];
+        if (bucket == std::numeric_limits<Count>::max()) {
+            for (Count& b : buckets_)
+                b /= 2;
+        }
+        ++bucket;
         ++count_;
         sum_ += us;
         if (us > max_) max_ = us;
@@ -43,11 +53,19 @@ class log_histogram {
     // precision (its upper end, or the maximum if smaller); 0 when empty.
     [[nodiscard]] std::uint64_t quantile(double q) const noexcept {
         if (count_ == 0) return 0;
-        auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+        std::uint64_t total = count_;
+        if constexpr (sizeof(Count) < sizeof(std::uint64_t)) {  // the buckets may have halved
+            total = 0;
+            for (Count b : buckets_)
+                total += b;
+        }
+        auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
         std::uint64_t seen = 0;
         for (std::size_t i = 0; i < bucket_count; ++i) {
             seen += buckets_[i];
-            if (seen >= std::max<std::uint64_t>(rank, 1)) return std::min(upper_end(i), max_);
+            if (seen < std::max<std::uint64_t>(rank, 1)) continue;
+            // the last bucket holds everything past the top: only the maximum bounds it
+            return i == bucket_count - 1 ? max_ : std::min(upper_end(i), max_);
         }
         return max_;
     }
@@ -81,16 +99,16 @@ class log_histogram {
     std::uint64_t count_ = 0;
     std::uint64_t sum_ = 0;
     std::uint64_t max_ = 0;
-    std::array<std::uint32_t, bucket_count> buckets_{};
+    std::array<Count, bucket_count> buckets_{};
 };
 
 // The loop's and each name's: eight buckets per power of two (within 12.5%), up to 2^36 µs (19
-// hours); 1,112 bytes.
+// hours); 2,200 bytes.
 using lateness_histogram = log_histogram<3, 36>;
 // Each timer's own: two per power of two (within 41%), up to 2^32 µs (71 minutes); 280 bytes. A
 // timer's record is read at each of its runs, and ten thousand timers running every millisecond
 // ran at half the speed with the fine histogram, which did not stay in the cache.
-using coarse_lateness_histogram = log_histogram<1, 32>;
+using coarse_lateness_histogram = log_histogram<1, 32, std::uint32_t>;
 
 // The statistics of one timer, or of every timer with one name.
 template <class Histogram>
