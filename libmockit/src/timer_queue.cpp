@@ -223,7 +223,7 @@ timer_queue::key* timer_queue::first_run_not_after(duration::rep deadline) noexc
     return base + (base->deadline > deadline ? 1 : 0);
 }
 
-// Opens a lane holding timer `index` alone: a lane of interval `delay`, or a run.
+// Opens a lane holding timer `index` alone: a lane of `delay` (armed or moved), or a run.
 void timer_queue::open_lane(std::uint32_t index, duration::rep delay, lane_kind kind) {
     bool reused = !free_lanes_.empty();
     std::uint32_t number = reused ? free_lanes_.back() : static_cast<std::uint32_t>(lanes_.size());

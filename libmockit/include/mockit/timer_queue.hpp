@@ -153,19 +153,19 @@ class timer_queue {
     };
     static_assert(sizeof(slot) == 32);  // 28 bytes of fields, aligned to 8
     enum class lane_kind : std::uint8_t {
-        armed,  // the lane of an interval, of timers armed
-        moved,  // the lane of an interval, of timers moved on one period
+        armed,  // the lane of a delay: one-offs and intervals armed with it
+        moved,  // the second lane of an interval: its timers moved on one period
         run,    // one-offs in deadline order, of any delays
     };
     struct lane {
-        duration::rep delay;  // an interval's lane: the interval; a run: unused
+        duration::rep delay;  // a delay's lane: the delay; a run: unused
         std::uint32_t head;
         std::uint32_t tail;
         std::uint32_t position;  // in lanes_by_head_
         lane_kind kind;
     };
-    // lane_of_key_'s key: an interval (at most max_delay, so doubling it cannot overflow) and
-    // which of its two lanes.
+    // lane_of_key_'s key: a delay (at most max_delay, so doubling it cannot overflow) and which
+    // of its two lanes.
     static duration::rep lane_key(duration::rep delay, lane_kind kind) noexcept {
         return delay * 2 + (kind == lane_kind::moved ? 1 : 0);
     }
@@ -229,7 +229,7 @@ class timer_queue {
 
     std::vector<lane> lanes_;
     std::vector<std::uint32_t> free_lanes_;
-    std::unordered_map<duration::rep, std::uint32_t> lane_of_key_;  // an interval's lanes
+    std::unordered_map<duration::rep, std::uint32_t> lane_of_key_;  // the delays' lanes
     // The runs by the key of the last one-off appended to each (owner: the run's lane), latest
     // first, so a new run, due before all of them, goes at the end. A run's last one-off may
     // have left since (cancelled): its key here stays, later than the run's tail, which keeps
