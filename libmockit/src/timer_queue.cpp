@@ -1,6 +1,8 @@
 #include "mockit/timer_queue.hpp"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <limits>
 #include <system_error>
 
@@ -106,7 +108,11 @@ timer_id timer_queue::insert(time_point deadline, duration interval, duration de
     s.repeats = interval != duration::zero();
     s.sequence = next_sequence_++;
     try {
-        place(index, (s.repeats || delay == duration::zero() ? interval : delay).count(), false);
+        if (s.repeats) {
+            place(index, interval.count(), lane_kind::armed);
+        } else {
+            place_once(index, delay.count());
+        }
     } catch (...) {
         release_slot(index);
         throw;
@@ -120,22 +126,105 @@ bool timer_queue::fits_after_tail(std::uint32_t lane_index, duration::rep deadli
     return !before{}(key{deadline, 0, sequence}, key_of(lanes_[lane_index].tail, 0));
 }
 
-// Puts a timer that is in no lane and not in the general heap where it belongs: at the tail of
-// the lane of `delay` (the armed one, or the moved one), or in the general heap when it would
-// break that lane's order.
-void timer_queue::place(std::uint32_t index, duration::rep delay, bool moved) {
-    auto found = lane_of_key_.find(lane_key(delay, moved));
+// Puts an interval timer that is in no lane and not in the general heap where it belongs: at the
+// tail of the lane of `interval` (the armed one, or the moved one), or in the general heap when
+// it would break that lane's order.
+void timer_queue::place(std::uint32_t index, duration::rep interval, lane_kind kind) {
+    auto found = lane_of_key_.find(lane_key(interval, kind));
     if (found == lane_of_key_.end()) {
-        open_lane(index, delay, moved);
+        open_lane(index, interval, kind);
     } else if (fits_after_tail(found->second, slots_[index].deadline, slots_[index].sequence)) {
         append(found->second, index);
     } else {
         slots_[index].lane = in_heap;
-        heap_.push(heap_timer{key_of(index, index), slots_[index].repeats ? delay : 0});
+        heap_.push(heap_timer{key_of(index, index), interval});
     }
 }
 
-void timer_queue::open_lane(std::uint32_t index, duration::rep delay, bool moved) {
+// Puts a one-off that is in no lane and not in the general heap where it belongs: at the tail of
+// the lane of its delay when there is one and it fits there; in a new lane of its delay when
+// that delay went to a run lately (it repeats); else in a run.
+void timer_queue::place_once(std::uint32_t index, duration::rep delay) {
+    auto found = lane_of_key_.find(lane_key(delay, lane_kind::armed));
+    if (found != lane_of_key_.end()) {
+        if (fits_after_tail(found->second, slots_[index].deadline, slots_[index].sequence)) {
+            append(found->second, index);
+            return;
+        }
+    } else if (seen_lately(delay, slots_[index].sequence)) {
+        open_lane(index, delay, lane_kind::armed);
+        return;
+    }
+    place_in_run(index);
+}
+
+// Whether a one-off of `delay` went to a run lately, remembering it if not. A delay is looked for
+// in a set of two ways chosen by its hash. When it is found its lane opens, so its way is freed
+// for another delay; a delay not found takes a free way, or the way written longest ago if that
+// was more than seen_span arms ago, or none: delays that collide in one set do not evict each
+// other before they had their chance to repeat. One that found no way goes to a run, which
+// costs it a binary search, not order, and tries again at its next arming.
+bool timer_queue::seen_lately(duration::rep delay, std::uint32_t sequence) {
+    if (!seen_) {
+        seen_ = std::make_unique<seen_delays>();
+        for (auto& set : *seen_)
+            set.fill(seen_delay{-1, 0});  // no delay is negative
+    }
+    // The finaliser of splitmix64: delays in whole milliseconds, multiples of 10^6 ns, spread
+    // over the sets as well as any.
+    auto mixed = static_cast<std::uint64_t>(delay);
+    mixed = (mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    mixed = (mixed ^ (mixed >> 27)) * 0x94D049BB133111EBULL;
+    mixed ^= mixed >> 31;
+    auto& set = (*seen_)[mixed >> (64 - std::countr_zero(seen_sets))];
+    for (seen_delay& way : set) {
+        if (way.delay == delay) {
+            way.delay = -1;
+            return true;
+        }
+    }
+    auto age = [sequence](const seen_delay& way) { return sequence - way.sequence; };
+    seen_delay& older = age(set[0]) >= age(set[1]) ? set[0] : set[1];
+    seen_delay* way = set[0].delay < 0 ? &set[0] : set[1].delay < 0 ? &set[1] : &older;
+    if (way->delay < 0 || age(*way) >= seen_span) *way = seen_delay{delay, sequence};
+    return false;
+}
+
+// Puts a one-off behind the run whose last deadline is the latest not after its own, so that
+// run stays in order and the runs stay sorted; in a new run when it is due before every run's
+// last; in the general heap when there are max_runs runs already.
+void timer_queue::place_in_run(std::uint32_t index) {
+    const key own = key_of(index, 0);
+    key* run = first_run_not_after(own.deadline);
+    if (run != runs_.data() + runs_.size()) {
+        append(run->owner, index);
+        run->deadline = own.deadline;
+        run->sequence = own.sequence;
+    } else if (runs_.size() < max_runs) {
+        open_lane(index, 0, lane_kind::run);
+    } else {
+        slots_[index].lane = in_heap;
+        heap_.push(heap_timer{key_of(index, index), 0});
+    }
+}
+
+// The first of runs_ (latest first) whose last deadline is not after `deadline`; the end when
+// there is none. A tie counts as not after: the timer being placed was armed after every run's
+// last, so it goes behind. Branch-free, as where the search ends is unpredictable.
+timer_queue::key* timer_queue::first_run_not_after(duration::rep deadline) noexcept {
+    key* base = runs_.data();
+    std::size_t n = runs_.size();
+    if (n == 0) return base;
+    while (n > 1) {
+        std::size_t half = n / 2;
+        base = base[half].deadline > deadline ? base + half : base;
+        n -= half;
+    }
+    return base + (base->deadline > deadline ? 1 : 0);
+}
+
+// Opens a lane holding timer `index` alone: a lane of `delay` (armed or moved), or a run.
+void timer_queue::open_lane(std::uint32_t index, duration::rep delay, lane_kind kind) {
     bool reused = !free_lanes_.empty();
     std::uint32_t number = reused ? free_lanes_.back() : static_cast<std::uint32_t>(lanes_.size());
     try {
@@ -146,11 +235,19 @@ void timer_queue::open_lane(std::uint32_t index, duration::rep delay, bool moved
             // So closing a lane never allocates; to the capacity, so it grows as geometrically.
             free_lanes_.reserve(lanes_.capacity());
         }
-        lane_of_key_.emplace(lane_key(delay, moved), number);
+        if (kind == lane_kind::run) {
+            runs_.push_back(key_of(index, number));  // due before every other run's last
+        } else {
+            lane_of_key_.emplace(lane_key(delay, kind), number);
+        }
         try {
             lanes_by_head_.push(key_of(index, number));
         } catch (...) {
-            lane_of_key_.erase(lane_key(delay, moved));
+            if (kind == lane_kind::run) {
+                runs_.pop_back();
+            } else {
+                lane_of_key_.erase(lane_key(delay, kind));
+            }
             throw;
         }
     } catch (...) {
@@ -160,7 +257,7 @@ void timer_queue::open_lane(std::uint32_t index, duration::rep delay, bool moved
     if (reused) free_lanes_.pop_back();
     lane& l = lanes_[number];
     l.delay = delay;
-    l.moved = moved;
+    l.kind = kind;
     l.head = l.tail = index;
     slot& s = slots_[index];
     s.lane = number & in_heap;  // below in_heap: checked above
@@ -210,7 +307,14 @@ void timer_queue::unlink(std::uint32_t index) noexcept {
 void timer_queue::close_lane(std::uint32_t lane_index) noexcept {
     const lane& l = lanes_[lane_index];
     lanes_by_head_.remove_at(l.position);
-    lane_of_key_.erase(lane_key(l.delay, l.moved));
+    if (l.kind == lane_kind::run) {
+        // Runs empty mostly in the order of their last deadlines, so from the end of runs_.
+        auto run = std::find_if(runs_.rbegin(), runs_.rend(),
+                                [lane_index](const key& last) { return last.owner == lane_index; });
+        runs_.erase(std::next(run).base());
+    } else {
+        lane_of_key_.erase(lane_key(l.delay, l.kind));
+    }
     free_lanes_.push_back(lane_index);  // within the capacity reserved by open_lane
 }
 
@@ -293,7 +397,7 @@ void timer_queue::reschedule(std::uint32_t index, duration::rep interval) {
     slot& s = slots_[index];
     duration::rep next = add_saturated(s.deadline, interval);
     // The common case, from the head of the moved lane to its tail, allocates nothing.
-    if (s.lane != in_heap && lanes_[s.lane].moved) {
+    if (s.lane != in_heap && lanes_[s.lane].kind == lane_kind::moved) {
         std::uint32_t lane_index = s.lane;
         const lane& l = lanes_[lane_index];
         if (l.head == l.tail) {
@@ -311,7 +415,7 @@ void timer_queue::reschedule(std::uint32_t index, duration::rep interval) {
     take_out(index);
     s.deadline = next;
     try {
-        place(index, interval, true);
+        place(index, interval, lane_kind::moved);
     } catch (...) {  // out of memory: the timer is lost, but the structure stays sound
         release_slot(index);
         --size_;

@@ -208,10 +208,13 @@ TEST_CASE("timer_queue: deadlines past the end of time saturate", "[timer_queue]
 // Lanes, the general heap and the moves between them against a model that keeps every timer in
 // one list: the same expiries, in the same order. Delays come from a small set, so lanes fill
 // up; timers armed at an earlier `now` than the last one, and intervals behind timers armed
-// after them, fall out of their lane's order and go to the general heap.
+// after them, fall out of their lane's order and go to the general heap. In the wide variant
+// one-offs take delays to the microsecond, nearly all distinct, so they spread over many runs,
+// and cancelling one that was last in its run leaves that run's recorded last key behind.
 TEST_CASE("timer_queue: lanes and the general heap agree with a model, expiry for expiry",
           "[timer_queue]") {
     std::uint32_t seed = GENERATE(11U, 12U, 13U, 14U);
+    bool wide = GENERATE(false, true);
     std::mt19937 rng{seed};
     struct model_timer {
         timer_id id;
@@ -231,6 +234,7 @@ TEST_CASE("timer_queue: lanes and the general heap agree with a model, expiry fo
             bool early = rng() % 8 == 0;  // armed as if at an earlier time
             duration armed_at = early ? now - std::chrono::microseconds{rng() % 4000} : now;
             bool repeats = rng() % 3 == 0;
+            if (wide && !repeats) delay = std::chrono::microseconds{rng() % 20000};
             timer_id id = repeats ? queue.arm_every(at(armed_at), delay)
                                   : queue.arm_once(at(armed_at), delay);
             model.push_back({id, armed_at + delay, repeats ? delay : duration::zero(), sequence++});
@@ -300,4 +304,101 @@ TEST_CASE("timer_queue: take_due leaves timers armed since a mark and due at `no
     auto third = q.take_due(t0);  // without a mark
     REQUIRE(third);
     CHECK(third->timer == after);
+}
+
+// One-offs need no lane of their delay: one goes behind the run whose last deadline is the latest
+// not after its own, and opens a run only when it is due before every run's last.
+TEST_CASE("timer_queue: one-offs at distinct delays share runs", "[timer_queue]") {
+    timer_queue queue;
+    for (int i = 1; i <= 1000; ++i)  // 1000 delays, each later than the last: one run
+        queue.arm_once(at(0ms), std::chrono::milliseconds{i});
+    CHECK(queue.lanes() == 1);
+    for (int i = 1; i <= 100; ++i)  // due before every run's last: a run each
+        queue.arm_once(at(0ms), std::chrono::microseconds{1000 - i});
+    CHECK(queue.lanes() == 101);
+    queue.arm_once(at(0ms), 1500us);  // behind the run that ends at 999 us, not the 1000 ms one
+    CHECK(queue.lanes() == 101);
+    auto out = take_all(queue, 2s);
+    REQUIRE(out.size() == 1101);
+    CHECK(std::is_sorted(out.begin(), out.end(),
+                         [](const expiry& a, const expiry& b) { return a.due < b.due; }));
+    CHECK(queue.lanes() == 0);
+}
+
+// A run keeps the key of the last one-off appended to it after that one-off is cancelled, so it
+// takes only one-offs due after the cancelled one, which keeps it in order.
+TEST_CASE("timer_queue: a run whose last one-off was cancelled stays in order", "[timer_queue]") {
+    timer_queue queue;
+    timer_id a = queue.arm_once(at(0ms), 10ms);
+    timer_id b = queue.arm_once(at(0ms), 20ms);
+    REQUIRE(queue.lanes() == 1);
+    REQUIRE(queue.cancel(b));
+    timer_id c = queue.arm_once(at(0ms), 15ms);  // before b's key: a run of its own
+    CHECK(queue.lanes() == 2);
+    timer_id d = queue.arm_once(at(0ms), 25ms);  // behind b's key, in a's run
+    CHECK(queue.lanes() == 2);
+    auto out = take_all(queue, 1s);
+    CHECK(names_of(out, {{a, 'a'}, {b, 'b'}, {c, 'c'}, {d, 'd'}}) == "acd");
+    CHECK(queue.lanes() == 0);
+}
+
+// One-offs each due before all the others would open a run each; past max_runs they go to the
+// general heap, and everything still comes out in deadline order.
+TEST_CASE("timer_queue: one-offs beyond max_runs runs go to the general heap", "[timer_queue]") {
+    timer_queue queue;
+    const int n = static_cast<int>(timer_queue::max_runs) + 100;
+    std::vector<timer_id> armed;
+    for (int i = 0; i < n; ++i)  // each due before every one armed so far
+        armed.push_back(queue.arm_once(at(0ms), std::chrono::microseconds{n - i}));
+    CHECK(queue.lanes() == timer_queue::max_runs);
+    CHECK(queue.cancel(armed[10]));      // from a run
+    CHECK(queue.cancel(armed[n - 10]));  // from the general heap
+    auto out = take_all(queue, 1s);
+    REQUIRE(out.size() == static_cast<std::size_t>(n - 2));
+    std::vector<timer_id> expected;  // the latest armed falls due first
+    for (int i = n - 1; i >= 0; --i) {
+        if (i != 10 && i != n - 10) expected.push_back(armed[static_cast<std::size_t>(i)]);
+    }
+    std::vector<timer_id> taken;
+    for (const expiry& e : out)
+        taken.push_back(e.timer);
+    CHECK(taken == expected);
+    CHECK(queue.lanes() == 0);
+    CHECK(queue.size() == 0);
+}
+
+// A delay gets a lane of its own when it repeats: the first one-off of a delay goes to a run, the
+// next one opens the delay's lane, and the ones after it join that lane.
+TEST_CASE("timer_queue: a one-off's delay gets a lane when it repeats", "[timer_queue]") {
+    timer_queue queue;
+    timer_id a = queue.arm_once(at(0ms), 10ms);
+    CHECK(queue.lanes() == 1);
+    CHECK(queue.runs() == 1);
+    timer_id b = queue.arm_once(at(1ms), 10ms);  // 10 ms again: its lane opens
+    CHECK(queue.lanes() == 2);
+    timer_id c = queue.arm_once(at(2ms), 10ms);
+    timer_id d = queue.arm_once(at(2ms), 20ms);  // first seen: behind a in its run
+    CHECK(queue.lanes() == 2);
+    CHECK(queue.runs() == 1);
+    auto out = take_all(queue, 1s);
+    CHECK(names_of(out, {{a, 'a'}, {b, 'b'}, {c, 'c'}, {d, 'd'}}) == "abcd");
+    CHECK(queue.lanes() == 0);
+}
+
+// Delays are remembered in a table of two-way sets: delays that hash to one set must not keep
+// evicting each other before they repeat, or some would never get their lane. Scale's schedule
+// (2,000 delays in a scattered cycle) puts three or more delays in many sets.
+TEST_CASE("timer_queue: every delay that repeats gets its lane, however the delays collide",
+          "[timer_queue]") {
+    timer_queue queue;
+    for (int cycle = 0; cycle < 6; ++cycle) {
+        for (int i = 0; i < 2000; ++i)
+            queue.arm_once(at(0ms), std::chrono::milliseconds{1 + (i * 7919) % 2000});
+    }
+    CHECK(queue.lanes() - queue.runs() == 2000);  // a lane for every delay
+    auto out = take_all(queue, 1h);
+    REQUIRE(out.size() == 12000);
+    CHECK(std::is_sorted(out.begin(), out.end(),
+                         [](const expiry& a, const expiry& b) { return a.due < b.due; }));
+    CHECK(queue.lanes() == 0);
 }

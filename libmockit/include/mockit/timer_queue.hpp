@@ -15,16 +15,24 @@
 // - cancel() is immediate: a cancelled timer's due expiries are never handed out.
 //
 // Costs: timers armed with one delay fall due in arming order, as the clock only moves forward.
-// So, like Node.js with its per-duration lists, every distinct delay has a lane: a doubly linked
-// list of timers in deadline order, to which arming appends in O(1). An interval timer moved on
-// goes to a second lane of its interval, the moved lane, which it joins in order too (see
-// reschedule). A small indexed heap orders the lanes by their first deadline: taking an expiry
-// costs O(log lanes), not O(log timers), and a million timers over 2,000 delays make a 2,000-entry
-// heap that stays in the cache. A timer that would break its lane's order (one armed at an
-// earlier `now` than the lane's last) goes to a general indexed heap instead, at O(log n). Every
-// timer lives in a slot, reused after it is gone (a generation count tells the slot's tenants
-// apart), which links it into its lane or knows its place in the general heap: a timer leaves from
-// anywhere at once, so cancelling an hour-long timer frees its slot now, not in an hour.
+// So, like Node.js with its per-duration lists, a delay has lanes: doubly linked lists of timers in
+// deadline order, to which arming appends in O(1). An interval timer moved on goes to a second
+// lane of its interval, the moved lane, which it joins in order too (see reschedule). A delay
+// used once costs a lane all the same (a hash map node and a heap entry), so a one-off opens the
+// lane of its delay only when that delay repeats: when a one-off of the same delay went elsewhere
+// lately (see seen_lately). Until then one-offs go to lanes of another kind, runs, which need no
+// delay, only deadline order: a one-off goes behind the run whose last deadline is the latest
+// not after its own (a binary search over the runs, kept sorted by their last deadlines), and
+// opens a new run only when it falls due before every run's last. That is patience sorting:
+// 100,000 one-offs at random delays make some 600 runs, where a lane per delay made 100,000 lanes.
+// A small indexed heap orders all lanes by their first deadline: taking an expiry costs
+// O(log lanes), not O(log timers), and a million timers over 2,000 delays make a 2,000-entry heap
+// that stays in the cache. A timer that would break its lane's order (an interval armed at an
+// earlier `now` than its lane's last), and a one-off that would open a run beyond max_runs, go to
+// a general indexed heap instead, at O(log n). Every timer lives in a slot, reused after it is
+// gone (a generation count tells the slot's tenants apart), which links it into its lane or
+// knows its place in the general heap: a timer leaves from anywhere at once, so cancelling an
+// hour-long timer frees its slot now, not in an hour.
 //
 // Counting what is due (due()) walks the due timers: O(due + lanes). The loops count only when a
 // script asks (pending(), inqueue(), wait()'s result); running what is due never counts.
@@ -32,8 +40,10 @@
 // Not thread-safe: the owner serialises access.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -122,7 +132,14 @@ class timer_queue {
     [[nodiscard]] bool armed(timer_id id) const noexcept;
     [[nodiscard]] std::optional<time_point> deadline(timer_id id) const noexcept;
     [[nodiscard]] std::size_t size() const noexcept { return size_; }  // armed timers
-    [[nodiscard]] std::size_t lanes() const noexcept { return lane_of_key_.size(); }
+    // Open lanes: the lanes of delays and the one-offs' runs.
+    [[nodiscard]] std::size_t lanes() const noexcept { return lanes_by_head_.size(); }
+    // Of those, the one-offs' runs.
+    [[nodiscard]] std::size_t runs() const noexcept { return runs_.size(); }
+
+    // The most runs one-offs open; a one-off that would open another goes to the general heap.
+    // Bounds what opening and closing a run move in the sorted runs (16 bytes a run).
+    static constexpr std::size_t max_runs = 4096;
 
   private:
     static constexpr std::uint32_t none = UINT32_MAX;
@@ -141,17 +158,22 @@ class timer_queue {
         std::uint32_t prev;  // the previous timer of its lane (none at the head)
     };
     static_assert(sizeof(slot) == 32);  // 28 bytes of fields, aligned to 8
+    enum class lane_kind : std::uint8_t {
+        armed,  // the lane of a delay: one-offs and intervals armed with it
+        moved,  // the second lane of an interval: its timers moved on one period
+        run,    // one-offs in deadline order, of any delays
+    };
     struct lane {
-        duration::rep delay;
+        duration::rep delay;  // a delay's lane: the delay; a run: unused
         std::uint32_t head;
         std::uint32_t tail;
         std::uint32_t position;  // in lanes_by_head_
-        bool moved;              // the lane of intervals moved on, not of timers armed
+        lane_kind kind;
     };
     // lane_of_key_'s key: a delay (at most max_delay, so doubling it cannot overflow) and which
     // of its two lanes.
-    static duration::rep lane_key(duration::rep delay, bool moved) noexcept {
-        return delay * 2 + (moved ? 1 : 0);
+    static duration::rep lane_key(duration::rep delay, lane_kind kind) noexcept {
+        return delay * 2 + (kind == lane_kind::moved ? 1 : 0);
     }
     // What the heaps order by, copied out of the slot so comparisons stay in the heap's own
     // array: the general heap's keys name a slot, the lanes heap's name a lane.
@@ -193,8 +215,12 @@ class timer_queue {
     // Whether a timer due at (deadline, sequence) may go behind the lane's tail.
     [[nodiscard]] bool fits_after_tail(std::uint32_t lane_index, duration::rep deadline,
                                        std::uint32_t sequence) const noexcept;
-    void place(std::uint32_t index, duration::rep delay, bool moved);
-    void open_lane(std::uint32_t index, duration::rep delay, bool moved);
+    void place(std::uint32_t index, duration::rep interval, lane_kind kind);
+    void place_once(std::uint32_t index, duration::rep delay);
+    bool seen_lately(duration::rep delay, std::uint32_t sequence);
+    void place_in_run(std::uint32_t index);
+    [[nodiscard]] key* first_run_not_after(duration::rep deadline) noexcept;
+    void open_lane(std::uint32_t index, duration::rep delay, lane_kind kind);
     void append(std::uint32_t lane_index, std::uint32_t index) noexcept;
     void take_out(std::uint32_t index) noexcept;
     void unlink(std::uint32_t index) noexcept;
@@ -209,7 +235,23 @@ class timer_queue {
 
     std::vector<lane> lanes_;
     std::vector<std::uint32_t> free_lanes_;
-    std::unordered_map<duration::rep, std::uint32_t> lane_of_key_;
+    std::unordered_map<duration::rep, std::uint32_t> lane_of_key_;  // the delays' lanes
+    // The runs by the key of the last one-off appended to each (owner: the run's lane), latest
+    // first, so a new run, due before all of them, goes at the end. A run's last one-off may
+    // have left since (cancelled): its key here stays, later than the run's tail, which keeps
+    // appending behind it in order.
+    std::vector<key> runs_;
+    // Delays of one-offs sent to runs lately, with the arming order when each was written: a
+    // one-off whose delay is found here opens a lane of that delay (see seen_lately). 64 kB,
+    // allocated with the first one-off whose delay has no lane.
+    struct seen_delay {
+        duration::rep delay;  // -1: a free way
+        std::uint32_t sequence;
+    };
+    static constexpr std::size_t seen_sets = 2048;  // of two ways each
+    static constexpr std::uint32_t seen_span = 2 * seen_sets * 2;
+    using seen_delays = std::array<std::array<seen_delay, 2>, seen_sets>;
+    std::unique_ptr<seen_delays> seen_;
     detail::indexed_heap<key, before, lane_moved> lanes_by_head_{before{}, lane_moved{this}};
     detail::indexed_heap<heap_timer, before, timer_moved> heap_{before{}, timer_moved{this}};
 };
