@@ -528,7 +528,7 @@ def build_cases(peers: dict, quick: bool) -> list:
     # 4b. the cost of statistics and metrics (issue 18): the same dispatch with the seed's timers,
     # with mockit.timer's, and with named ones and --metrics-file; more timers than dispatch has,
     # so that each variant runs as fast as it can
-    n_opt, dur_opt = (1000, 300) if q else (30000, 2000)
+    n_opt, dur_opt = (1000, 300) if q else (30000, 1000)
     r = {}
     if peers[MOCKIT].available:
         metrics_path = os.path.join(tempfile.gettempdir(), f"mockit-bench-{os.getpid()}.prom")
