@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host's answer to SIGINT and SIGTERM when the script set no mockit.signal handler. Both ask
 // every loop to stop gracefully (the running callback finishes, nothing else starts), and both
 // interrupt a blocking system call (no SA_RESTART, as lua.c): a script stuck in io.read() gets

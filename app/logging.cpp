@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "logging.hpp"
 
 #include <spdlog/pattern_formatter.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host's logging: one spdlog logger on stderr for mockit.log.* and mockit-run's own
 // messages. Under systemd, stderr is the journal: lines then carry a "<N>" syslog priority
 // and no timestamp (the journal adds its own).

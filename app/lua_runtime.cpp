@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "lua_runtime.hpp"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Lua side of mockit-run, after lua.c: one state, every chunk run in protected mode
 // through docall() (a message handler adds the traceback), errors reported once as
 // "mockit-run: message", and the mockit loop run after the main chunk.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "lua_state.hpp"
 
 #include <cstdio>

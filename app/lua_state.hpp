@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mockit-run's Lua state: what luaL_newstate gives (the C library's allocator, a panic handler,
 // warnings off until a script says "@on").
 #pragma once

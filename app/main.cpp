@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mockit-run: parse the command line, set up logging, run the Lua side, exit with its status.
 #include <csignal>
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "metrics_file.hpp"
 
 #include <fcntl.h>

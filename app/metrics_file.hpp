@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mockit-run --metrics-file PATH [--metrics-interval S]: the state's metrics (mockit.metrics()),
 // written as OpenMetrics text for Prometheus' node_exporter textfile collector. Each write goes to
 // PATH.tmp, then is renamed over PATH, so a reader never sees half a file (the collector reads only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mockit-run command line (CLI11), laid out like lua5.4's:
 //   mockit-run [options] [script [args...]]
 // Everything after the script name belongs to the script, options included.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Talking to systemd as a Type=notify service (sd_notify(3), sd_watchdog_enabled(3)):
 // READY=1 when the loop starts, WATCHDOG=1 from the loop itself, STOPPING=1 on the way out.
 // The pings come from the loop, not from a thread of their own, so a callback stuck for

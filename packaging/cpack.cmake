@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # CPack settings for the .deb (`cpack -G DEB` in the build tree): one package, mockit-run,
 # holding the host, libmockit (with its headers, CMake package and pkg-config file), the Lua
 # module, the systemd unit, the man page, the reference and the examples. Dependencies come

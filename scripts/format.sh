@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Applies .clang-format to every C and C++ file of the project (--check: report, change nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Build settings shared by every target of the project.
 
 # Warnings are set per target (not globally) so a parent project that adds us keeps its own.

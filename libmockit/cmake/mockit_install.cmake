@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules: the library, its public headers, a CMake package (find_package(mockit) gives
 # mockit::mockit) and a pkg-config file for C programs. The Lua module's rules are the binding's
 # (libmockit/lua/CMakeLists.txt).

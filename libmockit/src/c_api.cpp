@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The extern "C" face of libmockit. Every function catches everything: no C++ exception may
 // cross into a C caller (fmt's fmt-c.cc does the same).
 #include <new>

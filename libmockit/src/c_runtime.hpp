@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What stands behind the C ABI: the core's timer queue, driven by a thread of the library, which
 // sleeps until the next deadline and calls the C callbacks of what is due, one at a time, as
 // the Lua loop does on its own thread. C has no loop to run them from.

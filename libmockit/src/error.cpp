@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "mockit/error.hpp"
 
 namespace mockit {

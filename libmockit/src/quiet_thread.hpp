@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Threads the library starts block every signal, so process-directed signals (SIGINT, SIGUSR1,
 // ...) always reach a thread of the program instead: there they interrupt a sleep or a wait, as
 // the user expects, and a Lua host sees them where its handlers run.

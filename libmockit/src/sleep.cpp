@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "mockit/sleep.hpp"
 
 #include <time.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "mockit/timer_queue.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- heartbeat.lua: a small daemon, as it would run under systemd.
 --
 -- Logs a heartbeat every N ms, reloads its config file on SIGHUP (a mockit.signal

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- heartbeat_test.lua: a test of heartbeat.lua over a simulated day, which runs in a fraction of
 -- a second: the clock is virtual, and mockit.clock.advance runs each heartbeat at its due time.
 --

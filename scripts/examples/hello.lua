@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- hello.lua: a first mockit-run script.
 --
 -- Shows a one-off timer, an interval timer that ticks three times and logs each tick

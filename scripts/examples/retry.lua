@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- retry.lua: retrying with exponential backoff, written straight: a loop that pauses.
 --
 -- A simulated operation fails a set number of times (deterministically), then succeeds.

@@ -1,4 +1,5 @@
 #!/usr/bin/env mockit-run
+-- SPDX-License-Identifier: MIT
 -- shebang.lua: a script that runs by itself, with mockit-run as its interpreter.
 --
 -- The first line makes the kernel run `env mockit-run shebang.lua args...`; mockit-run

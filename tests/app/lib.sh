@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Helpers shared by the tests/app scripts, which drive mockit-run as a user would. Sourced by
 # each script, whose first argument is the mockit-run binary:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plays systemd's side of sd_notify for tests/app/test_systemd.sh: binds a datagram socket
 // (a path, or "@name" for the abstract namespace), then prints every line of every datagram
 // it receives as "<ms since start> <line>", until STOPPING=1 arrives or the time is up.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # mockit-run's command line: every option, where the script comes from, the `arg` table
 # (compared with lua5.4's own), the LUA_* environment, and shebang scripts.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Wall-clock changes (NTP steps, date -s) never move a timer: mockit.mstimestamp() jumps with
 # the wall clock, while one-offs, intervals and sleep() keep to the monotonic clock. The wall

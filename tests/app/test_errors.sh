@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Errors: in the main chunk, in -e, in callbacks (exit 1, or logged with --keep-going),
 # mockit.on_error, error objects that are not strings, and the table of bad input in

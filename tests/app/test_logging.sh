@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Logging: mockit.log.* through the host's logger on stderr, --log-level and
 # MOCKIT_LOG_LEVEL, and --log-format text/journal/auto (journal: "<N>" syslog priorities,

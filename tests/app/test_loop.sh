@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # The built-in loop mockit-run runs after the main chunk: when it ends, --no-loop,
 # unref'd timers, mockit.stop(code), and a script that ran mockit.run() itself.

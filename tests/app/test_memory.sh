@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Memory: memory a script freed serves objects of other sizes (the peak RSS of
 # tests/bench/workloads/strings.lua is within 1.5x of lua5.4's), and running out of memory is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Modules: mockit is preloaded (and luamockit is the same table), C modules built for the
 # stock lua5.4 load into mockit-run (Debian's lua-luv), LUA_CPATH(_5_4) is honoured, and an

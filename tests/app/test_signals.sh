@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Signals: SIGTERM and SIGINT stop the loop gracefully (exit 0 and 130), a second SIGINT
 # interrupts a stuck callback, and mockit.signal handlers replace the defaults.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # mockit-run as a Type=notify service: this script plays the service manager. A listener binds
 # the datagram socket named by NOTIFY_SOCKET and logs every notification with its arrival

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # Tasks under mockit-run: the main chunk pauses as a task does, signals and SIGTERM reach paused
 # tasks as documented, and errors in tasks end the run as a callback's do.

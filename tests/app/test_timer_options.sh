@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # mockit.timer{...} as a service uses it: jitter reproducible with --seed, names in the log lines
 # of callback errors, and the metrics file (--metrics-file): written atomically, on time, read by

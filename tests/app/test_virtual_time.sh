@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck source-path=SCRIPTDIR disable=SC2317
 # --virtual-time as a test suite uses it: byte-identical runs with --seed, every clock the script
 # can read on the simulated one (log stamps included), exit 3 for a wait nothing can end, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The side-by-side benchmark of mockit-run against lua5.4 + luv, Node.js and cyclictest.
 
 Every workload is written once per peer under workloads/ and prints one JSON line; this driver

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timer queue's cost for N concurrent one-off timers (SPEC section 5: "1,000,000 concurrent
 // one-off timers: armed, fired and each callback run exactly once"), through the C++ API, with
 // no Lua and no clock: the data structure alone.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ctest's check of scripts/bench: a --quick run against the build under test exits 0 and writes
 # results.md. A stale results.md from an earlier run must not pass for a fresh one.
 # Usage: quick_check.sh SOURCE_DIR BUILD_DIR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* The C ABI of libmockit, exercised from plain C11 against the shared library: clocks, sleep
  * (with and without signals), argument checking, error strings, and one-off and interval
  * timers with their callbacks, contexts and destructors.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run_suite.sh INTERPRETER SUITE_DIR WORK_DIR SECONDS [--expect LINE] [-- OPTION...]
 # Runs Lua 5.4.4's test suite as its README says, `INTERPRETER -e"_port=true" all.lua`, in a
 # fresh copy of SUITE_DIR at WORK_DIR (the tests write files beside themselves), and passes

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- harness.lua: a small TAP-like harness for the mockit Lua module (after luv's tap.lua).
 --
 --     local h = require("harness")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- run.lua: runs mockit Lua test files with the harness beside this script.
 --
 --     lua5.4 run.lua test_file.lua [...]

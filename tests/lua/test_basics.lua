@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_basics.lua: loading the module, clocks, sleep, handles, log, notify, stats, and what
 -- only the real clock can show: wake-ups never early, wait() timing out and waking on time,
 -- calls that must return at once doing so. test_oneoff, test_interval, test_loop and

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_destroy.lua: t:destroy(): return value, idempotence, queued expiries dropped,
 -- destroying from callbacks.
 --

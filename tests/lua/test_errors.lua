@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_errors.lua: errors raised by callbacks (on_error, propagation out of
 -- process_events), and the table of bad arguments: each raises "bad argument #N to 'NAME'",
 -- worded exactly as "Bad input and what it gets" in packaging/doc/reference.md says.

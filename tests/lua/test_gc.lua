@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_gc.lua: garbage collection and closing the state: dropped handles keep running,
 -- destroy() and fired one-offs release callbacks and arguments, many timers, and lua_close()
 -- with armed timers (in child processes).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_interval.lua: interval timers: repetition, absolute schedule, backlog, bounded
 -- queue, zero interval, reset().
 --

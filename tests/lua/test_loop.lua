@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_loop.lua: wait(), process_events(), pending(), inqueue(), run(), stop(), ref(),
 -- unref().
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_oneoff.lua: one-off timers: dispatch only from process_events, arguments, order,
 -- due times, active(), reset().
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_seed_example.lua: the Lua example of the seed README
 -- (/work/shared/seeds/000_857c279295ea1081.txt, "Luamockit Usage Overview") runs against the
 -- module. The text below is the seed's code, loaded as a chunk of its own; print() is

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_signal.lua: mockit.signal(name, fn): handlers run as queued events from
 -- process_events(), replace each other, are restored by fn = nil, do not keep run() alive.
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_tasks.lua: tasks (SPEC section 7): spawn, pause, wait, cancel, status, ref/unref,
 -- await_signal; callbacks and signal handlers run as tasks. On simulated time, so that every
 -- pause can be checked to the millisecond.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_timer_options.lua: mockit.timer{...} (SPEC section 9): missed-tick policies on a stall,
 -- overlap, jitter, names, t:due()/t:missed()/t:stats(), mockit.metrics(), and bad input. On
 -- simulated time, so every due time, run time and count is exact.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- test_virtual_time.lua: mockit.clock, simulated time (SPEC section 8). The state's clock stays
 -- virtual once switched, so the cases that need the real clock come first.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Helpers shared by the tests/packaging scripts, which check what gets installed and shipped
 # as a user or a distribution would meet it. Sourced by each script after `set -euo pipefail`:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `cmake --install` into a scratch prefix, then libmockit used from there as its users use it,
 # through its C ABI (the only headers installed): tests/packaging/consumer through
 # find_package(mockit), from C and from C++, and a C program through pkg-config. Also checks that

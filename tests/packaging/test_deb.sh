@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The .deb, built by `cpack -G DEB` from the build tree into a scratch directory: its control
 # fields, a Depends line that covers every library its binaries need, the files it holds,
 # and, unpacked with dpkg-deb -x, a mockit-run and a Lua module (for the stock lua5.4) that

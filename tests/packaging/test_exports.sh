@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # What the shipped shared objects export, read from their dynamic symbol tables as ld.so and
 # dlsym see them (`nm -D --defined-only`): libmockit.so exactly the functions mockit.h declares,
 # mockit.so only its luaopen_ entry points. Anything more is interface nobody meant to promise:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The man page: groff (and mandoc, when installed) find nothing to warn about, `man` renders
 # every section, and it documents what the binary really has: each option `--help` lists,
 # each field of the `mockit` table and each timer method, and the version.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The systemd template unit: systemd-analyze verify accepts it without a single complaint,
 # and its sandbox rates "OK" or better in systemd-analyze security (exposure below 5.0).
 #

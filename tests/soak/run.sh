@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the soak test: tests/soak/soak.lua under mockit-run for SECONDS while this shell sends it a
 # storm of SIGUSR1 and SIGHUP, then checks the script's verdict and that each signal was handled
 # at least once and no more often than it was sent (the kernel merges a signal sent while one

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- soak.lua: mockit under sustained load, for minutes by hand or 30 s in CI.
 --
 --   mockit-run tests/soak/soak.lua [SECONDS [SEED [READY_FILE]]]

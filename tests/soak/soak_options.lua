@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- soak_options.lua: timers with options (mockit.timer) through a simulated week of stalls, in a
 -- few seconds.
 --

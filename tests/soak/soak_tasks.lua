@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- soak_tasks.lua: thousands of tasks pausing, waiting and being cancelled while timers churn,
 -- through a simulated week, in a few seconds.
 --

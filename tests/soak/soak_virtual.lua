@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- soak_virtual.lua: a simulated month of timer churn, in a few seconds.
 --
 --   mockit-run --virtual-time tests/soak/soak_virtual.lua [DAYS [SEED]]

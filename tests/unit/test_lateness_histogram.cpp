@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The binding's lateness histogram (libmockit/lua/src/metrics.hpp): a header-only template, so
 // it is tested here without a Lua state.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Time for mockit: one monotonic time line for deadlines, one wall clock for users, and a
 // seam between them and the rest of the library.
 //

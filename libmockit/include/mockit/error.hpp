@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The library's error codes. One list serves both faces: C++ (std::error_code via
 // mockit::category()) and C (negative ints of mockit.h, the same numbers negated).
 #pragma once

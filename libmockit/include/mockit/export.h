@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Symbol visibility: the library is built with hidden visibility, and what carries MOCKIT_API,
 // the functions of mockit.h, is its whole surface (libmockit/exports.map hides everything else).
 #ifndef MOCKIT_EXPORT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* mockit C ABI: clocks, a millisecond sleep, and one-off and interval timers with callbacks,
  * for plain C programs (the seed's C library).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The seed's millisecond sleep: mockit.sleep(ms [, resume]) and mockit_sleep() in C.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The timers of one loop, in the order they fall due: the one structure both drivers run, the
 // Lua loop on its own thread and the C ABI on the library's thread. It runs no code and reads
 // no clock: its owner says what time it is.

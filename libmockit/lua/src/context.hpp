@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One Lua state's share of mockit: its timers, the loop's state and the host's hooks.
 //
 // It lives in a full userdata (a context_box) anchored in the state's registry and passed to

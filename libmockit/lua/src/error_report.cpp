@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One message handler for every protected call, the loop's and the host's, and the report lua.c
 // would print for an error.
 #include "error_report.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Errors raised by the Lua code the loop calls: its protected call, and what becomes of a
 // callback's error (mockit.on_error, the host's error sink, or propagation). The message
 // handler and the report text are the host's too (lua_module.hpp).

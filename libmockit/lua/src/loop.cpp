@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The loop of one Lua state, as libuv's uv_run: wait, process_events, run, stop, on_error.
 //
 // wait() sleeps in the poller until the timer queue's next deadline (or a signal); a drain

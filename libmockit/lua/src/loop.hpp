@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The wait/process_events loop of one Lua state, and the module functions around it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Small helpers for the binding's lua_CFunctions.
 //
 // The same code runs in two worlds: with Lua built as C, in mockit-run and in mockit.so under the

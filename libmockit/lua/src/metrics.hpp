@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the loop and its timers tell about themselves (SPEC section 9): how late callbacks start,
 // how busy the loop is, and, per timer made by mockit.timer, its runs, missed expiries and busy
 // time. mockit.metrics() returns them as a table, metrics_text() as OpenMetrics text.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // luaopen_mockit: the module table, the clock functions, signals, logging and sd_notify, and
 // the hooks through which a host refines them.
 #include <cerrno>

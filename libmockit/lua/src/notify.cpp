@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "mockit/notify.hpp"
 
 #include <sys/socket.h>

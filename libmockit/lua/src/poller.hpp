@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The loop's one blocking call: ppoll(2) on an eventfd, until a deadline passes, wake() is
 // called (by a signal handler: the signals a script handles, the host's SIGINT and SIGTERM), or
 // a signal handler runs on this thread. Watching more descriptors (stdin for a prompt, sockets)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signals as queued events. The C handler only counts arrivals and wakes the loops
 // (atomics and write(2): async-signal-safe); each Lua state picks the arrivals up in
 // process_events() and runs its mockit.signal handlers there, never asynchronously.

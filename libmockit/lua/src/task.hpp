@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tasks: sequential code that pauses (SPEC section 7). A task is a coroutine the loop drives:
 // mockit.pause(ms), task:wait() and mockit.await_signal() arm the task's wake-up and yield; the
 // loop resumes the task when its wake-up comes due, as it runs a timer's callback.

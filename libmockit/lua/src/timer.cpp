@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "timer.hpp"
 
 #include "lua_util.hpp"

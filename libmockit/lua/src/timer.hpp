@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The "mockit.timer" userdata: a handle to one timer of the state's timer queue.
 //
 // The userdata's user values hold the callback (1) and the extra arguments given when the timer

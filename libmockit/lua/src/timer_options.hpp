@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mockit.timer{...}: a timer with options (SPEC section 9). It is a "mockit.timer" handle like
 // oneoff's and getit's, with every method of theirs, whose userdata carries a timer_options
 // record after the timer_handle (timer_handle::has_options says so). Its callback is called as

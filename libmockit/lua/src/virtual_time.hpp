@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mockit.clock: simulated time for tests (SPEC §8). Once a state's clock is virtual, every clock
 // the script reads through mockit, os.time() and os.date() is the simulated one, and the loop,
 // instead of sleeping, moves it straight to the next deadline.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "destroy" for Node.js: the counterpart of destroy.lua; destroying is clearInterval().
 // Usage: node destroy.js INTERVAL_MS TRIALS
 'use strict';

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "destroy": how long t:destroy() itself takes for an interval timer of INTERVAL_MS,
 -- called at several phases of its schedule, TRIALS times each (the trials are staggered by 1 ms):
 --   armed        right after arming

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "destroy" for lua5.4 + luv: the counterpart of destroy.lua; destroying a luv timer is
 -- timer:stop() + timer:close(), timed together.
 -- Usage: lua5.4 destroy.luv.lua INTERVAL_MS TRIALS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "dispatch" for Node.js: the counterpart of dispatch.lua.
 // Usage: node dispatch.js N INTERVAL_MS DURATION_MS
 'use strict';

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "dispatch": N interval timers at INTERVAL_MS for DURATION_MS; callbacks per second
 -- actually run, and each timer's share of its ideal count (the fairness of the dispatch).
 -- Usage: mockit-run dispatch.lua N INTERVAL_MS DURATION_MS [KIND]

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "dispatch" for lua5.4 + luv: the counterpart of dispatch.lua.
 -- Usage: lua5.4 dispatch.luv.lua N INTERVAL_MS DURATION_MS
 local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "drain" for Node.js: the counterpart of drain.lua.
 // Usage: node drain.js TOTAL BATCH DELAY_MS
 'use strict';

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "drain": TOTAL one-offs of DELAY_MS, armed in batches of BATCH; the last callback of a
 -- batch arms the next, so the figure is the arm + expire + dispatch cycle, in callbacks per second.
 -- Usage: mockit-run drain.lua TOTAL BATCH DELAY_MS

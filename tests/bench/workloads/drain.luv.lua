@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "drain" for lua5.4 + luv: the counterpart of drain.lua.
 -- Usage: lua5.4 drain.luv.lua TOTAL BATCH DELAY_MS
 local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "idle" for Node.js: the counterpart of idle.lua.
 // Usage: node idle.js
 'use strict';

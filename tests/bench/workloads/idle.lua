@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "idle": one timer an hour away and nothing else. The driver watches the process from
 -- outside (context switches of every thread, CPU time, RSS) once it has printed its ready line,
 -- then ends it with SIGTERM.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "idle" for lua5.4 + luv: the counterpart of idle.lua.
 -- Usage: lua5.4 idle.luv.lua
 local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")

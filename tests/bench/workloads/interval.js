@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "interval" for Node.js: the counterpart of interval.lua.
 // Usage: node interval.js INTERVAL_MS DURATION_MS
 'use strict';

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "interval": one interval timer; lateness of the k-th callback against t0 + k*interval,
 -- drift (lateness of the last minus the first) and fires against expected.
 -- Usage: mockit-run interval.lua INTERVAL_MS DURATION_MS

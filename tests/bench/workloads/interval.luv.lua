@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "interval" for lua5.4 + luv: the counterpart of interval.lua.
 -- Usage: lua5.4 interval.luv.lua INTERVAL_MS DURATION_MS
 local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers shared by the Node.js workloads; the counterpart of lib.lua, with the same definitions.
 'use strict';
 const fs = require('fs');

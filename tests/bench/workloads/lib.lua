@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Helpers shared by the Lua workloads (mockit-run and lua5.4 + luv), so both peers compute and
 -- report their figures the same way. Loaded with dofile() from beside the script, which works
 -- under both interpreters without touching LUA_PATH.

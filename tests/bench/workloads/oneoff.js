@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "oneoff" for Node.js: the counterpart of oneoff.lua.
 // Usage: node oneoff.js COUNT
 'use strict';

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "oneoff": COUNT sequential one-offs with delays 1..50 ms (each delay equally often),
 -- the next armed from the callback of the previous; lateness against arm time + delay
 -- (negative means the callback ran early).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "oneoff" for lua5.4 + luv: the counterpart of oneoff.lua.
 -- Usage: lua5.4 oneoff.luv.lua COUNT
 local lib = dofile((arg[0]:match("^(.*)/") or ".") .. "/lib.lua")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "scale" for Node.js: the counterpart of scale.lua.
 // Usage: node scale.js N SPREAD_MS
 'use strict';

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "scale": N concurrent one-offs with delays spread over 1..SPREAD_MS; time to arm them,
 -- time until every callback ran, each ran exactly once, peak RSS.
 -- Usage: mockit-run scale.lua N SPREAD_MS

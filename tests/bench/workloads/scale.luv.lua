@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "scale" for lua5.4 + luv: the counterpart of scale.lua. A luv timer is a handle that
 -- must be closed, so each callback closes its own.
 -- Usage: lua5.4 scale.luv.lua N SPREAD_MS

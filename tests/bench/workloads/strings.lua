@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "strings": whether memory a script freed serves objects of other sizes. BATCHES
 -- batches of N items, one string length per batch (16, 32, ... bytes: each a different size
 -- class of an allocator that has them), each batch dropped and collected before the next is

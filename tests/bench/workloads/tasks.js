@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "tasks" for Node.js: the counterpart of tasks.lua, an async function per task that
 // awaits setTimeout from timers/promises.
 // Usage: node tasks.js N SPREAD_MS

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "tasks": N concurrent tasks that each pause once, for a delay spread over
 -- 1..SPREAD_MS; time to start them all, time until every one finished, each exactly once, peak
 -- RSS. The counterpart of scale.lua for sequential code.

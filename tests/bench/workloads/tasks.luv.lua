@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "tasks" for lua5.4 + luv: the counterpart of tasks.lua. luv has no tasks: each is a
 -- coroutine that sleeps on a timer of its own, which resumes it (and is closed, as luv requires).
 -- Usage: lua5.4 tasks.luv.lua N SPREAD_MS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload "virtual" for Node.js with @sinonjs/fake-timers: the counterpart of virtual.lua, on the
 // same schedules. The interval runs through clock.tick() in both modes, as nothing else ends it;
 // the one-offs run through clock.runAll() in mode "run" (to the end, as mockit.run()) and through

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Workload "virtual": schedules run on simulated time, against @sinonjs/fake-timers running the
 -- same schedules (virtual.js).
 --   interval RUNS   one 1 s interval, ended by its RUNS-th callback (2,592,000: 30 days)

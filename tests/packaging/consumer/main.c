@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* Uses the installed libmockit through its C ABI only: a one-off timer whose callback runs
  * on the library's thread, with a context and a destructor. Prints what it saw; the test
  * compares the output, and the exit status is 1 when anything went wrong. */

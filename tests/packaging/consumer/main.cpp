@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Uses the installed libmockit from C++ through its C ABI, which is all libmockit.so exports
 // (the C++ classes inside it are not part of its interface): mockit.h must compile as C++ under
 // -Wpedantic -Werror and link from a C++ program. A one-off timer whose callback runs on the

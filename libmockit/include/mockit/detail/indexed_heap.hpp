@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A binary min-heap that tells its owner where every element lands, so the owner can later find
 // an element and remove or re-key it in O(log n) (a plain priority queue cannot). (A 4-ary heap
 // took the same time: 173 ms for the 10^6 expiries of mockit_bench_timer_queue either way.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waking on time. Two things make a timed wake-up late, and a thread that exists to wake on
 // time (the engine thread, the thread waiting in the Lua loop) works around both:
 // - The kernel may defer it by the thread's timer slack (50 us by default) to batch wake-ups:

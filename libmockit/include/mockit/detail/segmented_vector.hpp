@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A growable array whose elements never move: segment k holds first_segment << k elements, so
 // growing allocates a segment twice the last and copies nothing.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // luamockit: the `mockit` Lua module (also reachable as `luamockit`).
 //
 // The same code is built twice: into the mockit-run host, which preloads it, and as the

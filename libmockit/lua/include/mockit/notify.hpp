@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The sd_notify protocol, spoken directly (systemd recommends this over linking libsystemd):
 // one datagram of "KEY=VALUE" lines to the AF_UNIX socket named by $NOTIFY_SOCKET, a path or
 // "@name" for an abstract socket.
