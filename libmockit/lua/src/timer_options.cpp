@@ -61,7 +61,8 @@ Policy policy_of(lua_State* L, int value, const char* key, const char* const (&n
 constexpr const char* missed_names[] = {"burst", "skip", "delay"};
 constexpr const char* overlap_names[] = {"skip", "allow"};
 
-// Whether `s` (n bytes) is valid UTF-8 with no control character.
+// Whether `s` (n bytes) is valid UTF-8 (RFC 3629: no overlong form, no surrogate, nothing past
+// U+10FFFF) with no control character (C0, DEL or C1).
 bool is_clean_text(const char* s, std::size_t n) {
     for (std::size_t i = 0; i < n;) {
         auto c = static_cast<unsigned char>(s[i]);
@@ -75,6 +76,14 @@ bool is_clean_text(const char* s, std::size_t n) {
         for (std::size_t k = 1; k < length; ++k) {
             if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
         }
+        // The second byte's range where the lead byte alone does not rule out what is not text.
+        auto second = static_cast<unsigned char>(s[i + 1]);
+        if ((c == 0xc2 && second < 0xa0) ||   // U+0080..U+009F, the C1 controls
+            (c == 0xe0 && second < 0xa0) ||   // an overlong form
+            (c == 0xed && second >= 0xa0) ||  // a surrogate
+            (c == 0xf0 && second < 0x90) ||   // an overlong form
+            (c == 0xf4 && second >= 0x90))    // past U+10FFFF
+            return false;
         i += length;
     }
     return true;
