@@ -10,6 +10,13 @@
 // simulated time, or pause (a callback runs as a task: that one is a Lua function around the C
 // one, and goes on after its pause).
 //
+// Timers with options: mockit.timer{...} with after or every (from 1 ms), a missed policy (burst,
+// skip, delay) and overlap (skip, allow) or neither, jitter (none, 0, or below the period), a name
+// of three (or none), ref, and args (with or without args.n); its callback gets the handle first,
+// and does what the others' do (half of them pause). Tables mockit.timer must refuse, one reason
+// each, as the reference lists them. The jitter is seeded (seed_jitter) and the model draws it as
+// the module does (splitmix64, one draw per arming and per expiry taken of a jittered timer).
+//
 // Tasks: mockit.spawn of a Lua body, with a <close> variable, that asks the harness what to do
 // next: pause 0..3 times for chosen delays, then return 0..3 values or raise; or first wait for
 // an older task (so waits never form a cycle), with or without a timeout. Tasks are cancelled,
@@ -36,7 +43,14 @@
 //   process_events/run.
 // - A signal handler runs at most once per arrival, and a full drain runs every one owed.
 // - A one-off that is due fires (checked at the end of the input: nothing is lost).
-// - A bad argument raises "bad argument #n" and changes nothing; nothing crashes.
+// - A bad argument raises "bad argument #n" and changes nothing; nothing crashes. A bad options
+//   table raises "bad argument #1 to" with the reference's reason, arms nothing and adds no name
+//   to metrics().
+// - A timer with options calls fn(t, args...) with its own handle as t. Its runs are counted
+//   exactly (t:stats().runs, the current run included; per name in metrics().timers, gone timers'
+//   too), t:due() and t:missed() are nil before its first run; metrics().loop.callbacks is every
+//   timer callback run (a task's wake-up and a signal handler are not), its busy and idle times
+//   are not negative and utilization is in [0, 1].
 // - A task resumes only while paused or waiting and with a wake-up due (never once cancelled or
 //   ended), never early; its <close> variable runs exactly once, when it ends (cancel included).
 //   task:wait() returns the awaited task's results, its error, "cancelled", or "timeout" when its
@@ -59,11 +73,27 @@
 // - Past 2^61 ns after its start, simulated time ends: whatever would move the clock there
 //   raises, and moves nothing.
 // - Every due one-off fires, at the end, as long as intervals do not make the way there too long.
+// - A timer with options runs as the reference says, exactly: an every timer's grid is the whole
+//   multiples of its period since the epoch on the wall clock, an after timer's its delay after
+//   arming (reset() plans anew); each expiry falls due its jitter after its grid point, and runs
+//   then, in order with everything else. t:due() is the grid point on the wall clock (for a run on
+//   time, mstimestamp() - t:due() is in [0, jitter)); burst runs each expiry of a backlog, skip and
+//   delay fold those due at once into one run (t:missed() the folded count, t:due() the last),
+//   the next on the grid or a period after the run. With overlap="skip" an expiry taken while the
+//   last run is paused does not run: it counts as missed, in t:missed() of the next run and in
+//   t:stats().missed, and the harness takes it as the engine does, in queue order (when a
+//   callback's sleep() took the clock past advance()'s end, how many the last drain left unrun
+//   comes from t:stats()). t:stats().missed and late_max_us, and metrics().timers' missed, are
+//   the model's; busy + idle in metrics().loop is the simulated time since it started.
 // - A task's pause (or wait() timeout) resumes it at its arming time plus the delay exactly, in
 //   order with the timers due then; a waiter woken by the end of the task it waits for resumes
 //   at that end. At the end, once drained, no task is left and none of their wake-ups.
 //
 // With the real clock delays are real and tiny, and a budget caps how long one input may block.
+// Timers with options are then never early (the k-th expiry taken, by t:stats(), no earlier than
+// k - 1 periods after arming; an after timer's no earlier than its delay) and owe no more than
+// the periods elapsed allow; after timers that pause are left out (the model could not tell
+// whether a reset one ran).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -165,6 +195,18 @@ enum class action : std::uint8_t {
     last = pause,
 };
 
+enum class missed_policy : std::uint8_t { burst, skip, delay };
+
+// A name of mockit.timer{...}: none (-1), or one of these. Timers sharing one add up in
+// mockit.metrics().timers. One is 128 bytes, the longest allowed; one is UTF-8 with characters
+// the metrics file escapes.
+constexpr std::string_view timer_names[] = {
+    "job", "sync \"\xc3\xa9\"\\",
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"};
+constexpr int name_count = static_cast<int>(std::size(timer_names));
+static_assert(timer_names[2].size() == 128);
+
 struct timer_model {
     bool repeats = false;
     std::int64_t delay_ms = 0;    // as t:interval() reports it (an interval of 0 runs every 1 ms)
@@ -180,6 +222,31 @@ struct timer_model {
     action act = action::none;
     int target = 0;  // a slot, for destroy_slot, reset_slot and arm_into_slot
     int param = 0;   // a delay, an exit code, a max...
+    // mockit.timer{...}: its callback gets the handle first, then the serial and the extras.
+    bool options = false;
+    missed_policy missed = missed_policy::burst;
+    bool overlap_allow = false;
+    std::int64_t jitter_ms = 0;
+    int name = -1;
+    // Under simulated time, its next expiry: the grid point, the jitter drawn for it, and the
+    // wall clock minus the monotonic one when it was armed (due times are on that wall clock).
+    steady::time_point nominal;
+    std::chrono::nanoseconds jitter_now{};
+    std::int64_t wall_offset_ns = 0;
+    std::int64_t arm_wall_ms = 0;
+    std::uint64_t wall_epoch = 0;  // set_wall() calls before its arming
+    bool on_grid = true;           // no delay fold since its arming: due times are on the grid
+    // What it tells: t:due() and t:missed() of the last run, t:stats() (runs and missed from its
+    // creation, resets included); on the real clock, runs + missed at its last arming.
+    bool ran = false;
+    std::int64_t due_ms = 0;
+    std::int64_t missed_now = 0;
+    std::int64_t skipped = 0;  // expiries left unrun (overlap) since its last run
+    std::int64_t runs = 0;
+    std::int64_t missed_total = 0;
+    std::int64_t late_max_us = 0;
+    std::int64_t taken_base = 0;
+    std::optional<std::size_t> run_task;  // the anonymous task of its last run, if it paused
 };
 
 enum class frame_kind : std::uint8_t { drain, run, advance };
@@ -217,10 +284,15 @@ bool task_ended(const task_model& t) {
            t.state == task_state::cancelled;
 }
 
-// When a live timer's next expiry falls due: its one-off's, or the next of its interval's.
+// When a live timer's next expiry falls due: its one-off's, or the next of its interval's; a
+// timer with options keeps its own (simulated time only).
 steady::time_point next_expiry(const timer_model& t) {
+    if (t.options) return t.nominal + t.jitter_now;
     return t.armed_at + milliseconds{t.delay_ms} * (t.fires + 1);
 }
+
+// The queue's order: deadline, then arming.
+using order_key = std::pair<steady::time_point, std::uint64_t>;
 
 // One process_events(), run() or mockit.clock.advance() in progress.
 struct drain_frame {
@@ -287,6 +359,7 @@ enum class param : std::uint8_t {
     live_timer,
     wall,
     wall_opt,
+    options,  // mockit.timer's table: every value of the palette is a bad one
 };
 
 struct api_entry {
@@ -322,6 +395,10 @@ constexpr api_entry strict_api[] = {
     {"clock.advance", api_entry::function, 1, {param::delay}},
     {"clock.suspend", api_entry::function, 1, {param::delay}},
     {"clock.set_wall", api_entry::function, 1, {param::wall}},
+    {"timer", api_entry::function, 1, {param::options}},
+    {"due", api_entry::method, 1, {param::timer}},
+    {"missed", api_entry::method, 1, {param::timer}},
+    {"stats", api_entry::method, 1, {param::timer}},
 };
 
 // Functions that change nothing the model tracks, whatever their arguments.
@@ -341,6 +418,10 @@ constexpr api_entry read_only_api[] = {
     {"__tostring", api_entry::metamethod, 0, {}},
     {"stopping", api_entry::function, 0, {}},
     {"clock.is_virtual", api_entry::function, 0, {}},
+    {"metrics", api_entry::function, 0, {}},
+    {"due", api_entry::method, 0, {}},
+    {"missed", api_entry::method, 0, {}},
+    {"stats", api_entry::method, 0, {}},
 };
 
 constexpr const char* formats[] = {"%d",       "%s",      "%q",    "%5.2f", "%z",
@@ -396,6 +477,9 @@ class harness {
     // The operations, usable from the top level and from callbacks.
     void op_arm(bool repeats);
     int arm(int slot, bool repeats, std::int64_t delay, const timer_model& spec);
+    void op_arm_options();
+    void arm_options(int slot, std::int64_t delay, timer_model spec);
+    void bad_options();
     void destroy(int slot, bool by_close);
     void reset(int slot, std::optional<std::int64_t> delay);
     void set_ref(int slot, bool referenced);
@@ -436,6 +520,26 @@ class harness {
     std::int64_t task_delay();
     std::optional<std::size_t> pick_task(bool live_only);
     std::int64_t live_tasks() const;
+
+    // Timers with options.
+    struct taken {
+        steady::time_point nominal;  // the grid point it runs for (the last folded)
+        std::chrono::nanoseconds jitter;
+        std::int64_t folded = 0;
+    };
+    std::int64_t draw_jitter(std::int64_t jitter_ms);
+    void plan_options(timer_model& t);
+    taken take_expiry(timer_model& t, steady::time_point start);
+    bool going(const timer_model& t) const;
+    template <class Before>
+    void catch_up(Before before);
+    void catch_up_before(order_key key);
+    void catch_up_drain(steady::time_point horizon, std::uint64_t mark);
+    void catch_up_run_end();
+    void run_options(std::size_t serial, lua_State* L, int handle, steady::time_point at);
+    void check_told(std::size_t serial, lua_State* L, int handle, bool in_run);
+    void check_metrics();
+    std::int64_t engine_missed(std::size_t serial);
 
     // Checks.
     void check_invariants(bool consuming);
@@ -504,6 +608,16 @@ class harness {
     std::int64_t wall_base_ns_ = 0;
     steady::time_point wall_base_at_;
     int depth_ = 0;  // callbacks on the stack
+    // Timers with options: the jitter generator as the module's (splitmix64, seeded with
+    // seed_jitter), timer callbacks run (metrics().loop.callbacks), per name runs and missed
+    // expiries, set_wall() calls, and where simulated time started (metrics().loop's busy + idle).
+    std::uint64_t rng_ = 0x6d6f636b6974;
+    std::int64_t timer_callbacks_ = 0;
+    std::array<std::int64_t, name_count> name_runs_{};
+    std::array<std::int64_t, name_count> name_missed_{};
+    std::array<bool, name_count> name_used_{};
+    std::uint64_t wall_epoch_ = 0;
+    steady::time_point virtual_start_;
     std::size_t last_pending_ = 0;
     std::size_t last_inqueue_ = 0;
 };
@@ -518,8 +632,16 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     mockit::lua::set_log_sink(
         L_, [](mockit::lua::log_level, std::string_view) {}, mockit::lua::log_level::trace);
     choose_clock();  // before the first timer, as mockit.clock.virtual() must be
+    if (!mockit::lua::seed_jitter(L_, rng_)) violation("seed_jitter refused");
     lua_createtable(L_, slot_count, 0);
     keep("slots");
+    // The handles of timers with options by serial, weak: a dropped handle may go.
+    lua_newtable(L_);
+    lua_createtable(L_, 0, 1);
+    lua_pushliteral(L_, "v");
+    lua_setfield(L_, -2, "__mode");
+    lua_setmetatable(L_, -2);
+    keep("handles");
     // A live timer, and a destroyed one, for arguments that must be timers. The live one is a
     // one-off that already ran: it never runs again, however far simulated time goes, and keeps
     // nothing alive.
@@ -532,6 +654,7 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     lua_call(L_, 0, 1);
     if (lua_tointeger(L_, -1) != 1) violation("a one-off of 0 ms did not run at once");
     lua_pop(L_, 1);
+    timer_callbacks_ = 1;
     push_module_function("oneoff");
     lua_pushinteger(L_, 100'000);
     lua_pushcfunction(L_, never_called);
@@ -626,7 +749,7 @@ void harness::choose_clock() {
     }
     trace("simulated time from %lld ms since the epoch", static_cast<long long>(start));
     virtual_ = true;
-    sim_now_ = skip_end_ = wall_base_at_ = *first;
+    sim_now_ = skip_end_ = wall_base_at_ = virtual_start_ = *first;
     virtual_end_ = sim_now_ + simulated_span;
     wall_base_ns_ = start * 1'000'000;
 }
@@ -815,6 +938,635 @@ void harness::drop(int slot) {
     pop_to(top);
 }
 
+// Timers with options ------------------------------------------------------------------------
+
+// mockit.timer{...}: after or every (from 1 ms), a missed policy, overlap, jitter (0, or below the
+// period), a name of timer_names or none, ref, and args: the serial and 0..3 strings, with or
+// without args.n. Its callback is on_timer as for the others, the pausing Lua function, or the
+// callable table, and does what op_arm's do.
+void harness::op_arm_options() {
+    timer_model spec;
+    spec.options = true;
+    int slot = in_.ConsumeIntegralInRange(0, slot_count - 1);
+    spec.repeats = in_.ConsumeBool();
+    std::int64_t delay = scaled(in_.ConsumeIntegralInRange(0, max_delay_ms));
+    if (spec.repeats) delay = std::max<std::int64_t>(delay, 1);
+    int missed = spec.repeats ? in_.ConsumeIntegralInRange(0, 3) : 0;  // 0: not given
+    int overlap = spec.repeats ? in_.ConsumeIntegralInRange(0, 2) : 0;
+    bool jitter_given = in_.ConsumeBool();
+    if (jitter_given && (!spec.repeats || delay > 1)) {
+        std::int64_t most = spec.repeats ? delay - 1 : std::max<std::int64_t>(1, delay);
+        spec.jitter_ms = in_.ConsumeIntegralInRange<std::int64_t>(0, most);
+    }
+    spec.name = in_.ConsumeIntegralInRange(-1, name_count - 1);
+    int ref = in_.ConsumeIntegralInRange(0, 2);  // not given, true, false
+    bool with_n = in_.ConsumeBool();
+    spec.extra = in_.ConsumeIntegralInRange(0, 3);
+    spec.via_table = in_.ConsumeBool();
+    // Half of them pause: a run still paused is what overlap is about.
+    spec.act =
+        in_.ConsumeBool()
+            ? action::pause
+            : static_cast<action>(in_.ConsumeIntegralInRange(0, static_cast<int>(action::last)));
+    spec.target = in_.ConsumeIntegralInRange(0, slot_count - 1);
+    spec.param = in_.ConsumeIntegralInRange(0, 255);
+    // With the real clock the model cannot tell when an expiry left unrun (overlap) is taken: a
+    // one-off that pauses could then end unrun after a reset.
+    if (!virtual_ && !spec.repeats && spec.act == action::pause) spec.act = action::none;
+    if (missed > 0) spec.missed = static_cast<missed_policy>(missed - 1);
+    spec.overlap_allow = overlap == 2;
+    spec.referenced = ref != 2;
+
+    int top = lua_gettop(L_);
+    std::size_t serial = timers_.size();
+    timers_.push_back(spec);
+    timer_model& t = timers_.back();
+    t.delay_ms = delay;
+    push_module_function("timer");
+    lua_createtable(L_, 0, 9);
+    lua_pushinteger(L_, delay);
+    lua_setfield(L_, -2, t.repeats ? "every" : "after");
+    if (t.act == action::pause) {
+        push_kept("pausing_callback");
+    } else if (t.via_table) {
+        push_kept("callable");
+    } else {
+        lua_pushcfunction(L_, on_timer);
+    }
+    lua_setfield(L_, -2, "fn");
+    lua_createtable(L_, 1 + t.extra, 1);
+    lua_pushinteger(L_, static_cast<lua_Integer>(serial));
+    lua_rawseti(L_, -2, 1);
+    for (int i = 1; i <= t.extra; ++i) {
+        lua_pushfstring(L_, "x%d", i);
+        lua_rawseti(L_, -2, i + 1);
+    }
+    if (with_n) {
+        lua_pushinteger(L_, 1 + t.extra);
+        lua_setfield(L_, -2, "n");
+    }
+    lua_setfield(L_, -2, "args");
+    static constexpr const char* missed_names[] = {"burst", "skip", "delay"};
+    if (missed > 0) {
+        lua_pushstring(L_, missed_names[missed - 1]);
+        lua_setfield(L_, -2, "missed");
+    }
+    if (overlap > 0) {
+        lua_pushstring(L_, overlap == 1 ? "skip" : "allow");
+        lua_setfield(L_, -2, "overlap");
+    }
+    if (jitter_given) {
+        lua_pushinteger(L_, t.jitter_ms);
+        lua_setfield(L_, -2, "jitter");
+    }
+    if (t.name >= 0) {
+        std::string_view name = timer_names[t.name];
+        lua_pushlstring(L_, name.data(), name.size());
+        lua_setfield(L_, -2, "name");
+    }
+    if (ref != 0) {
+        lua_pushboolean(L_, ref == 1);
+        lua_setfield(L_, -2, "ref");
+    }
+    t.armed_at = now();
+    t.arming = ++armings_;
+    if (virtual_) plan_options(t);  // the jitter it draws is the first draw of the call
+    if (lua_pcall(L_, 1, 1, 0) != LUA_OK) violation("timer{...}: %s", lua_tostring(L_, -1));
+    if (!luaL_testudata(L_, -1, "mockit.timer")) violation("timer{...} returned no timer");
+    t.live = true;
+    if (t.name >= 0) name_used_[static_cast<std::size_t>(t.name)] = true;
+    trace(
+        "arm #%zu into slot %d: timer{%s = %lld, missed %d, overlap %d, jitter %lld, name %d, "
+        "ref %d}, action %d",
+        serial, slot, t.repeats ? "every" : "after", static_cast<long long>(delay), missed, overlap,
+        static_cast<long long>(t.jitter_ms), t.name, ref, static_cast<int>(t.act));
+    push_kept("handles");
+    lua_pushvalue(L_, -2);
+    lua_rawseti(L_, -2, static_cast<lua_Integer>(serial) + 1);
+    lua_pop(L_, 1);
+    drop(slot);
+    push_kept("slots");
+    lua_pushvalue(L_, -2);
+    lua_rawseti(L_, -2, slot + 1);
+    slot_serial_[slot] = serial;
+    t.slot = slot;
+    pop_to(top);
+}
+
+// A table mockit.timer must refuse, for one reason the input chooses: "bad argument #1", with
+// the reason the reference gives, and nothing changes (check_invariants: stats().timers, and no
+// new name in metrics()).
+void harness::bad_options() {
+    int fault = in_.ConsumeIntegralInRange(0, 26);
+    int variant = in_.ConsumeIntegralInRange(0, 7);
+    int top = lua_gettop(L_);
+    push_module_function("timer");
+    auto table = [&](const char* key, lua_Integer ms, bool fn) {
+        lua_createtable(L_, 0, 4);
+        if (key != nullptr) {
+            lua_pushinteger(L_, ms);
+            lua_setfield(L_, -2, key);
+        }
+        if (fn) {
+            lua_pushcfunction(L_, never_called);
+            lua_setfield(L_, -2, "fn");
+        }
+        if (variant % 2 == 1) {  // a valid name that must not reach metrics()
+            lua_pushliteral(L_, "refused");
+            lua_setfield(L_, -2, "name");
+        }
+    };
+    auto set = [&](const char* key) { lua_setfield(L_, -2, key); };
+    std::string_view want;
+    switch (fault) {
+        case 0:
+            lua_pushinteger(L_, 100);
+            want = "(table expected, got number)";
+            break;
+        case 1:
+            table("every", 100, true);
+            lua_pushinteger(L_, 100);
+            set("evry");
+            want = "(unknown key 'evry')";
+            break;
+        case 2:
+            table("every", 100, true);
+            lua_pushinteger(L_, 42);
+            lua_rawseti(L_, -2, 1);
+            want = "(unknown key (a number))";
+            break;
+        case 3:
+            table("every", 100, true);
+            lua_pushboolean(L_, 1);
+            lua_pushinteger(L_, 1);
+            lua_rawset(L_, -3);
+            want = "(unknown key (a boolean))";
+            break;
+        case 4:
+            table("every", 100, true);
+            lua_pushinteger(L_, 5);
+            set("after");
+            want = "(give 'after' or 'every', not both)";
+            break;
+        case 5:
+            table(nullptr, 0, true);
+            want = "(give 'after' or 'every')";
+            break;
+        case 6:
+            table("every", 10, false);
+            want = "('fn' is missing)";
+            break;
+        case 7:
+        case 8:
+            table("every", 100, false);
+            if (fault == 7) {
+                lua_pushinteger(L_, 42);
+            } else {
+                lua_newtable(L_);  // not callable
+            }
+            set("fn");
+            want = "('fn' must be a function)";
+            break;
+        case 9:
+            table("after", 100, true);
+            lua_pushliteral(L_, "x");
+            set("args");
+            want = "('args' must be a table)";
+            break;
+        case 10:
+            table("after", 100, true);
+            lua_createtable(L_, 0, 1);
+            lua_pushinteger(L_, variant < 4 ? -1 : 65001);
+            set("n");
+            set("args");
+            want = "('args' must hold 0 to 65000 arguments)";
+            break;
+        case 11:
+        case 12:
+            table("every", 100, true);
+            if (fault == 11) {
+                lua_pushliteral(L_, "all");
+            } else {
+                lua_pushboolean(L_, 1);
+            }
+            set("missed");
+            want = R"(('missed' must be "burst", "skip" or "delay"))";
+            break;
+        case 13:
+            table("every", 100, true);
+            lua_pushstring(L_, variant < 4 ? "never" : "Skip");
+            set("overlap");
+            want = R"(('overlap' must be "skip" or "allow"))";
+            break;
+        case 14:
+        case 15:
+            table(variant < 4 ? "every" : "after", 100, true);
+            if (fault == 14) {
+                lua_pushinteger(L_, variant % 4 < 2 ? -1 : max_delay + 1);
+            } else {
+                lua_pushnumber(L_, 1.5);
+            }
+            set("jitter");
+            want = "('jitter' must be an integer from 0 to 1099511627776 ms)";
+            break;
+        case 16:
+            table("every", 100, true);
+            lua_pushinteger(L_, 100 + variant);
+            set("jitter");
+            want = "('jitter' must be shorter than the period ('every'))";
+            break;
+        case 17:
+            table("every", variant < 4 ? 0 : -1, true);
+            want = "('every' must be an integer from 1 to 1099511627776 ms)";
+            break;
+        case 18:
+            table(nullptr, 0, true);
+            if (variant < 3) {
+                lua_pushinteger(L_, variant == 0 ? -5 : max_delay + 1);
+            } else {
+                lua_pushnumber(L_, variant < 6 ? 0.5 : std::numeric_limits<double>::quiet_NaN());
+            }
+            set("after");
+            want = "('after' must be an integer from 0 to 1099511627776 ms)";
+            break;
+        case 19:
+            table("every", 100, true);
+            lua_pushinteger(L_, 5);
+            set("name");
+            want = "('name' must be a string)";
+            break;
+        case 20:
+        case 21:
+        case 22: {
+            table("every", 100, true);
+            // Empty, too long, control characters, and byte sequences that are not UTF-8: a
+            // stray continuation, a lead byte cut short, an overlong form, a surrogate, a code
+            // point past U+10FFFF.
+            static constexpr std::string_view names[] = {
+                {"a\nb", 3}, {"\x7f", 1},         {"tab\there", 8},    {"\x80", 1},
+                {"\xc3", 1}, {"\xe0\x80\x80", 3}, {"\xed\xa0\x80", 3}, {"\xf4\x90\x80\x80", 4}};
+            if (fault == 20) {
+                lua_pushliteral(L_, "");
+            } else if (fault == 21) {
+                std::string long_name(129 + variant, 'n');
+                lua_pushlstring(L_, long_name.data(), long_name.size());
+            } else {
+                lua_pushlstring(L_, names[variant].data(), names[variant].size());
+            }
+            set("name");
+            want = "('name' must be 1 to 128 bytes of UTF-8 text without control characters)";
+            break;
+        }
+        case 23:
+            table("after", 100, true);
+            lua_pushstring(L_, variant < 4 ? "skip" : "burst");
+            set("missed");
+            want = "('missed' applies to 'every' timers only)";
+            break;
+        case 24:
+            table("after", 100, true);
+            lua_pushstring(L_, variant < 4 ? "skip" : "allow");
+            set("overlap");
+            want = "('overlap' applies to 'every' timers only)";
+            break;
+        case 25:
+            table("every", 100, true);
+            lua_pushinteger(L_, 1);
+            set("ref");
+            want = "('ref' must be a boolean)";
+            break;
+        default:
+            table(nullptr, 0, true);
+            lua_pushliteral(L_, "* * * * *");
+            set("cron");
+            want = "('cron' is not supported yet (use 'after' or 'every'))";
+            break;
+    }
+    int status = lua_pcall(L_, 1, 1, 0);
+    if (status == LUA_OK)
+        violation("timer{...}: bad options (fault %d.%d) accepted", fault, variant);
+    const char* message = lua_tostring(L_, -1);
+    if (message == nullptr || !std::strstr(message, "bad argument #1 to ") ||
+        std::string_view{message}.find(want) == std::string_view::npos)
+        violation("timer{...} with bad options (fault %d.%d): '%s', want '%.*s'", fault, variant,
+                  message ? message : "(not a string)", static_cast<int>(want.size()), want.data());
+    trace("timer{...} refused bad options: %s", message);
+    pop_to(top);
+}
+
+// splitmix64, as the module draws jitter: each draw is the next value modulo the jitter.
+std::int64_t harness::draw_jitter(std::int64_t jitter_ms) {
+    if (jitter_ms <= 0) return 0;
+    std::uint64_t z = (rng_ += 0x9e3779b97f4a7c15);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+    return static_cast<std::int64_t>((z ^ (z >> 31)) % static_cast<std::uint64_t>(jitter_ms));
+}
+
+// A timer with options armed (or reset) now, under simulated time: an every timer's first grid
+// point is the next whole multiple of its period since the epoch on the wall clock, an after
+// timer's its delay from now; a jitter is drawn for it.
+void harness::plan_options(timer_model& t) {
+    std::int64_t now_ns = std::chrono::nanoseconds{sim_now_.time_since_epoch()}.count();
+    std::int64_t wall_ns =
+        wall_base_ns_ + std::chrono::nanoseconds{sim_now_ - wall_base_at_}.count();
+    t.nominal = sim_now_ + milliseconds{t.delay_ms};
+    if (t.repeats) {
+        std::int64_t grid_ms = (wall_ns / 1'000'000 / t.delay_ms + 1) * t.delay_ms;
+        t.nominal = sim_now_ + std::chrono::nanoseconds{grid_ms * 1'000'000 - wall_ns};
+    }
+    t.wall_offset_ns = wall_ns - now_ns;
+    t.arm_wall_ms = wall_ns / 1'000'000;
+    t.wall_epoch = wall_epoch_;
+    t.on_grid = true;
+    t.jitter_now = milliseconds{draw_jitter(t.jitter_ms)};
+}
+
+// The engine takes the timer's next expiry at `start`, whether it runs or not: skip and delay
+// fold every grid point due by then into it; the next is one period on (delay: from `start`),
+// with a new jitter.
+harness::taken harness::take_expiry(timer_model& t, steady::time_point start) {
+    taken k{t.nominal, t.jitter_now, 0};
+    if (!t.repeats) return k;
+    milliseconds period{t.delay_ms};
+    if (t.missed != missed_policy::burst && start - k.nominal >= period)
+        k.folded = (start - k.nominal) / period;
+    k.nominal += period * k.folded;
+    bool restart = t.missed == missed_policy::delay && k.folded > 0;
+    t.nominal = restart ? start + period : k.nominal + period;
+    if (restart) t.on_grid = false;
+    t.jitter_now = milliseconds{draw_jitter(t.jitter_ms)};
+    return k;
+}
+
+// overlap="skip" and its last run still paused: its expiries are taken and left unrun.
+bool harness::going(const timer_model& t) const {
+    return t.options && t.live && !t.overlap_allow && t.run_task && task_live(tasks_[*t.run_task]);
+}
+
+// Under simulated time, the expiries left unrun that the engine took, in queue order, while
+// `before(key)` says they came before what is seen next: no callback tells of them.
+template <class Before>
+void harness::catch_up(Before before) {
+    if (!virtual_) return;
+    for (;;) {
+        std::optional<std::size_t> first;
+        order_key key{};
+        for (std::size_t i = 0; i < timers_.size(); ++i) {
+            const timer_model& t = timers_[i];
+            if (!going(t)) continue;
+            order_key k{next_expiry(t), t.arming};
+            if (!first || k < key) {
+                first = i;
+                key = k;
+            }
+        }
+        if (!first || !before(key, *first)) return;
+        timer_model& t = timers_[*first];
+        steady::time_point start = std::max(key.first, sim_now_);
+        sim_now_ = start;  // the loop went there to take it, if it was not there yet
+        last_run_ = std::max(last_run_, key);
+        taken k = take_expiry(t, start);
+        t.skipped += 1 + k.folded;
+        t.missed_total += 1 + k.folded;
+        if (t.name >= 0) name_missed_[static_cast<std::size_t>(t.name)] += 1 + k.folded;
+        if (!t.repeats) t.live = false;
+        trace("  an expiry of #%zu due at %lld ns left unrun (its last run is paused): %lld missed",
+              *first, ns_of(key.first), static_cast<long long>(t.missed_total));
+    }
+}
+
+// t:stats().missed of live timer `serial`, whose handle its pin keeps in "handles".
+std::int64_t harness::engine_missed(std::size_t serial) {
+    int top = lua_gettop(L_);
+    push_kept("handles");
+    if (lua_rawgeti(L_, -1, static_cast<lua_Integer>(serial) + 1) != LUA_TUSERDATA)
+        violation("timer %zu: the handle of a live timer is gone", serial);
+    lua_getfield(L_, -1, "stats");
+    lua_pushvalue(L_, -2);
+    lua_call(L_, 1, 1);
+    lua_getfield(L_, -1, "missed");
+    std::int64_t missed = lua_tointeger(L_, -1);
+    pop_to(top);
+    return missed;
+}
+
+// Before the callback or wake-up due at `key` runs.
+void harness::catch_up_before(order_key key) {
+    catch_up([&](order_key k, std::size_t) { return k < key; });
+}
+
+// A drain that began at `horizon`, when `mark` armings were made, ran out of what was due.
+void harness::catch_up_drain(steady::time_point horizon, std::uint64_t mark) {
+    catch_up([&](order_key k, std::size_t) {
+        return k.first < horizon || (k.first == horizon && k.second <= mark);
+    });
+}
+
+// run() ended on its own: it took every expiry due, and went on while a referenced timer lived.
+void harness::catch_up_run_end() {
+    catch_up([&](order_key k, std::size_t) {
+        if (k.first <= sim_now_) return true;
+        return std::any_of(timers_.begin(), timers_.end(),
+                           [&](const timer_model& t) { return going(t) && t.referenced; });
+    });
+}
+
+// A run of timer `serial` (its handle at `handle` of L) starts at `at`: what the model says it
+// must be, against the engine's clock; the model moves on as the engine does.
+void harness::run_options(std::size_t serial, lua_State* L, int handle, steady::time_point at) {
+    timer_model& t = timers_[serial];
+    ++t.runs;
+    t.ran = true;
+    if (t.name >= 0) ++name_runs_[static_cast<std::size_t>(t.name)];
+    if (!virtual_) {
+        // Never early: the k-th expiry taken since its arming (runs and missed ones alike, as
+        // t:stats() counts them with this run) is no earlier than (k - 1) periods after it.
+        lua_getfield(L, handle, "stats");
+        lua_pushvalue(L, handle);
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "runs");
+        lua_getfield(L, -2, "missed");
+        std::int64_t runs = lua_tointeger(L, -2), missed = lua_tointeger(L, -1);
+        lua_pop(L, 3);
+        std::int64_t k = runs + missed - t.taken_base;
+        auto elapsed = at - t.armed_at;
+        if (k < 1 || (t.repeats && elapsed < milliseconds{t.delay_ms} * (k - 1)) ||
+            (!t.repeats && elapsed < milliseconds{t.delay_ms}))
+            violation("timer %zu: expiry %lld taken after only %lld us (%s %lld ms)", serial,
+                      static_cast<long long>(k),
+                      static_cast<long long>(
+                          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
+                      t.repeats ? "every" : "after", static_cast<long long>(t.delay_ms));
+        return;
+    }
+    order_key key{next_expiry(t), t.arming};
+    catch_up_before(key);
+    if (going(t))
+        violation("timer %zu ran while its last run is paused (overlap=\"skip\")", serial);
+    if (at != std::max(key.first, skip_end_) || at < sim_now_)
+        violation(
+            "timer %zu: run %lld at %lld ns, due at %lld ns (the clock was at %lld ns and last "
+            "jumped to %lld ns)",
+            serial, static_cast<long long>(t.runs), ns_of(at), ns_of(key.first), ns_of(sim_now_),
+            ns_of(skip_end_));
+    if (key > last_run_) {
+        last_run_ = key;
+    } else {
+        violation(
+            "timer %zu: run due at %lld ns (arming #%llu), after one due at %lld ns (arming "
+            "#%llu)",
+            serial, ns_of(key.first), static_cast<unsigned long long>(key.second),
+            ns_of(last_run_.first), static_cast<unsigned long long>(last_run_.second));
+    }
+    sim_now_ = at;
+    lua_Integer wall = call_integer("mstimestamp");
+    if (wall != wall_ms())
+        violation("timer %zu: mstimestamp() is %lld, want %lld", serial,
+                  static_cast<long long>(wall), static_cast<long long>(wall_ms()));
+    bool on_grid = t.on_grid;
+    taken k = take_expiry(t, at);
+    t.missed_now = k.folded + t.skipped;
+    t.skipped = 0;
+    t.missed_total += k.folded;
+    if (t.name >= 0) name_missed_[static_cast<std::size_t>(t.name)] += k.folded;
+    t.due_ms = (std::chrono::nanoseconds{k.nominal.time_since_epoch()}.count() + t.wall_offset_ns) /
+               1'000'000;
+    auto late = at - (k.nominal + k.jitter);
+    t.late_max_us = std::max<std::int64_t>(
+        t.late_max_us, std::chrono::duration_cast<std::chrono::microseconds>(late).count());
+    // What the reference says of due times, which the model follows: on the grid (every), the
+    // delay after arming (after), on the wall clock; a run on time starts its jitter after it.
+    if (t.repeats && on_grid && t.due_ms % t.delay_ms != 0)
+        violation("timer %zu: the model's due time %lld is off the grid of %lld ms", serial,
+                  static_cast<long long>(t.due_ms), static_cast<long long>(t.delay_ms));
+    if (!t.repeats && t.due_ms != t.arm_wall_ms + t.delay_ms)
+        violation("timer %zu: the model's due time %lld is not %lld + %lld", serial,
+                  static_cast<long long>(t.due_ms), static_cast<long long>(t.arm_wall_ms),
+                  static_cast<long long>(t.delay_ms));
+    if (t.wall_epoch == wall_epoch_ && k.folded == 0 && at == key.first &&
+        (wall - t.due_ms < 0 || wall - t.due_ms >= std::max<std::int64_t>(1, t.jitter_ms)))
+        violation("timer %zu: ran at %lld ms, due %lld ms, jitter %lld ms", serial,
+                  static_cast<long long>(wall), static_cast<long long>(t.due_ms),
+                  static_cast<long long>(t.jitter_ms));
+}
+
+// t:due(), t:missed() and t:stats() of timer `serial`, its handle at `handle` of L: nil before
+// the first run; runs as counted (the current one included); under simulated time, all exact.
+void harness::check_told(std::size_t serial, lua_State* L, int handle, bool in_run) {
+    const timer_model& t = timers_[serial];
+    int top = lua_gettop(L);
+    for (const char* method : {"due", "missed", "stats"}) {
+        lua_getfield(L, handle, method);
+        lua_pushvalue(L, handle);
+        lua_call(L, 1, 1);
+    }
+    auto told = [&](int index, std::int64_t want, const char* what) {
+        if (!t.ran) {
+            if (!lua_isnil(L, index))
+                violation("timer %zu: %s() is not nil before its first run", serial, what);
+            return;
+        }
+        int isnum = 0;
+        lua_Integer n = lua_tointegerx(L, index, &isnum);
+        if (!isnum || n < 0 || (virtual_ && n != want))
+            violation("timer %zu: %s() is %s, want %lld%s", serial, what,
+                      luaL_tolstring(L, index, nullptr), static_cast<long long>(want),
+                      in_run ? " (in its run)" : "");
+    };
+    told(top + 1, t.due_ms, "due");
+    told(top + 2, t.missed_now, "missed");
+    if (!lua_istable(L, top + 3)) violation("timer %zu: stats() is not a table", serial);
+    auto field = [&](const char* name) {
+        lua_getfield(L, top + 3, name);
+        int isnum = 0;
+        lua_Integer n = lua_tointegerx(L, -1, &isnum);
+        if (!isnum || n < 0) violation("timer %zu: stats().%s is not a count", serial, name);
+        lua_pop(L, 1);
+        return static_cast<std::int64_t>(n);
+    };
+    std::int64_t runs = field("runs"), missed = field("missed"), p50 = field("late_p50_us"),
+                 p99 = field("late_p99_us"), max = field("late_max_us");
+    field("busy_us");
+    if (runs != t.runs || p50 > p99 || p99 > max ||
+        (virtual_ && (missed != t.missed_total || max != t.late_max_us)))
+        violation(
+            "timer %zu: stats() runs %lld missed %lld late p50/p99/max %lld/%lld/%lld us, "
+            "want runs %lld missed %lld late max %lld us",
+            serial, static_cast<long long>(runs), static_cast<long long>(missed),
+            static_cast<long long>(p50), static_cast<long long>(p99), static_cast<long long>(max),
+            static_cast<long long>(t.runs), static_cast<long long>(t.missed_total),
+            static_cast<long long>(t.late_max_us));
+    lua_settop(L, top);
+}
+
+// mockit.metrics(): every timer callback counted, the loop's times sane (under simulated time
+// they add up to the time since it started), and per name the model's sums, gone timers' too.
+void harness::check_metrics() {
+    int top = lua_gettop(L_);
+    push_module_function("metrics");
+    lua_call(L_, 0, 1);
+    int m = lua_gettop(L_);
+    lua_getfield(L_, m, "loop");
+    int loop = lua_gettop(L_);
+    auto count = [&](int table, const char* name) {
+        lua_getfield(L_, table, name);
+        int isnum = 0;
+        lua_Integer n = lua_tointegerx(L_, -1, &isnum);
+        if (!isnum || n < 0) violation("metrics(): %s is not a count", name);
+        lua_pop(L_, 1);
+        return static_cast<std::int64_t>(n);
+    };
+    std::int64_t callbacks = count(loop, "callbacks");
+    if (callbacks != timer_callbacks_)
+        violation("metrics().loop.callbacks is %lld, %lld timer callbacks ran",
+                  static_cast<long long>(callbacks), static_cast<long long>(timer_callbacks_));
+    std::int64_t busy = count(loop, "busy_us"), idle = count(loop, "idle_us");
+    lua_getfield(L_, loop, "utilization");
+    double utilization = lua_tonumber(L_, -1);
+    if (!(utilization >= 0 && utilization <= 1))
+        violation("metrics().loop.utilization is %g", utilization);
+    if (virtual_) {
+        std::int64_t elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(sim_now_ - virtual_start_)
+                .count();
+        if (busy + idle > elapsed || busy + idle < elapsed - 1)
+            violation("metrics().loop: busy %lld us + idle %lld us, %lld us since it started",
+                      static_cast<long long>(busy), static_cast<long long>(idle),
+                      static_cast<long long>(elapsed));
+    }
+    lua_getfield(L_, m, "timers");
+    int named = lua_gettop(L_);
+    int names = 0;
+    lua_pushnil(L_);
+    while (lua_next(L_, named) != 0) {
+        std::size_t length = 0;
+        const char* key = lua_type(L_, -2) == LUA_TSTRING ? lua_tolstring(L_, -2, &length) : "";
+        auto it = std::find(std::begin(timer_names), std::end(timer_names),
+                            std::string_view{key, length});
+        if (it == std::end(timer_names) || !name_used_[static_cast<std::size_t>(it - timer_names)])
+            violation("metrics().timers has '%s', which no timer had", key);
+        auto i = static_cast<std::size_t>(it - timer_names);
+        int entry = lua_gettop(L_);
+        std::int64_t runs = count(entry, "runs"), missed = count(entry, "missed");
+        if (runs != name_runs_[i] || (virtual_ && missed != name_missed_[i]))
+            violation("metrics().timers['%s']: runs %lld missed %lld, want %lld and %lld", key,
+                      static_cast<long long>(runs), static_cast<long long>(missed),
+                      static_cast<long long>(name_runs_[i]),
+                      static_cast<long long>(name_missed_[i]));
+        if (count(entry, "late_p50_us") > count(entry, "late_p99_us") ||
+            count(entry, "late_p99_us") > count(entry, "late_max_us"))
+            violation("metrics().timers['%s']: lateness quantiles out of order", key);
+        count(entry, "busy_us");
+        ++names;
+        lua_pop(L_, 1);
+    }
+    if (names != std::count(name_used_.begin(), name_used_.end(), true))
+        violation("metrics().timers has %d names, %lld were used", names,
+                  static_cast<long long>(std::count(name_used_.begin(), name_used_.end(), true)));
+    pop_to(top);
+}
+
 // Timer methods -----------------------------------------------------------------------------
 
 void harness::destroy(int slot, bool by_close) {
@@ -855,6 +1607,11 @@ void harness::reset(int slot, std::optional<std::int64_t> delay) {
             violation("reset() of a destroyed timer did not raise 'destroyed'");
         return pop_to(top);
     }
+    // A jittered every timer's period must stay longer than its jitter (0 ms is 1 ms).
+    if (delay && t.options && t.repeats && t.jitter_ms >= std::max<std::int64_t>(*delay, 1)) {
+        expect_error(status, "interval must be longer than the timer's jitter", "reset");
+        return pop_to(top);
+    }
     if (status != LUA_OK) violation("reset: %s", lua_tostring(L_, -1));
     if (!lua_rawequal(L_, -1, handle)) violation("reset() did not return the timer");
     trace("reset #%zu (%lld ms)", serial_in(slot), static_cast<long long>(delay.value_or(-1)));
@@ -863,6 +1620,16 @@ void harness::reset(int slot, std::optional<std::int64_t> delay) {
     t.arming = ++armings_;
     t.fires = 0;
     t.live = true;
+    if (t.options && virtual_) {
+        plan_options(t);  // a new grid from now, and a jitter drawn for it
+    } else if (t.options) {
+        lua_getfield(L_, handle, "stats");
+        lua_pushvalue(L_, handle);
+        lua_call(L_, 1, 1);
+        lua_getfield(L_, -1, "runs");
+        lua_getfield(L_, -2, "missed");
+        t.taken_base = lua_tointeger(L_, -2) + lua_tointeger(L_, -1);
+    }
     pop_to(top);
 }
 
@@ -904,12 +1671,18 @@ int harness::drain(std::optional<std::int64_t> max) {
     int top = lua_gettop(L_);
     int depth = depth_;
     frames_.push_back({stop_requested_, false, max.value_or(no_max)});
+    steady::time_point horizon = sim_now_;
+    std::uint64_t mark = armings_;
     push_module_function("process_events");
     if (max) lua_pushinteger(L_, *max);
     int status = lua_pcall(L_, max ? 1 : 0, 1, 0);
     depth_ = depth;  // a callback's error skipped its own bookkeeping
     drain_frame frame = frames_.back();
     frames_.pop_back();
+    // It ran out of what was due (not stopped by max, a stop or an error): it took the expiries
+    // left unrun after its last callback too.
+    if (status == LUA_OK && frame.ran < frame.max && (frame.stopped_before || !frame.stop_seen))
+        catch_up_drain(horizon, mark);
     trace("process_events(%lld): %s after %lld callbacks", static_cast<long long>(frame.max),
           status == LUA_OK ? "returned" : "raised", static_cast<long long>(frame.ran));
     if (status == LUA_OK) {
@@ -936,6 +1709,7 @@ void harness::run_loop() {
     depth_ = depth;
     frames_.pop_back();
     blocked_ += steady::now() - loop_started_;
+    if (status == LUA_OK && !stop_requested_) catch_up_run_end();
     if (status == LUA_OK) {
         lua_Integer code = lua_tointeger(L_, -1);
         lua_Integer want = stop_requested_ ? stop_code_ : 0;
@@ -954,6 +1728,7 @@ void harness::run_loop() {
                virtual_ && message != nullptr && std::strstr(message, end_of_time.data())) {
         // Its wait() found nothing due and the next deadline past the end of simulated time.
         trace("run() raised the end of simulated time");
+        catch_up([&](order_key k, std::size_t) { return k.first <= virtual_end_; });
         std::optional<steady::time_point> next = next_due();
         if (owed_at(sim_now_).callbacks != 0 || !next || *next <= virtual_end_)
             violation("run() raised the end of simulated time with a deadline before it");
@@ -1100,6 +1875,11 @@ void harness::advance(std::int64_t ms) {
         loop_callbacks_ = 0;
     }
     frames_.push_back({stop_requested_, false, no_max, 0, frame_kind::advance});
+    // A stop asked for before: it runs what is due at the first deadline, then ends there.
+    bool stop_before = stop_requested_;
+    std::optional<steady::time_point> first_due = next_due();
+    std::uint64_t mark = armings_;
+    steady::time_point start_now = sim_now_;
     int depth = depth_;
     int status = lua_pcall(L_, 1, 1, 0);
     depth_ = depth;
@@ -1116,7 +1896,18 @@ void harness::advance(std::int64_t ms) {
                   static_cast<long long>(lua_tointeger(L_, -1)), static_cast<long long>(frame.ran));
     // A stop, asked for in it or before it (and not yet taken by run()), ends it after the
     // callbacks due at one time: the clock stays there.
+    if (stop_requested_ && stop_before && first_due && *first_due <= until) {
+        catch_up_drain(std::max(*first_due, start_now), mark);
+        sim_now_ = std::max(sim_now_, *first_due);
+    }
     if (!stop_requested_) {
+        // Every expiry due by its end was taken. When a callback's sleep() took the clock past
+        // it, the drain that ran there took those due by then too; where that drain began is not
+        // to be seen, so how many expiries it left unrun comes from t:stats() in that window.
+        catch_up([&](order_key k, std::size_t serial) {
+            return k.first <= until ||
+                   (k.first <= sim_now_ && engine_missed(serial) > timers_[serial].missed_total);
+        });
         sim_now_ = std::max(sim_now_, until);  // a callback's sleep() may have gone further
         for (const timer_model& t : timers_) {
             if (t.live && next_expiry(t) <= until)
@@ -1165,6 +1956,7 @@ void harness::set_wall(std::int64_t ms) {
     trace("set_wall(%lld)", static_cast<long long>(ms));
     wall_base_ns_ = ms * 1'000'000;
     wall_base_at_ = sim_now_;
+    ++wall_epoch_;
     pop_to(top);
 }
 
@@ -1344,12 +2136,23 @@ void harness::count_callback() {
 
 int harness::timer_fired(lua_State* L) {
     int base = lua_istable(L, 1) ? 2 : 1;  // a callable table gets itself first
+    int handle = 0;                        // a timer with options' handle comes next
+    if (luaL_testudata(L, base, "mockit.timer") != nullptr) handle = base++;
     int isnum = 0;
     lua_Integer serial = lua_tointegerx(L, base, &isnum);
     if (!isnum || serial < 0 || static_cast<std::size_t>(serial) >= timers_.size())
         violation("a callback got a bad serial argument");
     auto s = static_cast<std::size_t>(serial);
     timer_model& t = timers_[s];
+    if ((handle != 0) != t.options)
+        violation("timer %zu: its callback was called %s a timer first", s,
+                  t.options ? "without" : "with");
+    if (handle != 0) {  // fn(t, args...): t is its own handle
+        lua_getfield(L, LUA_REGISTRYINDEX, "handles");
+        lua_rawgeti(L, -1, serial + 1);
+        if (!lua_rawequal(L, -1, handle)) violation("timer %zu: fn(t) got another timer as t", s);
+        lua_pop(L, 2);
+    }
     if (lua_gettop(L) != base + t.extra) violation("timer %zu: wrong argument count", s);
     for (int i = 1; i <= t.extra; ++i) {
         const char* x = lua_tostring(L, base + i);
@@ -1361,16 +2164,20 @@ int harness::timer_fired(lua_State* L) {
     if (t.destroyed) violation("timer %zu: a callback ran after destroy()", s);
     if (!t.live) violation("timer %zu: a callback ran while not armed (a one-off twice?)", s);
     ++t.fires;
-    if (elapsed < milliseconds{t.delay_ms} * t.fires)
+    ++timer_callbacks_;
+    if (t.options) {
+        run_options(s, L, handle, at);
+    } else if (elapsed < milliseconds{t.delay_ms} * t.fires)
         violation("timer %zu: call %lld after only %lld us (every %lld ms)", s,
                   static_cast<long long>(t.fires),
                   static_cast<long long>(
                       std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()),
                   static_cast<long long>(t.delay_ms));
-    if (virtual_) {
+    if (virtual_ && !t.options) {
         // At its due time exactly; or, if sleep() or suspend() jumped the clock past that, at the
         // time they jumped to, with the rest of the backlog.
         steady::time_point due = t.armed_at + milliseconds{t.delay_ms} * t.fires;
+        catch_up_before({due, t.arming});
         if (at != std::max(due, skip_end_) || at < sim_now_)
             violation(
                 "timer %zu: call %lld at %lld ns, due at %lld ns (the clock was at %lld ns "
@@ -1397,12 +2204,16 @@ int harness::timer_fired(lua_State* L) {
     trace("callback #%zu: call %lld at %lld us", s, static_cast<long long>(t.fires),
           static_cast<long long>(
               std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+    if (t.options) check_told(s, L, handle, true);
     count_callback();
     ++depth_;
     pause_request_ = -1;
     perform(s, L);  // may raise: depth_ is then restored by whoever catches
     --depth_;
-    if (pause_request_ < 0 || t.act != action::pause) return 0;
+    if (pause_request_ < 0 || t.act != action::pause) {
+        if (t.options && !t.overlap_allow) t.run_task.reset();  // its run returned
+        return 0;
+    }
     // The callback goes on as a task: it pauses, and its wake-up is one more callback.
     std::size_t id = tasks_.size();
     tasks_.emplace_back();
@@ -1410,6 +2221,7 @@ int harness::timer_fired(lua_State* L) {
     task.anonymous = true;
     task.state = task_state::paused;
     arm_wake(task, pause_request_);
+    if (t.options) t.run_task = id;  // what overlap watches
     trace("callback #%zu pauses %lld ms as task #%zu", s, static_cast<long long>(pause_request_),
           id);
     lua_pushinteger(L, pause_request_);
@@ -1510,6 +2322,8 @@ void harness::push_valid(param p) {
         case param::wall:
         case param::wall_opt:
             return lua_pushinteger(L_, default_start_ms);
+        case param::options:
+            return lua_newtable(L_);
     }
 }
 
@@ -1558,6 +2372,8 @@ bool harness::valid_for(param p, int index) {
             return integer_in(0, max_wall_ms);
         case param::wall_opt:
             return nil || integer_in(0, max_wall_ms);
+        case param::options:
+            return false;
     }
     return false;
 }
@@ -1805,6 +2621,7 @@ void harness::check_wake(std::size_t serial, lua_State* L) {
                 serial, ns_of(at), ns_of(t.wake_at), ns_of(sim_now_), ns_of(skip_end_));
         // A waiter woken by an end: the engine's waiter list has no order to check against.
         if (!t.woken) {
+            catch_up_before({t.wake_at, t.arming});
             if (std::pair key{t.wake_at, t.arming}; key > last_run_) {
                 last_run_ = key;
             } else {
@@ -1962,7 +2779,13 @@ owed_count harness::owed_at(steady::time_point now) const {
         if (!t.live) continue;
         auto elapsed = now - t.armed_at;
         std::int64_t expiries = 0;
-        if (!t.repeats) {
+        if (t.options && virtual_) {
+            steady::time_point next = next_expiry(t);
+            if (now >= next) expiries = t.repeats ? (now - next) / milliseconds{t.delay_ms} + 1 : 1;
+        } else if (t.options && t.repeats) {
+            // On the real clock its first grid point is at most a period after its arming.
+            expiries = std::max<std::int64_t>(0, elapsed / milliseconds{t.delay_ms} + 1 - t.fires);
+        } else if (!t.repeats) {
             expiries = elapsed >= milliseconds{t.delay_ms} ? 1 : 0;
         } else {
             expiries = std::max<std::int64_t>(0, elapsed / milliseconds{t.delay_ms} - t.fires);
@@ -2003,6 +2826,18 @@ void harness::check_slot(int slot) {
     if (interval != t.delay_ms)
         violation("slot %d: interval() is %lld, want %lld", slot, static_cast<long long>(interval),
                   static_cast<long long>(t.delay_ms));
+    if (t.options) {
+        check_told(serial_in(slot), L_, handle, false);
+    } else {
+        for (const char* method : {"due", "missed", "stats"}) {  // the seed's timers tell nothing
+            lua_getfield(L_, handle, method);
+            lua_pushvalue(L_, handle);
+            lua_call(L_, 1, 1);
+            if (!lua_isnil(L_, -1))
+                violation("slot %d: %s() of a seed timer is not nil", slot, method);
+            lua_pop(L_, 1);
+        }
+    }
     lua_pop(L_, 5);
 }
 
@@ -2099,6 +2934,7 @@ void harness::check_invariants(bool consuming) {
                       static_cast<long long>(bound), static_cast<long long>(owed.entries));
     }
     check_clocks();
+    check_metrics();
     if (!consuming && (pending < last_pending_ || inqueue < last_inqueue_))
         violation("pending()/inqueue() fell from %zu/%zu to %zu/%zu with nothing consuming",
                   last_pending_, last_inqueue_, pending, inqueue);
@@ -2144,7 +2980,9 @@ enum class op : std::uint8_t {
     cancel_task,
     task_status,
     task_ref,
-    last = task_ref,
+    arm_options,
+    bad_options,
+    last = bad_options,
 };
 
 void harness::run_ops() {
@@ -2283,6 +3121,12 @@ void harness::run_ops() {
             case op::task_ref:
                 if (std::optional<std::size_t> t = pick_task(false)) set_task_ref(*t, slot % 2);
                 break;
+            case op::arm_options:
+                op_arm_options();
+                break;
+            case op::bad_options:
+                bad_options();
+                break;
         }
         check_invariants(consuming);
     }
@@ -2367,7 +3211,9 @@ bool harness::finish_simulated() {
         std::int64_t ms = std::max<std::int64_t>(0, (due - sim_now_) / milliseconds{1});
         if (due > virtual_end_ || bounded_move(ms) < ms) return false;
         if (stop_requested_) return false;  // a callback stopped the last advance(): give up
-        advance(ms);
+        // A jittered after timer of 2^40 ms is due later than one advance() may go.
+        advance(std::min(ms, max_delay));
+        if (sim_now_ < due) continue;
         if (first != nullptr && next_expiry(*first) == due && first->live)
             violation("a one-off due at %lld ns has not run by then", ns_of(due));
         if (task != nullptr && task->wake_armed && task->wake_at == due)

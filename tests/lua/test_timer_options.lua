@@ -185,6 +185,18 @@ test("metrics() sums the timers of a name, kept after they are gone, and counts 
     assert(b:stats().runs == 1)
 end)
 
+test("an after timer of the longest delay takes a jitter too, and runs that much later", function()
+    local longest = 1 << 40
+    local t0 = now()
+    local at, due
+    local t = mockit.timer{after = longest, jitter = 1000, fn = function(t) at, due = now(), t:due() end}
+    assert(t:active())
+    mockit.clock.advance(longest)
+    mockit.clock.advance(1000)
+    assert(due == t0 + longest, "due " .. tostring(due))
+    assert(at >= due and at < due + 1000, ("ran at %s, due %s"):format(at, due))
+end)
+
 test("the seed's timers have no due time or stats", function()
     local t = mockit.oneoff(1, function() end)
     run_while(function() return t:active() end)
@@ -265,6 +277,12 @@ test("bad options each raise a clear error naming the key", function()
         { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "a\nb" } },
         { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xff" } },
         { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = ("x"):rep(129) } },
+        -- not UTF-8: overlong forms, a surrogate, past U+10FFFF; and a C1 control character
+        { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xe0\x80\x80" } },
+        { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xf0\x80\x80\x80" } },
+        { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xed\xa0\x80" } },
+        { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xf4\x90\x80\x80" } },
+        { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "a\xc2\x85b" } },
         { "('missed' applies to 'every' timers only)", { after = 10, fn = f, missed = "skip" } },
         { "('overlap' applies to 'every' timers only)", { after = 10, fn = f, overlap = "allow" } },
         { "('ref' must be a boolean)", { every = 10, fn = f, ref = 1 } },
@@ -282,6 +300,10 @@ test("bad options each raise a clear error naming the key", function()
     assert(mockit.stats().timers == 0)
     -- a name with quotes, backslashes and UTF-8 is fine (escaped in the metrics file)
     local t = mockit.timer{after = 1, name = 'sync "é"\\', fn = f}
+    -- the edges of what UTF-8 allows are fine: U+00A0, U+0800, U+D7FF, U+E000, U+10000, U+10FFFF
+    for _, name in ipairs({ "\xc2\xa0", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf" }) do
+        mockit.timer{after = 1, name = name, fn = f}:destroy()
+    end
     run_while(function() return t:active() end)
     assert(mockit.metrics().timers['sync "é"\\'].runs == 1)
 end)

@@ -44,9 +44,11 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
         milliseconds delay{t.delay_ms};
         if (!t.has_options)
             return t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
+        // The first expiry may be later than the longest delay the queue takes: an after timer
+        // of 2^40 ms with a jitter. The timer is armed with its delay, then moved there.
         time_point first = plan_first_run(ctx, t, now);
-        if (!t.repeats) return ctx.timers.arm_once(now, first - now);
-        timer_id armed = ctx.timers.arm_every(now, delay);
+        timer_id armed =
+            t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
         if (first != now + delay) ctx.timers.move_to(armed, first);
         return armed;
     });
