@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer harness for the mockit Lua API.
 //
 // Each input is read as a sequence of at most max_ops operations on a fresh Lua state with the
@@ -1299,9 +1300,11 @@ harness::taken harness::take_expiry(timer_model& t, steady::time_point start) {
     return k;
 }
 
-// overlap="skip" and its last run still paused: its expiries are taken and left unrun.
+// overlap="skip" and its last run still paused: its expiries are taken and left unrun. Only an
+// every timer's: an after timer re-armed while its run is paused runs, as a oneoff would.
 bool harness::going(const timer_model& t) const {
-    return t.options && t.live && !t.overlap_allow && t.run_task && task_live(tasks_[*t.run_task]);
+    return t.options && t.repeats && t.live && !t.overlap_allow && t.run_task &&
+           task_live(tasks_[*t.run_task]);
 }
 
 // Under simulated time, the expiries left unrun that the engine took, in queue order, while
