@@ -349,17 +349,13 @@ int mockit_inqueue(lua_State* L) {
 // mockit.stats() -> {timers, referenced, armed, pending, inqueue}: for tests and dumps.
 int mockit_stats(lua_State* L) {
     context& ctx = upvalue_context(L);
-    auto field = [&](const char* name, std::size_t value) {
-        lua_pushinteger(L, static_cast<lua_Integer>(value));
-        lua_setfield(L, -2, name);
-    };
     lua_createtable(L, 0, 6);
-    field("timers", ctx.live_timers);
-    field("referenced", ctx.referenced_timers);
-    field("armed", ctx.timers.size());
-    field("pending", pending(ctx));
-    field("inqueue", queued_entries(ctx));
-    field("tasks", ctx.live_tasks);
+    set_count_field(L, "timers", ctx.live_timers);
+    set_count_field(L, "referenced", ctx.referenced_timers);
+    set_count_field(L, "armed", ctx.timers.size());
+    set_count_field(L, "pending", pending(ctx));
+    set_count_field(L, "inqueue", queued_entries(ctx));
+    set_count_field(L, "tasks", ctx.live_tasks);
     return 1;
 }
 

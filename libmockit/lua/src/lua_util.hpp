@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <lua.hpp>
@@ -37,6 +38,12 @@ inline lua_Integer check_count(lua_State* L, int arg, lua_Integer none) {
     lua_Integer n = luaL_optinteger(L, arg, none);
     luaL_argcheck(L, n >= 0, arg, "must not be negative");
     return n;
+}
+
+// Sets field `name` of the table on top of the stack to a count (stats(), metrics()).
+inline void set_count_field(lua_State* L, const char* name, std::uint64_t value) {
+    lua_pushinteger(L, static_cast<lua_Integer>(value));
+    lua_setfield(L, -2, name);
 }
 
 // True when the value can be called: a function, or anything with a __call metamethod.

@@ -32,17 +32,13 @@ namespace {
 
 template <class Stats>
 void push_any_stats(lua_State* L, const Stats& stats) {
-    auto field = [&](const char* name, std::uint64_t value) {
-        lua_pushinteger(L, static_cast<lua_Integer>(value));
-        lua_setfield(L, -2, name);
-    };
     lua_createtable(L, 0, 6);
-    field("runs", stats.runs);
-    field("missed", stats.missed);
-    field("late_p50_us", stats.lateness.quantile(0.5));
-    field("late_p99_us", stats.lateness.quantile(0.99));
-    field("late_max_us", stats.lateness.max());
-    field("busy_us", whole_us(stats.busy));
+    set_count_field(L, "runs", stats.runs);
+    set_count_field(L, "missed", stats.missed);
+    set_count_field(L, "late_p50_us", stats.lateness.quantile(0.5));
+    set_count_field(L, "late_p99_us", stats.lateness.quantile(0.99));
+    set_count_field(L, "late_max_us", stats.lateness.max());
+    set_count_field(L, "busy_us", whole_us(stats.busy));
 }
 
 }  // namespace
@@ -66,28 +62,24 @@ void push_loop(lua_State* L, const context& ctx) {
     const lateness_histogram& h = ctx.loop.lateness;
     duration busy = busy_of(ctx);
     duration idle = ctx.loop.idle;
-    auto field = [&](const char* name, std::uint64_t value) {
-        lua_pushinteger(L, static_cast<lua_Integer>(value));
-        lua_setfield(L, -2, name);
-    };
     lua_createtable(L, 0, 9);
-    field("busy_us", whole_us(busy));
-    field("idle_us", whole_us(idle));
+    set_count_field(L, "busy_us", whole_us(busy));
+    set_count_field(L, "idle_us", whole_us(idle));
     duration total = busy + idle;
     lua_pushnumber(L, total > duration::zero() ? seconds(busy) / seconds(total) : 0.0);
     lua_setfield(L, -2, "utilization");
-    field("callbacks", h.count());
-    field("late_p50_us", h.quantile(0.5));
-    field("late_p99_us", h.quantile(0.99));
-    field("late_max_us", h.max());
-    field("late_sum_us", h.sum());
+    set_count_field(L, "callbacks", h.count());
+    set_count_field(L, "late_p50_us", h.quantile(0.5));
+    set_count_field(L, "late_p99_us", h.quantile(0.99));
+    set_count_field(L, "late_max_us", h.max());
+    set_count_field(L, "late_sum_us", h.sum());
     lua_createtable(L, (last_edge_power - first_edge_power) / edge_power_step + 1, 0);
     lua_Integer n = 0;
     for (int power = first_edge_power; power <= last_edge_power; power += edge_power_step) {
         std::uint64_t edge = std::uint64_t{1} << power;
         lua_createtable(L, 0, 2);
-        field("below_us", edge);
-        field("count", h.count_below(edge));
+        set_count_field(L, "below_us", edge);
+        set_count_field(L, "count", h.count_below(edge));
         lua_rawseti(L, -2, ++n);
     }
     lua_setfield(L, -2, "histogram");
