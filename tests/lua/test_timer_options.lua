@@ -397,3 +397,13 @@ test("a timer that fails to be made leaves no name behind", function()
     assert(mockit.stats().timers == 0)
 end)
 
+test("t:due() keeps the last run's due time when the timer is re-armed after a wall clock step", function()
+    local t = mockit.timer{after = 0, fn = function() end}
+    run_while(function() return t:active() end)
+    local due = t:due()
+    mockit.clock.set_wall(now() + 86400 * 1000)
+    t:reset(100)
+    assert(t:due() == due, ("due %d after the re-arm, %d before"):format(t:due(), due))
+    t:destroy()
+end)
+

@@ -237,7 +237,7 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
     o.ran = true;
     o.missed_now = folded + o.skipped;
     o.skipped = 0;
-    o.due = nominal;
+    o.due = nominal.time_since_epoch() + o.wall_offset;  // a re-arm may change the offset
     int nargs = t.nargs;
     lua_getiuservalue(L, ud, 1);
     lua_pushvalue(L, ud);
@@ -335,7 +335,7 @@ timer_options* options_if_any(lua_State* L) {
 int timer_due(lua_State* L) {
     timer_options* o = options_if_any(L);
     if (o == nullptr || !o->ran) return 0;
-    lua_pushinteger(L, floor_ms(o->due.time_since_epoch() + o->wall_offset));
+    lua_pushinteger(L, floor_ms(o->due));
     return 1;
 }
 

@@ -51,7 +51,7 @@ struct timer_options {
     std::int64_t jitter_ms;  // the largest random delay, exclusive; 0 for none
     duration jitter_now;     // the random delay of the expiry queued now
     duration wall_offset;    // wall clock minus monotonic clock on the grid
-    time_point due;          // the current (or last) run's nominal due time, on the grid
+    duration due;            // the current (or last) run's nominal due time, on the wall clock
     std::uint64_t missed_now;
     // The name and its totals in the context (ctx.loop.named), or nullptr for a nameless timer.
     std::pair<const std::string, timer_stats>* named;
