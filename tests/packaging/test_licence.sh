@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The licence: packaging/LICENSE is the MIT licence, and every source file of ours says so in an
 # SPDX-License-Identifier line among its first two (after a #! line). Lua's own test suite and
-# the fuzz corpus are not ours to label.
+# the fuzz corpus are not ours to label, nor is what npm installs for the benchmark.
 #
 #   tests/packaging/test_licence.sh SOURCE_DIR
 set -euo pipefail
@@ -24,7 +24,7 @@ while IFS= read -r -d '' file; do
     head -n 2 "$file" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("${file#"$src"/}")
 done < <(find "$src/CMakeLists.txt" "$src/app" "$src/libmockit" "$src/scripts" "$src/tests" \
     "$src/packaging" "$src/.ci" \
-    -path "$src/tests/fuzz/corpus" -prune -o -type f \
+    \( -path "$src/tests/fuzz/corpus" -o -path "$src/tests/bench/node_modules" \) -prune -o -type f \
     \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' -o -name '*.lua' \
     -o -name '*.sh' -o -name '*.py' -o -name '*.js' -o -name '*.cmake' -o -name '*.in' \
     -o -name 'CMakeLists.txt' -o -name '*.service' -o -name '*.1' -o -name '*.supp' \
