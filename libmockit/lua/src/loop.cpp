@@ -24,11 +24,6 @@ namespace {
 
 enum class outcome { none, skipped, ran, failed };
 
-std::uint64_t lateness_us(duration late) {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(late).count());
-}
-
 // Runs the callback of one expiry taken from the timer queue, as a task; or resumes the task whose
 // wake-up it is. A callback's lateness counts from `horizon`, when its loop turn began.
 outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e, time_point horizon) {
@@ -50,11 +45,11 @@ outcome dispatch_timer(lua_State* L, context& ctx, const expiry& e, time_point h
             lua_settop(L, ud - 2);
             return outcome::skipped;
         }
-        ctx.loop.lateness.record(lateness_us(horizon - e.due));
+        ctx.loop.lateness.record(whole_us(horizon - e.due));
         ok = *ran;
     } else {
         ctx.options_run_ended.reset();
-        ctx.loop.lateness.record(lateness_us(horizon - e.due));
+        ctx.loop.lateness.record(whole_us(horizon - e.due));
         for (int uv = 1; uv <= nargs + 1; ++uv)
             lua_getiuservalue(L, ud, uv);
         ok = run_as_task(L, ctx, nargs);

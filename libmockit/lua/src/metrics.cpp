@@ -12,11 +12,6 @@
 namespace mockit::lua::detail {
 namespace {
 
-std::uint64_t whole_us(duration d) noexcept {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-    return us < 0 ? 0 : static_cast<std::uint64_t>(us);
-}
-
 double seconds(duration d) noexcept {
     return std::chrono::duration<double>(d).count();
 }

@@ -24,6 +24,12 @@ namespace mockit::lua::detail {
 
 struct context;
 
+// A duration in whole microseconds, as the histograms and stats() count them; 0 if negative.
+inline std::uint64_t whole_us(duration d) noexcept {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    return us < 0 ? 0 : static_cast<std::uint64_t>(us);
+}
+
 // Lateness in whole microseconds, counted in log-linear buckets: exact below 2^SubBits µs, then
 // 2^SubBits buckets per power of two, up to 2^TopPower µs (later values count in the last
 // bucket). HdrHistogram's layout, cut down to what a p99 needs; no allocation.
@@ -123,8 +129,7 @@ struct basic_timer_stats {
     void record_start(duration late, std::uint64_t missed_now) noexcept {
         ++runs;
         missed += missed_now;
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(late).count();
-        lateness.record(us < 0 ? 0 : static_cast<std::uint64_t>(us));
+        lateness.record(whole_us(late));
     }
 };
 using timer_stats = basic_timer_stats<lateness_histogram>;
