@@ -25,7 +25,7 @@ for file in "include/mockit/mockit.h" "include/mockit/export.h" \
     "$libdir/cmake/mockit/mockitConfig.cmake" "$libdir/cmake/mockit/mockitConfigVersion.cmake" \
     "$libdir/cmake/mockit/mockitTargets.cmake" "$libdir/pkgconfig/mockit.pc" \
     "$cmod_dir/mockit.so" "$cmod_dir/luamockit.so" "bin/mockit-run" \
-    "share/man/man1/mockit-run.1" "share/doc/mockit-run/reference.md" \
+    "share/man/man1/mockit-run.1.gz" "share/doc/mockit-run/reference.md" \
     "share/doc/mockit-run/examples/hello.lua" \
     "lib/systemd/system/mockit-run@.service"; do
     expect_file "$prefix/$file"
