@@ -109,11 +109,14 @@ file(MAKE_DIRECTORY "${mockit_deb_dir}/library")
 configure_file("${CMAKE_CURRENT_LIST_DIR}/deb/${mockit_library_package}.symbols"
     "${mockit_deb_dir}/library/symbols" COPYONLY)
 file(CONFIGURE OUTPUT "${mockit_deb_dir}/library/shlibs"
-    CONTENT "libmockit ${PROJECT_VERSION_MAJOR} ${mockit_library_package} (>= ${PROJECT_VERSION})\n")
+    CONTENT
+    "libmockit ${PROJECT_VERSION_MAJOR} ${mockit_library_package} (>= ${PROJECT_VERSION})\n")
 file(CONFIGURE OUTPUT "${mockit_deb_dir}/library/triggers"
     CONTENT "activate-noawait ldconfig\n")
 set(CPACK_DEBIAN_LIBRARY_PACKAGE_CONTROL_EXTRA
-    "${mockit_deb_dir}/library/symbols;${mockit_deb_dir}/library/shlibs;${mockit_deb_dir}/library/triggers")
+    "${mockit_deb_dir}/library/symbols"
+    "${mockit_deb_dir}/library/shlibs"
+    "${mockit_deb_dir}/library/triggers")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 # The copyright file, in Debian's machine-readable format, from packaging/LICENSE: the licence

@@ -6,8 +6,9 @@ include(CMakePackageConfigHelpers)
 
 set(MOCKIT_CMAKE_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/mockit")
 
-# Every rule names the component, and so the Debian package, its files go to (packaging/cpack.cmake):
-# host (mockit-run), library (libmockit0), development (libmockit-dev) and lua (lua-mockit).
+# Every rule names the component, and so the Debian package, its files go to
+# (packaging/cpack.cmake): host (mockit-run), library (libmockit0), development (libmockit-dev)
+# and lua (lua-mockit).
 
 # mockit_install_for_prefix(FILE DESTINATION FROM SUFFIX COMPONENT): installs FILE into
 # DESTINATION, as part of COMPONENT, with every FROM replaced by "<prefix>SUFFIX", <prefix> being
@@ -74,4 +75,5 @@ function(mockit_configure_pc output)
 endfunction()
 mockit_configure_pc("${CMAKE_CURRENT_BINARY_DIR}/install/mockit.pc")
 mockit_install_for_prefix("${CMAKE_CURRENT_BINARY_DIR}/install/mockit.pc"
-                          "${CMAKE_INSTALL_LIBDIR}/pkgconfig" "@MOCKIT_INSTALL_PREFIX@" "" development)
+                          "${CMAKE_INSTALL_LIBDIR}/pkgconfig" "@MOCKIT_INSTALL_PREFIX@" ""
+                          development)

@@ -66,7 +66,8 @@ foreach(deb IN LISTS CPACK_PACKAGE_FILES)
             if(IS_SYMLINK "${tree}/${file}")  # the doc directory's link, on a second run
                 continue()
             endif()
-            file(CHMOD "${tree}/${file}" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+            file(CHMOD "${tree}/${file}"
+                FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
             file(MD5 "${tree}/${file}" sum)
             string(APPEND md5sums "${sum}  ${file}\n")
         endforeach()
@@ -79,5 +80,6 @@ foreach(deb IN LISTS CPACK_PACKAGE_FILES)
     endif()
 endforeach()
 if(CPACK_MOCKIT_LIBRARY_PACKAGE AND NOT mockit_found_library)
-    message(FATAL_ERROR "post_build.cmake: no ${CPACK_MOCKIT_LIBRARY_PACKAGE} package among ${CPACK_PACKAGE_FILES}")
+    message(FATAL_ERROR
+        "post_build.cmake: no ${CPACK_MOCKIT_LIBRARY_PACKAGE} package among ${CPACK_PACKAGE_FILES}")
 endif()

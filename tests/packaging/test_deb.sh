@@ -87,7 +87,8 @@ expect_files() {
         die "$package does not hold the files it should (< wanted, > held)"
     }
 }
-examples=$(cd "$src/scripts/examples" && find . -name '*.lua' | sed 's|^\./|usr/share/doc/mockit-run/examples/|')
+examples=$(cd "$src/scripts/examples" && find . -name '*.lua' |
+    sed 's|^\./|usr/share/doc/mockit-run/examples/|')
 # shellcheck disable=SC2086 # one example a word
 expect_files mockit-run usr/bin/mockit-run usr/share/man/man1/mockit-run.1.gz \
     usr/lib/systemd/system/mockit-run@.service usr/share/doc/mockit-run/reference.md $examples
