@@ -17,6 +17,7 @@
 #include "mockit/sleep.hpp"
 #include "mockit/version.hpp"
 #include "task.hpp"
+#include "cron_timer.hpp"
 #include "timer.hpp"
 #include "timer_options.hpp"
 #include "virtual_time.hpp"
@@ -170,6 +171,7 @@ const luaL_Reg module_functions[] = {
     {"notify", mockit_notify},
     {"stats", mockit_stats},
     {"timer", mockit_timer},
+    {"cron", mockit_cron},
     {"metrics", mockit_metrics},
     {"spawn", mockit_spawn},
     {"pause", mockit_pause},
