@@ -73,17 +73,18 @@ test("in the repeated autumn hour a fixed time runs once, a stepped one through 
 end)
 
 test("a step of the wall clock by a century makes one catch-up run at once (missed='once')", function()
-    mockit.clock.set_wall(utc("2026-01-01T00:00"))
+    mockit.clock.set_wall(utc("2000-01-01T00:00"))
     local t, log = logged{ cron = "* * * * *", tz = "UTC" }
-    run_until(utc("2026-01-01T00:02:30"))
+    run_until(utc("2000-01-01T00:02:30"))
     local c0 = os.clock()
-    mockit.clock.set_wall(utc("2126-01-01T00:00:30"))
-    mockit.clock.advance(31000)
+    local ok, err = pcall(mockit.clock.set_wall, utc("2100-01-01T00:00:30"))
+    if ok then ok, err = pcall(mockit.clock.advance, 31000) end
     t:destroy()
+    assert(ok, err)
     assert(os.clock() - c0 < 0.5, "took " .. (os.clock() - c0) .. " s of CPU")
     -- the catch-up carries the latest missed run and counts at most 1,000 of the others
-    local want = "2026-01-01T00:01:00=2026-01-01T00:01:00/0 2026-01-01T00:02:00=2026-01-01T00:02:00/0 "
-        .. "2126-01-01T00:00:30=2126-01-01T00:00:00/1000 2126-01-01T00:01:00=2126-01-01T00:01:00/0"
+    local want = "2000-01-01T00:01:00=2000-01-01T00:01:00/0 2000-01-01T00:02:00=2000-01-01T00:02:00/0 "
+        .. "2100-01-01T00:00:30=2100-01-01T00:00:00/1000 2100-01-01T00:01:00=2100-01-01T00:01:00/0"
     assert(table.concat(log, " ") == want, table.concat(log, " "))
 end)
 
@@ -162,18 +163,18 @@ end)
 
 test("bad schedules and zones each raise a clear error", function()
     local f = function() end
-    local function check(pattern, ...)
+    local function check(arg, pattern, ...)
         local msg = checkerr(pattern, mockit.cron, ...)
-        assert(msg:find("bad argument #%d to '[%w.]*cron' %("), msg)
+        assert(msg:find("bad argument #" .. arg .. " to '[%w.]*cron' %("), msg)
     end
-    check("#1 .*field", "* * *", f)
-    check("#1 .*minute", "61 * * * *", f)
-    check("#1 .*hour", "0 24 * * *", f)
-    check("#1 .*0", "*/0 * * * *", f)
-    check("#1 .*FOO", "0 0 * * FOO", f)
-    check("#1 %(the schedule has no run after now%)", "0 0 30 2 *", f)
-    check("#2 .*function expected", "* * * * *", 42)
-    check("#1 .*string expected", nil, f)
+    check(1, "%(expected 5 or 6 fields, got 3%)", "* * *", f)
+    check(1, "%(minute: 61 is out of range 0%-59%)", "61 * * * *", f)
+    check(1, "%(hour: 24 is out of range 0%-23%)", "0 24 * * *", f)
+    check(1, "%(minute: step: %*/0 must be at least 1%)", "*/0 * * * *", f)
+    check(1, "%(day%-of%-week: unknown name 'FOO'%)", "0 0 * * FOO", f)
+    check(1, "%(the schedule has no run after now%)", "0 0 30 2 *", f)
+    check(2, "function expected", "* * * * *", 42)
+    check(1, "string expected", nil, f)
     local msg = checkerr("unknown time zone 'Mars/Olympus'", mockit.timer,
         { cron = "0 0 * * *", tz = "Mars/Olympus", fn = f })
     assert(msg:find("bad argument #1 to '[%w.]*timer' %("), msg)

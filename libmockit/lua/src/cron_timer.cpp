@@ -99,9 +99,8 @@ void replan(lua_State* L, context& ctx, timer_handle& t, time_point now) {
     timer_options& o = options_of(t);
     wall_ms wall = wall_now(ctx);
     if (next_ms(o) > wall) {  // still ahead: only its distance changed
-        protect(L, [&] {
-            ctx.timers.move_to(t.id, deadline_of(ctx, next_ms(o), now) + o.jitter_now);
-        });
+        protect(
+            L, [&] { ctx.timers.move_to(t.id, deadline_of(ctx, next_ms(o), now) + o.jitter_now); });
         return;
     }
     if (o.missed != missed_policy::skip) {  // the run folds them, or runs each, at once
@@ -159,9 +158,8 @@ std::optional<cron_run> begin_cron_run(lua_State* L, context& ctx, timer_handle&
     time_point now = ctx.clock->now();
     wall_ms wall = wall_now(ctx);
     if (next_ms(o) > wall) {  // the wall clock went back since it was queued
-        protect(L, [&] {
-            ctx.timers.move_to(t.id, deadline_of(ctx, next_ms(o), now) + o.jitter_now);
-        });
+        protect(
+            L, [&] { ctx.timers.move_to(t.id, deadline_of(ctx, next_ms(o), now) + o.jitter_now); });
         return std::nullopt;
     }
     due_runs d = runs_due_by(o, wall);

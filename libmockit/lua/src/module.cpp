@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "context.hpp"
+#include "cron_timer.hpp"
 #include "loop.hpp"
 #include "lua_util.hpp"
 #include "metrics.hpp"
@@ -17,7 +18,6 @@
 #include "mockit/sleep.hpp"
 #include "mockit/version.hpp"
 #include "task.hpp"
-#include "cron_timer.hpp"
 #include "timer.hpp"
 #include "timer_options.hpp"
 #include "virtual_time.hpp"

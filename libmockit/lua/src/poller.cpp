@@ -47,8 +47,7 @@ namespace {
 bool set_for_a_step(int fd) noexcept {
     itimerspec never{};
     never.it_value.tv_sec = std::numeric_limits<time_t>::max() / 2;  // ~ the end of time_t
-    return ::timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &never, nullptr) ==
-           0;
+    return ::timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &never, nullptr) == 0;
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ class poller {
     void forget_wakes() noexcept;
 
     // Watches the wall clock from now on (once; throws std::system_error when it cannot): a step
-    // of CLOCK_REALTIME (NTP, date -s, a resume from suspend) ends a wait, and
+    // of the real wall clock (NTP, date -s, a resume from suspend) ends a wait, and
     // wall_clock_stepped() tells of it. A timerfd with TFD_TIMER_CANCEL_ON_SET, set for the end
     // of time: the kernel cancels it, and wakes its reader, at every step.
     void watch_wall_clock();

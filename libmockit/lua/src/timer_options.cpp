@@ -23,11 +23,11 @@ constexpr lua_Integer max_timer_args = 65000;
 struct parsed {
     std::optional<std::int64_t> after_ms;
     std::optional<std::int64_t> every_ms;
-    int cron = 0;  // stack index of the cron expression, or 0
-    int tz = 0;    // stack index of its time zone, or 0
-    int fn = 0;    // stack index of the callback
-    int args = 0;  // stack index of the arguments' table, or 0
-    int name = 0;  // stack index of the name, or 0
+    int cron = 0;                         // stack index of the cron expression, or 0
+    int tz = 0;                           // stack index of its time zone, or 0
+    int fn = 0;                           // stack index of the callback
+    int args = 0;                         // stack index of the arguments' table, or 0
+    int name = 0;                         // stack index of the name, or 0
     std::optional<missed_policy> missed;  // any of the five: checked against the kind later
     std::optional<overlap_policy> overlap;
     std::int64_t jitter_ms = 0;
