@@ -110,17 +110,25 @@ std::uint64_t parse_item(const field_spec& spec, std::string_view item) {
         step = to_number(step_text);
         if (step < 0) fail(spec, "step: " + std::string(item) + " has no number after '/'");
         if (step == 0) fail(spec, "step: " + std::string(item) + " must be at least 1");
+        // As croner: a step past the field's span can only mean a typo (Vixie cron takes it).
+        const int span = &spec == &specs[f_dow] ? 7 : spec.max - spec.min + 1;
+        if (step > span) {
+            fail(spec, "step: " + std::string(item) + " is larger than the " +
+                           std::to_string(span) + " values of the field");
+        }
     }
     int low = spec.min, high = spec.max;
+    // In day-of-week, `*` and `a/n` stop at 6 (Saturday): 7 is Sunday again.
+    const int open_high = &spec == &specs[f_dow] ? 6 : spec.max;
     if (range == "*" || range == "?") {
-        if (&spec == &specs[f_dow]) high = 6;  // 7 is Sunday again
+        high = open_high;
     } else if (const auto dash = range.find('-'); dash != std::string_view::npos) {
         low = parse_value(spec, range.substr(0, dash));
         high = parse_value(spec, range.substr(dash + 1));
         if (low > high) fail(spec, "range " + std::string(range) + " runs backwards");
     } else {
         low = parse_value(spec, range);
-        if (slash == std::string_view::npos) high = low;  // `a/n` means `a-max/n`
+        high = slash == std::string_view::npos ? low : open_high;  // `a/n` means `a-max/n`
     }
     std::uint64_t bits = 0;
     for (int value = low; value <= high; value += step)
