@@ -301,11 +301,12 @@ cron_schedule::cron_schedule(std::string_view expr, std::string_view zone) {
         throw cron_error("expected 5 or 6 fields, got " + std::to_string(parts.size()));
     }
     if (parts.size() == 5) parts.insert(parts.begin(), "0");
+    std::array<field, field_count> fields;
+    for (int id = 0; id < field_count; ++id)
+        fields[id] = parse_field(field_id(id), parts[id]);
+    // The zone after the expression: an error in the expression is the one reported.
     auto result =
-        std::make_shared<compiled>(compiled{{}, {}, false, detail::time_zone::locate(zone)});
-    for (int id = 0; id < field_count; ++id) {
-        result->fields[id] = parse_field(field_id(id), parts[id]);
-    }
+        std::make_shared<compiled>(compiled{fields, {}, false, detail::time_zone::locate(zone)});
     const auto& f = result->fields;
     result->fixed_time = f[f_second].fixed && f[f_minute].fixed && f[f_hour].fixed;
     // Vixie cron: when both day fields are restricted, a day matches if either does.
