@@ -50,6 +50,16 @@ date::local_seconds to_date(std::chrono::local_seconds t) {
 
 }  // namespace
 
+time_zone::time_zone(const date::time_zone* zone, std::string name)
+    : zone_(zone), name_(std::move(name)) {
+    if (zone_ == nullptr) return;
+    // Past its last listed change, the span in force never ends for libdate-tz.
+    const auto last = zone_->get_info(date::sys_days{date::year{2400} / 1 / 1});
+    if (last.end < date::sys_days{date::year{9999} / 1 / 1}) return;
+    rule_ = posix_rule::parse(posix_rule::read_footer(std::string(database_dir) + zone_->name()));
+    if (rule_) rule_from_ = last.begin;
+}
+
 time_zone time_zone::locate(std::string_view name) {
     if (name.empty()) {
         const auto* zone = local_zone();
@@ -61,15 +71,26 @@ time_zone time_zone::locate(std::string_view name) {
     return time_zone(zone, std::string(name));
 }
 
+offset_span time_zone::span_at(std::chrono::sys_seconds t) const {
+    if (past_listed(t)) return rule_->span_at(t);
+    const auto info = zone_->get_info(t);
+    // libdate-tz's last listed span never ends; the rule takes over where it begins.
+    const auto end = rule_ && info.end > rule_from_ ? rule_from_ : info.end;
+    return {info.begin, end, info.offset};
+}
+
 std::chrono::seconds time_zone::offset_at(std::chrono::sys_seconds t) const {
     if (zone_ == nullptr) return std::chrono::seconds{0};
-    return zone_->get_info(t).offset;
+    return span_at(t).offset;
 }
 
 wall_time_info time_zone::resolve(std::chrono::local_seconds wall) const {
     const auto since_epoch = wall.time_since_epoch();
     if (zone_ == nullptr)
         return {wall_time_info::unique, std::chrono::sys_seconds{since_epoch}, {}};
+    if (past_listed(std::chrono::sys_seconds{since_epoch} - std::chrono::days{1})) {
+        return resolve_by_spans(wall);
+    }
     const auto info = zone_->get_info(to_date(wall));
     const auto at = [&](std::chrono::seconds offset) {
         return std::chrono::sys_seconds{since_epoch - offset};
@@ -84,12 +105,34 @@ wall_time_info time_zone::resolve(std::chrono::local_seconds wall) const {
     }
 }
 
+// The spans that can hold `wall` (offsets stay within a day of UTC): the instants it is in
+// each, or the change that skips it.
+wall_time_info time_zone::resolve_by_spans(std::chrono::local_seconds wall) const {
+    const auto w = std::chrono::sys_seconds{wall.time_since_epoch()};
+    std::chrono::sys_seconds hits[2];
+    int count = 0;
+    auto span = span_at(w - std::chrono::days{1});
+    while (true) {
+        const auto instant = w - span.offset;
+        if (instant >= span.begin && instant < span.end && count < 2) hits[count++] = instant;
+        if (span.end > w + std::chrono::days{1}) break;
+        const auto next = span_at(span.end);
+        // Clocks going forward skip the wall times from the old offset's to the new one's.
+        if (next.offset > span.offset && w >= span.end + span.offset &&
+            w < next.begin + next.offset)
+            return {wall_time_info::gap, next.begin, {}};
+        span = next;
+    }
+    if (count == 2) return {wall_time_info::fold, hits[0], hits[1]};
+    return {wall_time_info::unique, count == 1 ? hits[0] : w - span.offset, {}};
+}
+
 std::chrono::local_seconds time_zone::second_pass_start(std::chrono::sys_seconds t) const {
     constexpr auto none = std::chrono::local_seconds::max();
     if (zone_ == nullptr) return none;
-    const auto now = zone_->get_info(t);
-    if (now.end >= date::sys_seconds{std::chrono::seconds{INT64_C(1) << 40}}) return none;
-    const auto next = zone_->get_info(now.end);
+    const auto now = span_at(t);
+    if (now.end >= std::chrono::sys_seconds{std::chrono::seconds{INT64_C(1) << 40}}) return none;
+    const auto next = span_at(now.end);
     if (next.offset >= now.offset) return none;  // the next change goes forward, or is no change
     // The clocks go back at now.end: wall times from now.end + next.offset to now.end +
     // now.offset occur twice, the first time before now.end.

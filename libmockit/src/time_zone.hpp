@@ -4,8 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "posix_tz.hpp"
 
 namespace date {
 class time_zone;
@@ -36,12 +39,17 @@ class time_zone {
     std::chrono::local_seconds second_pass_start(std::chrono::sys_seconds t) const;
 
   private:
-    time_zone(const date::time_zone* zone, std::string name)
-        : zone_(zone), name_(std::move(name)) {}
+    time_zone(const date::time_zone* zone, std::string name);
+    offset_span span_at(std::chrono::sys_seconds t) const;
+    wall_time_info resolve_by_spans(std::chrono::local_seconds wall) const;
+    bool past_listed(std::chrono::sys_seconds t) const { return rule_ && t >= rule_from_; }
 
     const date::time_zone* zone_;  // owned by the database, which lives as long as the process;
                                    // null: UTC without the database (none installed)
     std::string name_;
+    // The zone file's rule, applied from its last listed change on (see posix_tz.hpp).
+    std::optional<posix_rule> rule_;
+    std::chrono::sys_seconds rule_from_ = std::chrono::sys_seconds::max();
 };
 
 }  // namespace mockit::detail

@@ -86,6 +86,36 @@ const zones = {
     ],
 };
 
+// Past 2037, the last change Debian's zone files list, the rule at each file's end takes over
+// (libmockit/src/posix_tz.hpp): each zone's changes in 2045, found here through Intl, give
+// start times just before and just after them.
+function offsetMinutes(ms, zone) {
+    const text = format(new Date(ms), zone);
+    const sign = text[19] === "-" ? -1 : 1;
+    return sign * (+text.slice(20, 22) * 60 + +text.slice(23, 25));
+}
+function changes(zone, year) {
+    const found = [];
+    const day = 86400000;
+    for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += day) {
+        if (offsetMinutes(t, zone) === offsetMinutes(t + day, zone)) continue;
+        let lo = t, hi = t + day;  // the offset changes in (lo, hi]
+        while (hi - lo > 60000) {
+            const mid = lo + Math.floor((hi - lo) / 120000) * 60000;
+            if (offsetMinutes(mid, zone) === offsetMinutes(lo, zone)) lo = mid; else hi = mid;
+        }
+        found.push(hi);
+    }
+    return found;
+}
+for (const zone of Object.keys(zones)) {
+    for (const change of changes(zone, 2045)) {
+        zones[zone].push(new Date(change - 40 * 60000).toISOString(),
+                         new Date(change + 10 * 60000).toISOString());
+    }
+}
+ordinary.push("2050-06-15T10:00:00Z");
+
 const count = 5;
 
 // A Date as mockit-run --next prints it: ISO 8601 in `zone` with the offset in force.

@@ -249,3 +249,20 @@ TEST_CASE("cron: copies share the schedule", "[cron]") {
     CHECK(&a.zone_name() == &b.zone_name());
     CHECK(b.next_after(utc(2026, 1, 1)) == floor<seconds>(utc(2026, 1, 1, 6, 30)));
 }
+
+TEST_CASE("cron: past the zone files' last listed change (2037), their rule goes on", "[cron]") {
+    CHECK(runs("0 12 1 1,7 *", "Europe/Berlin", utc(2040, 1, 2), 2) ==
+          strings{"2040-07-01T12:00:00+02:00", "2041-01-01T12:00:00+01:00"});
+    // 2045-03-26: 02:00 CET -> 03:00 CEST; 2045-10-29: 03:00 CEST -> 02:00 CET
+    CHECK(runs("30 2 * * *", "Europe/Berlin", utc(2045, 3, 25, 12), 2) ==
+          strings{"2045-03-26T03:00:00+02:00", "2045-03-27T02:30:00+02:00"});
+    CHECK(runs("*/30 2 * * *", "Europe/Berlin", utc(2045, 10, 29, 0, 10), 3) ==
+          strings{"2045-10-29T02:30:00+02:00", "2045-10-29T02:00:00+01:00",
+                  "2045-10-29T02:30:00+01:00"});
+    // the southern hemisphere, and half an hour's change: 2045-10-01 02:00 -> 02:30
+    CHECK(runs("15 2 * * *", "Australia/Lord_Howe", utc(2045, 9, 30, 12), 1) ==
+          strings{"2045-10-01T02:30:00+11:00"});
+    // zones whose clocks no longer change keep their offset
+    CHECK(runs("0 12 1 7 *", "Asia/Kolkata", utc(2045, 1, 1), 1) ==
+          strings{"2045-07-01T12:00:00+05:30"});
+}
