@@ -28,6 +28,27 @@ if (!runsTool || !mockitRun) {
     process.exit(2);
 }
 
+// A Date as mockit-run --next prints it: ISO 8601 in `zone` with the offset in force.
+const formatters = new Map();  // one per zone: making one costs more than using it many times
+function format(date, zone) {
+    if (!formatters.has(zone)) {
+        formatters.set(zone, new Intl.DateTimeFormat("en-US", {
+            timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+            hour: "2-digit", minute: "2-digit", second: "2-digit",
+        }));
+    }
+    const parts = {};
+    for (const { type, value } of formatters.get(zone).formatToParts(date)) parts[type] = value;
+    const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute,
+                          +parts.second);
+    const offset = Math.round((wall - Math.floor(date.getTime() / 1000) * 1000) / 60000);
+    const sign = offset < 0 ? "-" : "+";
+    const magnitude = Math.abs(offset);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:` +
+        `${parts.second}${sign}${pad(Math.floor(magnitude / 60))}:${pad(magnitude % 60)}`;
+}
+
 const expressions = [
     // fixed times
     "0 0 * * *", "30 2 * * *", "15 2 * * *", "45 1 * * *", "0 3 * * *", "59 23 * * *",
@@ -117,24 +138,6 @@ for (const zone of Object.keys(zones)) {
 ordinary.push("2050-06-15T10:00:00Z");
 
 const count = 5;
-
-// A Date as mockit-run --next prints it: ISO 8601 in `zone` with the offset in force.
-function format(date, zone) {
-    const parts = {};
-    const formatter = new Intl.DateTimeFormat("en-US", {
-        timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", second: "2-digit",
-    });
-    for (const { type, value } of formatter.formatToParts(date)) parts[type] = value;
-    const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute,
-                          +parts.second);
-    const offset = Math.round((wall - Math.floor(date.getTime() / 1000) * 1000) / 60000);
-    const sign = offset < 0 ? "-" : "+";
-    const magnitude = Math.abs(offset);
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:` +
-        `${parts.second}${sign}${pad(Math.floor(magnitude / 60))}:${pad(magnitude % 60)}`;
-}
 
 // Vixie cron's day rule in croner's terms (see the top).
 function cronerOptions(expr, zone) {
