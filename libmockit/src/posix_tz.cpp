@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <iterator>
 
 namespace mockit::detail {
 namespace {
@@ -117,17 +115,6 @@ std::optional<posix_rule> posix_rule::parse(std::string_view text) {
     rule.start_ = *start;
     rule.end_ = *end;
     return rule;
-}
-
-std::string posix_rule::read_footer(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    const std::string data{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-    // "TZif" then the version: '2' and later end with "\n<rule>\n".
-    if (data.size() < 6 || data.compare(0, 4, "TZif") != 0 || data[4] < '2' || data.back() != '\n')
-        return {};
-    const auto start = data.rfind('\n', data.size() - 2);
-    if (start == std::string::npos) return {};
-    return data.substr(start + 1, data.size() - start - 2);
 }
 
 sys_seconds posix_rule::when(const change& c, year y, seconds offset_before) const {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Private: the POSIX TZ rule at the end of a TZif file ("CET-1CEST,M3.5.0,M10.5.0/3"), which
-// says how a zone's clocks change after the last transition the file lists. Debian 12's files
-// list transitions up to 2037 and libdate-tz reads no further, so time_zone.cpp applies the rule
-// past that point, as glibc and ICU do.
+// says how a zone's clocks change after the last change the file lists (2037 in Debian 12's
+// files); time_zone.cpp applies it from there on, as glibc and ICU do.
 #pragma once
 
 #include <chrono>
@@ -24,9 +23,6 @@ class posix_rule {
     // The rule of a TZ string, or nullopt when it is not one or its clocks never change
     // ("IST-5:30", "UTC0"): then the last listed offset holds for ever, as libdate-tz has it.
     static std::optional<posix_rule> parse(std::string_view text);
-
-    // The rule's last line in the TZif file at `path`, or "" when it has none (version 1).
-    static std::string read_footer(const std::string& path);
 
     offset_span span_at(std::chrono::sys_seconds t) const;
 
