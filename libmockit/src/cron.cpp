@@ -324,10 +324,14 @@ cron_schedule::cron_schedule(std::string_view expr, std::string_view zone) {
 
 std::optional<sys_seconds> cron_schedule::next_after(sys_time<milliseconds> t) const {
     const auto& c = *compiled_;
+    // Years 1 to 9999 (ISO 8601's four digits), with the zone's offsets on either side.
+    if (t < sys_days{year{1} / 1 / 2} || t >= sys_days{year{9999} / 1 / 1}) return std::nullopt;
     const auto after = floor<seconds>(t);  // runs fall on whole seconds
     const auto wall = local_seconds{after.time_since_epoch() + c.zone.offset_at(after)};
-    const year limit = year_month_day{sys_days{floor<days>(wall).time_since_epoch()}}.year() +
-                       years{horizon_years};
+    const year limit =
+        std::min(year_month_day{sys_days{floor<days>(wall).time_since_epoch()}}.year() +
+                     years{horizon_years},
+                 year{9999});
     auto found = c.search(wall + seconds{1}, after, limit);
     // In the first pass through a repeated hour, an interval's runs in the second pass come
     // before those the wall clock reaches after it: search from the second pass too.

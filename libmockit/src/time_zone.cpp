@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "time_zone.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 
 #include "mockit/cron.hpp"
 
@@ -32,8 +33,8 @@ std::shared_ptr<const time_zone::changes> parse_tzif(const std::string& data) {
     const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
     constexpr std::size_t header = 44;
     // counts: isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
-    const auto count = [&](std::size_t at, int i) {
-        return std::size_t(big_endian(bytes + at + 20 + 4 * i, 4));
+    const auto count = [&](std::size_t at, int i) {  // unsigned: sizes never wrap
+        return std::size_t(std::uint32_t(big_endian(bytes + at + 20 + 4 * i, 4)));
     };
     if (data.size() < header || data.compare(0, 4, "TZif") != 0 || data[4] < '2') return nullptr;
     const std::size_t v1 = header + count(0, 3) * 5 + count(0, 4) * 6 + count(0, 5) +
@@ -43,15 +44,21 @@ std::shared_ptr<const time_zone::changes> parse_tzif(const std::string& data) {
     const std::size_t at = v1 + header, indices = at + times * 8, infos = indices + times;
     const std::size_t end =
         infos + types * 6 + count(v1, 5) + count(v1, 2) * 12 + count(v1, 1) + count(v1, 0);
-    if (types == 0 || data.size() < end) return nullptr;
+    if (types == 0 || types > 256 || data.size() < end) return nullptr;
     auto result = std::make_shared<time_zone::changes>();
     const auto offset_of = [&](std::size_t type) {
         return seconds{big_endian(bytes + infos + type * 6, 4)};
     };
+    // RFC 8536 keeps offsets within -25:59:59 and +25:59:59; resolve() counts on a day's margin.
+    for (std::size_t type = 0; type < types; ++type) {
+        if (abs(offset_of(type)) >= hours{26}) return nullptr;
+    }
     result->initial = offset_of(0);  // RFC 8536: type 0 before the first change
     for (std::size_t i = 0; i < times; ++i) {
         const std::size_t type = bytes[indices + i];
         if (type >= types) return nullptr;
+        if (i > 0 && big_endian(bytes + at + i * 8, 8) <= big_endian(bytes + at + (i - 1) * 8, 8))
+            return nullptr;  // changes must ascend: span_at searches them
         result->at.push_back(sys_seconds{seconds{big_endian(bytes + at + i * 8, 8)}});
         result->offset.push_back(offset_of(type));
     }
@@ -74,12 +81,32 @@ bool plausible_name(std::string_view name) {
     });
 }
 
+// The whole of a regular file of at most 1 MB (zone files take a few kB), or "".
+std::string read_small_file(const std::string& path) {
+    struct fd_guard {
+        int fd;
+        ~fd_guard() {
+            if (fd >= 0) ::close(fd);
+        }
+    } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    struct stat info {};
+    if (file.fd < 0 || ::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode) ||
+        info.st_size > (1 << 20))
+        return {};
+    std::string data(std::size_t(info.st_size), '\0');
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const auto n = ::read(file.fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return {};
+        done += std::size_t(n);
+    }
+    return data;
+}
+
 std::shared_ptr<const time_zone::changes> load(std::string_view name) {
     if (!plausible_name(name)) return nullptr;
-    std::ifstream file(std::string(database_dir) + std::string(name), std::ios::binary);
-    if (!file) return nullptr;
-    const std::string data{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-    return parse_tzif(data);
+    return parse_tzif(read_small_file(std::string(database_dir) + std::string(name)));
 }
 
 // The zone TZ names, as glibc reads it: "Europe/Berlin", ":Europe/Berlin", or a path of the
@@ -103,10 +130,8 @@ std::string name_from_system() {
         const auto at = path.rfind("zoneinfo/");
         if (at != std::string_view::npos) return std::string(path.substr(at + 9));
     }
-    std::ifstream file("/etc/timezone");
-    std::string name;
-    std::getline(file, name);
-    return name;
+    std::string name = read_small_file("/etc/timezone");
+    return name.substr(0, name.find('\n'));
 }
 
 }  // namespace

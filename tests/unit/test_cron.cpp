@@ -266,3 +266,21 @@ TEST_CASE("cron: past the zone files' last listed change (2037), their rule goes
     CHECK(runs("0 12 1 7 *", "Asia/Kolkata", utc(2045, 1, 1), 1) ==
           strings{"2045-07-01T12:00:00+05:30"});
 }
+
+TEST_CASE("cron: zone names outside the database are unknown, whatever the files there", "[cron]") {
+    CHECK(error_of("* * * * *", "../../../etc/passwd") ==
+          "unknown time zone '../../../etc/passwd'");
+    CHECK(error_of("* * * * *", "/usr/share/zoneinfo/UTC") ==
+          "unknown time zone '/usr/share/zoneinfo/UTC'");
+    CHECK(error_of("* * * * *", "Europe") == "unknown time zone 'Europe'");  // a directory
+    CHECK(error_of("* * * * *", "zone.tab") == "unknown time zone 'zone.tab'");
+    CHECK(error_of("* * * * *", "iso3166.tab") == "unknown time zone 'iso3166.tab'");
+    CHECK(error_of("* * * * *", "Etc/GMT+5") == "(accepted)");
+}
+
+TEST_CASE("cron: instants past year 9999 or before year 1 have no next run", "[cron]") {
+    const cron_schedule daily("@daily", "Europe/Berlin");
+    CHECK_FALSE(daily.next_after(sys_time<milliseconds>::max()).has_value());
+    CHECK_FALSE(daily.next_after(sys_time<milliseconds>::min()).has_value());
+    CHECK(daily.format(*daily.next_after(utc(9998, 12, 30))) == "9998-12-31T00:00:00+01:00");
+}
