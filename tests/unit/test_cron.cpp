@@ -87,6 +87,9 @@ TEST_CASE("cron: names, numbers, ranges, lists and steps that are wrong", "[cron
     CHECK(error_of("5-2 * * * *") == "minute: range 5-2 runs backwards");
     CHECK(error_of("1,,2 * * * *") == "minute: empty item in the list");
     CHECK(error_of("1, * * * *") == "minute: empty item in the list");
+    // Quartz's modifiers are not cron's (see the reference's differences from croner)
+    CHECK(error_of("0 0 L * *") == "day-of-month: 'L' is not a number");
+    CHECK(error_of("0 0 * * MON#2") == "day-of-week: unknown name 'MON#2'");
 }
 
 TEST_CASE("cron: nicknames", "[cron]") {
