@@ -17,7 +17,14 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr std::string_view database_dir = "/usr/share/zoneinfo/";
+// Where the zone files are: $TZDIR as glibc reads it, else Debian's tzdata.
+std::string database_dir() {
+    const char* dir = std::getenv("TZDIR");
+    if (dir == nullptr || dir[0] != '/') return "/usr/share/zoneinfo/";
+    std::string path = dir;
+    if (!path.ends_with('/')) path += '/';
+    return path;
+}
 
 std::int64_t big_endian(const unsigned char* p, int bytes) {
     std::uint64_t value = 0;
@@ -57,9 +64,12 @@ std::shared_ptr<const time_zone::changes> parse_tzif(const std::string& data) {
     for (std::size_t i = 0; i < times; ++i) {
         const std::size_t type = bytes[indices + i];
         if (type >= types) return nullptr;
-        if (i > 0 && big_endian(bytes + at + i * 8, 8) <= big_endian(bytes + at + (i - 1) * 8, 8))
-            return nullptr;  // changes must ascend: span_at searches them
-        result->at.push_back(sys_seconds{seconds{big_endian(bytes + at + i * 8, 8)}});
+        const auto when = big_endian(bytes + at + i * 8, 8);
+        // Changes ascend (span_at searches them) and stay within zic's -2^59 ("the big bang")
+        // and 2^59, far from where adding an offset could overflow.
+        if (when < -(INT64_C(1) << 59) || when > (INT64_C(1) << 59)) return nullptr;
+        if (i > 0 && when <= big_endian(bytes + at + (i - 1) * 8, 8)) return nullptr;
+        result->at.push_back(sys_seconds{seconds{when}});
         result->offset.push_back(offset_of(type));
     }
     // The footer: "\n<rule>\n" (empty when the file has no rule).
@@ -106,7 +116,7 @@ std::string read_small_file(const std::string& path) {
 
 std::shared_ptr<const time_zone::changes> load(std::string_view name) {
     if (!plausible_name(name)) return nullptr;
-    return parse_tzif(read_small_file(std::string(database_dir) + std::string(name)));
+    return parse_tzif(read_small_file(database_dir() + std::string(name)));
 }
 
 // The zone TZ names, as glibc reads it: "Europe/Berlin", ":Europe/Berlin", or a path of the
@@ -116,7 +126,7 @@ std::string name_from_environment() {
     if (value == nullptr) return {};
     std::string_view name = value;
     if (name.starts_with(':')) name.remove_prefix(1);
-    if (name.starts_with(database_dir)) name.remove_prefix(database_dir.size());
+    if (const auto dir = database_dir(); name.starts_with(dir)) name.remove_prefix(dir.size());
     return std::string(name);
 }
 

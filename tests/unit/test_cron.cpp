@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -286,4 +289,67 @@ TEST_CASE("cron: instants past year 9999 or before year 1 have no next run", "[c
     CHECK_FALSE(daily.next_after(sys_time<milliseconds>::max()).has_value());
     CHECK_FALSE(daily.next_after(sys_time<milliseconds>::min()).has_value());
     CHECK(daily.format(*daily.next_after(utc(9998, 12, 30))) == "9998-12-31T00:00:00+01:00");
+}
+
+namespace {
+
+// A directory of zone files made by a test, named as TZDIR; removed with what it holds.
+struct zone_dir {
+    std::string path;
+    zone_dir() {
+        char name[] = "/tmp/mockit-zones.XXXXXX";
+        if (::mkdtemp(name) != nullptr) path = name;
+        ::setenv("TZDIR", path.c_str(), 1);
+    }
+    ~zone_dir() {
+        ::unsetenv("TZDIR");
+        std::filesystem::remove_all(path);
+    }
+    void write(const std::string& name, const std::string& data) const {
+        std::ofstream(path + "/" + name, std::ios::binary) << data;
+    }
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("cron: TZDIR names where the zone files are", "[cron]") {
+    const zone_dir dir;
+    REQUIRE_FALSE(dir.path.empty());
+    dir.write("Berlin", read_file("/usr/share/zoneinfo/Europe/Berlin"));
+    CHECK(runs("30 2 * * *", "Berlin", utc(2026, 3, 28, 12), 1) ==
+          strings{"2026-03-29T03:00:00+02:00"});
+    CHECK(error_of("* * * * *", "Europe/Berlin") == "unknown time zone 'Europe/Berlin'");
+}
+
+TEST_CASE("cron: damaged zone files are unknown zones, or read safely", "[cron]") {
+    const zone_dir dir;
+    REQUIRE_FALSE(dir.path.empty());
+    const std::string good = read_file("/usr/share/zoneinfo/America/New_York");
+    REQUIRE(good.size() > 1000);
+    // Every cut short, and every 7th byte changed: each must be refused or give some run
+    // (the sanitizer builds check that nothing is read out of bounds).
+    int refused = 0, read = 0;
+    for (std::size_t i = 0; i < good.size(); i += 1) {
+        std::string damaged = i % 2 ? good.substr(0, i) : good;
+        if (i % 2 == 0) damaged[i] = char(damaged[i] ^ (i % 7 == 0 ? 0xff : 0x80));
+        dir.write("zone", damaged);
+        try {
+            const cron_schedule schedule("*/30 * * * *", "zone");
+            const auto run = schedule.next_after(utc(2026, 11, 1, 5, 40));
+            if (run) CHECK(schedule.format(*run).size() >= 25);
+            ++read;
+        } catch (const cron_error& error) {
+            CHECK(std::string(error.what()) == "unknown time zone 'zone'");
+            ++refused;
+        }
+    }
+    CHECK(refused > 0);
+    CHECK(read > 0);
+    dir.write("zone", good);
+    CHECK(runs("0 1 * * *", "zone", utc(2026, 11, 1), 1) == strings{"2026-11-01T01:00:00-04:00"});
 }
