@@ -37,6 +37,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 file(CONFIGURE OUTPUT "${PROJECT_BINARY_DIR}/packaging/deb/shlibs"
     CONTENT "libmockit ${PROJECT_VERSION_MAJOR} mockit-run (>= ${PROJECT_VERSION})\n")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${PROJECT_BINARY_DIR}/packaging/deb/shlibs")
+# Calendar schedules read the tz database's files (/usr/share/zoneinfo), which no library
+# dependency brings in; dpkg-shlibdeps' findings are added to this.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata")
 # mockit-run needs no interpreter of its own; lua5.4 is what loads the module.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "lua5.4")
 

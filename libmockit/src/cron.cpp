@@ -110,17 +110,25 @@ std::uint64_t parse_item(const field_spec& spec, std::string_view item) {
         step = to_number(step_text);
         if (step < 0) fail(spec, "step: " + std::string(item) + " has no number after '/'");
         if (step == 0) fail(spec, "step: " + std::string(item) + " must be at least 1");
+        // As croner: a step past the field's span can only mean a typo (Vixie cron takes it).
+        const int span = &spec == &specs[f_dow] ? 7 : spec.max - spec.min + 1;
+        if (step > span) {
+            fail(spec, "step: " + std::string(item) + " is larger than the " +
+                           std::to_string(span) + " values of the field");
+        }
     }
     int low = spec.min, high = spec.max;
+    // In day-of-week, `*` and `a/n` stop at 6 (Saturday): 7 is Sunday again.
+    const int open_high = &spec == &specs[f_dow] ? 6 : spec.max;
     if (range == "*" || range == "?") {
-        if (&spec == &specs[f_dow]) high = 6;  // 7 is Sunday again
+        high = open_high;
     } else if (const auto dash = range.find('-'); dash != std::string_view::npos) {
         low = parse_value(spec, range.substr(0, dash));
         high = parse_value(spec, range.substr(dash + 1));
         if (low > high) fail(spec, "range " + std::string(range) + " runs backwards");
     } else {
         low = parse_value(spec, range);
-        if (slash == std::string_view::npos) high = low;  // `a/n` means `a-max/n`
+        high = slash == std::string_view::npos ? low : open_high;  // `a/n` means `a-max/n`
     }
     std::uint64_t bits = 0;
     for (int value = low; value <= high; value += step)
@@ -293,11 +301,12 @@ cron_schedule::cron_schedule(std::string_view expr, std::string_view zone) {
         throw cron_error("expected 5 or 6 fields, got " + std::to_string(parts.size()));
     }
     if (parts.size() == 5) parts.insert(parts.begin(), "0");
+    std::array<field, field_count> fields;
+    for (int id = 0; id < field_count; ++id)
+        fields[id] = parse_field(field_id(id), parts[id]);
+    // The zone after the expression: an error in the expression is the one reported.
     auto result =
-        std::make_shared<compiled>(compiled{{}, {}, false, detail::time_zone::locate(zone)});
-    for (int id = 0; id < field_count; ++id) {
-        result->fields[id] = parse_field(field_id(id), parts[id]);
-    }
+        std::make_shared<compiled>(compiled{fields, {}, false, detail::time_zone::locate(zone)});
     const auto& f = result->fields;
     result->fixed_time = f[f_second].fixed && f[f_minute].fixed && f[f_hour].fixed;
     // Vixie cron: when both day fields are restricted, a day matches if either does.
@@ -315,10 +324,14 @@ cron_schedule::cron_schedule(std::string_view expr, std::string_view zone) {
 
 std::optional<sys_seconds> cron_schedule::next_after(sys_time<milliseconds> t) const {
     const auto& c = *compiled_;
+    // Years 1 to 9999 (ISO 8601's four digits), with the zone's offsets on either side.
+    if (t < sys_days{year{1} / 1 / 2} || t >= sys_days{year{9999} / 1 / 1}) return std::nullopt;
     const auto after = floor<seconds>(t);  // runs fall on whole seconds
     const auto wall = local_seconds{after.time_since_epoch() + c.zone.offset_at(after)};
-    const year limit = year_month_day{sys_days{floor<days>(wall).time_since_epoch()}}.year() +
-                       years{horizon_years};
+    const year limit =
+        std::min(year_month_day{sys_days{floor<days>(wall).time_since_epoch()}}.year() +
+                     years{horizon_years},
+                 year{9999});
     auto found = c.search(wall + seconds{1}, after, limit);
     // In the first pass through a repeated hour, an interval's runs in the second pass come
     // before those the wall clock reaches after it: search from the second pass too.

@@ -43,7 +43,8 @@ expect_contains "$(field Suggests)" "lua5.4" "Suggests"
 depends=$(field Depends)
 echo "      Depends: $depends"
 expect_contains "$depends" "libc6" "Depends"
-ok "control fields: mockit-run $version, Section interpreters, Suggests lua5.4"
+expect_contains "$depends" "tzdata" "Depends (calendar schedules read /usr/share/zoneinfo)"
+ok "control fields: mockit-run $version, Section interpreters, Suggests lua5.4, Depends tzdata"
 
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 for path in usr/bin/mockit-run "usr/$libdir/libmockit.so.0" "usr/$cmod_dir/mockit.so" \

@@ -41,7 +41,8 @@ class cron_schedule {
     // Reads `expr` (see above) for the time zone `zone`: an IANA name from the system's tz
     // database (/usr/share/zoneinfo), or empty for the process's local zone: TZ when it names
     // a zone of the database (`Europe/Berlin`, `:Europe/Berlin`, or a path under
-    // /usr/share/zoneinfo), else the zone /etc/localtime links to, else UTC. Throws cron_error.
+    // /usr/share/zoneinfo), else the zone /etc/localtime links to, else the one /etc/timezone
+    // names, else UTC. The zone's file is read here, once. Throws cron_error.
     explicit cron_schedule(std::string_view expr, std::string_view zone = {});
 
     // The first run strictly after t (wall-clock time since the epoch), whole seconds; nullopt
