@@ -20,9 +20,6 @@
 namespace mockit::app {
 namespace {
 
-constexpr const char* usage_line =
-    "usage: mockit-run [options] [script [args...]] (--help for more)";
-
 constexpr const char* footer = R"(Usage: mockit-run [options] [script [args...]]
   script may be "-" for standard input; "--" ends the options. Everything after the
   script belongs to the script.
@@ -30,7 +27,8 @@ constexpr const char* footer = R"(Usage: mockit-run [options] [script [args...]]
 Exit status:
   0    success (or the code given to mockit.stop)
   1    an error in the script or in a callback
-  2    usage error: unknown option, missing or unreadable script, bad --seed or MOCKIT_SEED
+  2    usage error: unknown option, missing or unreadable script, bad --seed or MOCKIT_SEED,
+       bad --next expression, --tz zone or --count
   3    stuck in simulated time (--virtual-time): waiting for nothing that can come
   130  stopped by SIGINT
   143  SIGTERM interrupted Lua code still running a second after it
@@ -134,6 +132,18 @@ std::optional<std::chrono::milliseconds> parse_interval(const std::string& text)
     return std::chrono::milliseconds{static_cast<std::int64_t>(seconds * 1000.0 + 0.5)};
 }
 
+constexpr int max_next_count = 100000;
+
+// A --count value: a decimal integer from 1 to max_next_count, or 0 when it is not one.
+int parse_count(const std::string& text) {
+    int count = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, error] = std::from_chars(text.data(), end, count);
+    if (text.empty() || error != std::errc{} || stop != end || count < 1 || count > max_next_count)
+        return 0;
+    return count;
+}
+
 }  // namespace
 
 parse_result parse(int argc, char** argv) {
@@ -194,6 +204,21 @@ parse_result parse(int argc, char** argv) {
         "[=START] Run on a simulated clock from START (ISO 8601 with a zone, or ms since the "
         "epoch; default 2000-01-01T00:00:00Z)");
 
+    std::string next_expr, next_count = "5";
+    auto* next_option =
+        cli.add_option("--next", next_expr,
+                       "Print the next runs of the cron expression EXPR (5 or 6 fields, or "
+                       "@daily...), one a line, from now (from START with --virtual-time), and "
+                       "exit; run nothing")
+            ->type_name("EXPR");
+    cli.add_option("--count", next_count, "With --next: how many runs to print (default 5)")
+        ->type_name("N")
+        ->needs(next_option);
+    cli.add_option("--tz", opts.next_zone,
+                   "With --next: the time zone (IANA name; default: the local zone)")
+        ->type_name("ZONE")
+        ->needs(next_option);
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -252,6 +277,17 @@ parse_result parse(int argc, char** argv) {
         }
         opts.metrics_interval = *interval;
     }
+    if (next_option->count() > 0) {
+        // The runs come from now, or from --virtual-time's START, which is read above.
+        opts.next_count = parse_count(next_count);
+        if (opts.next_count == 0) {
+            std::fprintf(stderr,
+                         "mockit-run: --next: --count '%s' is not a whole number from 1 to "
+                         "%d\n%s\n",
+                         next_count.c_str(), max_next_count, usage_line);
+            return {std::nullopt, exit_status::usage};
+        }
+    }
     std::vector<std::string> rest = cli.remaining();
     opts.script_index = argc - static_cast<int>(rest.size());
     // prefix_command() also stops at an unknown option; "--" ends the options as in lua5.4.
@@ -268,6 +304,7 @@ parse_result parse(int argc, char** argv) {
         opts.script = rest.front();
         opts.script_args.assign(rest.begin() + 1, rest.end());
     }
+    if (next_option->count() > 0) opts.next_expr = next_expr;
     opts.steps = interleave(argv, opts.script_index, chunks, modules);
     opts.format = format == "text"      ? log_format::text
                   : format == "journal" ? log_format::journal

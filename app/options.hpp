@@ -49,7 +49,15 @@ struct options {
     // --metrics-file PATH, --metrics-interval S: where and how often to write the metrics.
     std::string metrics_file;
     std::chrono::milliseconds metrics_interval{15000};
+    // --next EXPR [--count N] [--tz ZONE]: print a calendar schedule's next runs, run nothing.
+    std::optional<std::string> next_expr;
+    int next_count = 5;
+    std::string next_zone;
 };
+
+// What mockit-run prints after a usage error's message.
+inline constexpr const char* usage_line =
+    "usage: mockit-run [options] [script [args...]] (--help for more)";
 
 // Either the options, or the exit status to leave with at once (after --help, --version or a
 // usage error, which parse() has already printed).

@@ -56,12 +56,16 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Debian's Lua policy: a module for Lua 5.4 provides lua5.4-<name>; lua5.4 is what loads it.
 set(CPACK_DEBIAN_LUA_PACKAGE_PROVIDES "lua5.4-mockit")
 set(CPACK_DEBIAN_LUA_PACKAGE_SUGGESTS "lua5.4")
+# Calendar schedules read the tz database's files (/usr/share/zoneinfo), which no library
+# dependency brings in; dpkg-shlibdeps' findings are added to these.
+set(CPACK_DEBIAN_HOST_PACKAGE_DEPENDS "tzdata")
+set(CPACK_DEBIAN_LUA_PACKAGE_DEPENDS "tzdata")
 
 # Debian wants description lines under 80 columns; "." stands for an empty line. The first
 # line is the summary.
 set(mockit_about "mockit-run runs Lua 5.4 scripts with the mockit timer library preloaded:
-the script arms one-off and interval timers, one engine thread keeps the
-deadlines, and callbacks run from the loop, never asynchronously.")
+the script arms one-off, interval and calendar timers, and one loop on the
+script's thread runs their callbacks when they fall due, never asynchronously.")
 set(CPACK_DEBIAN_HOST_DESCRIPTION "run timer-driven Lua programs
 ${mockit_about}
 .

@@ -1107,11 +1107,11 @@ void harness::bad_options() {
             table("every", 100, true);
             lua_pushinteger(L_, 5);
             set("after");
-            want = "(give 'after' or 'every', not both)";
+            want = "(give one of 'after', 'every' and 'cron', not more)";
             break;
         case 5:
             table(nullptr, 0, true);
-            want = "(give 'after' or 'every')";
+            want = "(give 'after', 'every' or 'cron')";
             break;
         case 6:
             table("every", 10, false);
@@ -1222,13 +1222,13 @@ void harness::bad_options() {
             table("after", 100, true);
             lua_pushstring(L_, variant < 4 ? "skip" : "burst");
             set("missed");
-            want = "('missed' applies to 'every' timers only)";
+            want = "('missed' applies to 'every' and 'cron' timers only)";
             break;
         case 24:
             table("after", 100, true);
             lua_pushstring(L_, variant < 4 ? "skip" : "allow");
             set("overlap");
-            want = "('overlap' applies to 'every' timers only)";
+            want = "('overlap' applies to 'every' and 'cron' timers only)";
             break;
         case 25:
             table("every", 100, true);
@@ -1238,9 +1238,9 @@ void harness::bad_options() {
             break;
         default:
             table(nullptr, 0, true);
-            lua_pushliteral(L_, "* * * * *");
+            lua_pushinteger(L_, 5);
             set("cron");
-            want = "('cron' is not supported yet (use 'after' or 'every'))";
+            want = "('cron' must be a string)";
             break;
     }
     int status = lua_pcall(L_, 1, 1, 0);

@@ -260,8 +260,9 @@ test("bad options each raise a clear error naming the key", function()
     local f = function() end
     local cases = {
         { "(unknown key 'evry')", { evry = 100, fn = f } },
-        { "(give 'after' or 'every', not both)", { after = 1, every = 1, fn = f } },
-        { "(give 'after' or 'every')", { fn = f } },
+        { "(give one of 'after', 'every' and 'cron', not more)", { after = 1, every = 1, fn = f } },
+        { "(give one of 'after', 'every' and 'cron', not more)", { every = 1, cron = "* * * * *", fn = f } },
+        { "(give 'after', 'every' or 'cron')", { fn = f } },
         { "('fn' is missing)", { every = 10 } },
         { "('fn' must be a function)", { every = 10, fn = 42 } },
         { "('args' must be a table)", { every = 10, fn = f, args = "x" } },
@@ -283,10 +284,14 @@ test("bad options each raise a clear error naming the key", function()
         { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xed\xa0\x80" } },
         { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "\xf4\x90\x80\x80" } },
         { "('name' must be 1 to 128 bytes of UTF-8 text", { every = 10, fn = f, name = "a\xc2\x85b" } },
-        { "('missed' applies to 'every' timers only)", { after = 10, fn = f, missed = "skip" } },
-        { "('overlap' applies to 'every' timers only)", { after = 10, fn = f, overlap = "allow" } },
+        { "('missed' applies to 'every' and 'cron' timers only)", { after = 10, fn = f, missed = "skip" } },
+        { "('overlap' applies to 'every' and 'cron' timers only)", { after = 10, fn = f, overlap = "allow" } },
         { "('ref' must be a boolean)", { every = 10, fn = f, ref = 1 } },
-        { "('cron' is not supported yet", { cron = "* * * * *", fn = f } },
+        { "('cron' must be a string)", { cron = 5, fn = f } },
+        { "('tz' must be a string)", { cron = "* * * * *", tz = 1, fn = f } },
+        { "('tz' applies to 'cron' timers only)", { every = 10, tz = "UTC", fn = f } },
+        { "('missed' must be \"once\", \"skip\" or \"all\" for a cron timer)", { cron = "* * * * *", missed = "burst", fn = f } },
+        { "('missed' must be \"burst\", \"skip\" or \"delay\" (for a cron timer", { every = 10, missed = "x", fn = f } },
         { "(unknown key (a number))", { every = 10, fn = f, 42 } },
     }
     -- named 'mockit.timer' when called from a field of the module's table, as here

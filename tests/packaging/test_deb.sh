@@ -68,6 +68,10 @@ expect_equals "$(field "$(deb_of lua-mockit)" Section)" "interpreters" "Section 
 expect_equals "$(field "$(deb_of lua-mockit)" Provides)" "lua5.4-mockit" "Provides of lua-mockit"
 expect_contains "$(field "$(deb_of libmockit-dev)" Depends)" "libmockit0 (= $version)" \
     "Depends of libmockit-dev"
+# Calendar schedules read /usr/share/zoneinfo, which no library dependency brings in.
+for package in mockit-run lua-mockit; do
+    expect_contains "$(field "$(deb_of "$package")" Depends)" "tzdata" "Depends of $package"
+done
 for package in mockit-run libmockit0 lua-mockit; do
     ddeb=$(ddeb_of "$package")
     expect_equals "$(field "$ddeb" Depends)" "$package (= $version)" "Depends of $package-dbgsym"

@@ -24,9 +24,10 @@ while IFS= read -r -d '' file; do
     head -n 2 "$file" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("${file#"$src"/}")
 done < <(find "$src/CMakeLists.txt" "$src/app" "$src/libmockit" "$src/scripts" "$src/tests" \
     "$src/packaging" "$src/.ci" \
-    \( -path "$src/tests/fuzz/corpus" -o -path "$src/tests/bench/node_modules" \) -prune -o -type f \
+    \( -path "$src/tests/fuzz/corpus" -o -name node_modules \) -prune -o -type f \
     \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.c' -o -name '*.lua' \
-    -o -name '*.sh' -o -name '*.py' -o -name '*.js' -o -name '*.cmake' -o -name '*.in' \
+    -o -name '*.sh' -o -name '*.py' -o -name '*.js' -o -name '*.cjs' -o -name '*.cmake' \
+    -o -name '*.in' \
     -o -name 'CMakeLists.txt' -o -name '*.service' -o -name '*.1' -o -name '*.supp' \
     -o -path "$src/scripts/*" -o -path "$src/.ci/*" \) -print0)
 ((checked > 100)) || die "only $checked files found: is $src the source tree?"

@@ -92,6 +92,7 @@ struct context {
     // starts then, less the loop's own bookkeeping, and needs no clock read of its own (a read
     // was a fifth of the time of a run, tests/bench/RESULTS.md). Empty after anything else ran.
     std::optional<time_point> options_run_ended;
+    bool cron_timers = false;  // a cron timer was made: wall clock steps replan (cron_timer.hpp)
     // The name of the timer whose callback failed, for the report (absorb_error); or nullptr.
     const std::string* failing_timer = nullptr;
 

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "cron_timer.hpp"
 #include "error_report.hpp"
 #include "lua_util.hpp"
 #include "mockit/detail/precise_wakeups.hpp"
@@ -209,6 +210,8 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
     // A wake-up is stale once what it announced (a signal's arrival) is looked at below: forget
     // it first, so it cannot cut this wait short later. A signal arriving after this wakes anew.
     ctx.wakeups.forget_wakes();
+    // A step of the wall clock moves every cron timer's next run (cron_timer.hpp).
+    if (ctx.wakeups.wall_clock_stepped()) replan_cron_timers(L, ctx);
     // Stopping comes first: a loop of the script's own with callbacks always due would
     // otherwise be told about them for ever, and never about the stop.
     if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
@@ -240,6 +243,7 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
             if (wake_at) sleep = mockit::detail::first_sleep(*wake_at - before);
             ctx.wakeups.wait(sleep);
             ctx.loop.idle += ctx.clock->now() - before;
+            if (ctx.wakeups.wall_clock_stepped()) replan_cron_timers(L, ctx);
             if (auto stop = requested_stop(ctx)) return told_stop(L, ctx, *stop);
             if (anything_due(ctx)) return true;
             if (until && ctx.clock->now() >= *until) return false;

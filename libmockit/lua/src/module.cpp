@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "context.hpp"
+#include "cron_timer.hpp"
 #include "loop.hpp"
 #include "lua_util.hpp"
 #include "metrics.hpp"
@@ -170,6 +171,7 @@ const luaL_Reg module_functions[] = {
     {"notify", mockit_notify},
     {"stats", mockit_stats},
     {"timer", mockit_timer},
+    {"cron", mockit_cron},
     {"metrics", mockit_metrics},
     {"spawn", mockit_spawn},
     {"pause", mockit_pause},

@@ -4,11 +4,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <ctime>
+#include <limits>
 #include <system_error>
 
 namespace mockit::lua::detail {
@@ -35,10 +38,41 @@ void poller::open() {
 
 poller::~poller() {
     if (int fd = eventfd_.load(); fd >= 0) ::close(fd);
+    if (timerfd_ >= 0) ::close(timerfd_);
+}
+
+namespace {
+
+// Sets `fd` for the end of time, to be cancelled by the next step of the wall clock.
+bool set_for_a_step(int fd) noexcept {
+    itimerspec never{};
+    never.it_value.tv_sec = std::numeric_limits<time_t>::max() / 2;  // ~ the end of time_t
+    return ::timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &never, nullptr) == 0;
+}
+
+}  // namespace
+
+void poller::watch_wall_clock() {
+    if (timerfd_ >= 0) return;
+    int fd = above_stdio(::timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (fd < 0 || !set_for_a_step(fd)) {
+        int error = errno;
+        if (fd >= 0) ::close(fd);
+        throw std::system_error(error, std::generic_category(), "timerfd (the wall clock's watch)");
+    }
+    timerfd_ = fd;
+}
+
+bool poller::wall_clock_stepped() noexcept {
+    if (timerfd_ < 0) return false;
+    std::uint64_t count = 0;
+    if (::read(timerfd_, &count, sizeof count) >= 0 || errno != ECANCELED) return false;
+    set_for_a_step(timerfd_);  // for the next step
+    return true;
 }
 
 void poller::wait(std::optional<duration> timeout) noexcept {
-    pollfd watched{eventfd_.load(), POLLIN, 0};
+    pollfd watched[2] = {{eventfd_.load(), POLLIN, 0}, {timerfd_, POLLIN, 0}};
     timespec limit{};
     if (timeout) {
         duration left = std::max(*timeout, duration::zero());
@@ -47,10 +81,13 @@ void poller::wait(std::optional<duration> timeout) noexcept {
             timespec{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
     }
     // EINTR (a signal handler ran) and a timeout end the wait alike: the caller looks again.
-    if (::ppoll(&watched, 1, timeout ? &limit : nullptr, nullptr) > 0) {
+    // The wall clock's step is read by wall_clock_stepped(), for the caller to replan.
+    nfds_t count = timerfd_ >= 0 ? 2 : 1;
+    if (::ppoll(watched, count, timeout ? &limit : nullptr, nullptr) > 0 &&
+        (watched[0].revents & POLLIN) != 0) {
         woken_.store(false);
-        std::uint64_t count = 0;
-        [[maybe_unused]] auto n = ::read(watched.fd, &count, sizeof count);
+        std::uint64_t wakes = 0;
+        [[maybe_unused]] auto n = ::read(watched[0].fd, &wakes, sizeof wakes);
     }
 }
 

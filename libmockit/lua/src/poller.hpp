@@ -37,9 +37,19 @@ class poller {
     // so a stale one does not cut its next wait short.
     void forget_wakes() noexcept;
 
+    // Watches the wall clock from now on (once; throws std::system_error when it cannot): a step
+    // of the real wall clock (NTP, date -s, a resume from suspend) ends a wait, and
+    // wall_clock_stepped() tells of it. A timerfd with TFD_TIMER_CANCEL_ON_SET, set for the end
+    // of time: the kernel cancels it, and wakes its reader, at every step.
+    void watch_wall_clock();
+    [[nodiscard]] bool watching_wall_clock() const noexcept { return timerfd_ >= 0; }
+    // Whether the wall clock stepped since the last call (a read(2) when watching, else false).
+    bool wall_clock_stepped() noexcept;
+
   private:
     std::atomic<int> eventfd_{-1};    // read by signal handlers
     std::atomic<bool> woken_{false};  // written since the last read
+    int timerfd_ = -1;                // the wall clock's watch, or -1
 };
 
 }  // namespace mockit::lua::detail

@@ -17,6 +17,10 @@ timer_handle& check_timer(lua_State* L, int arg) {
     return *static_cast<timer_handle*>(luaL_checkudata(L, arg, timer_type));
 }
 
+bool is_cron(timer_handle& t) {
+    return t.has_options && options_of(t).cron != nullptr;
+}
+
 timer_handle& check_live_timer(lua_State* L, int arg) {
     timer_handle& t = check_timer(L, arg);
     luaL_argcheck(L, !t.destroyed, arg, "timer is destroyed");
@@ -46,7 +50,7 @@ void arm(lua_State* L, context& ctx, timer_handle& t, int ud_index) {
             return t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
         // The first expiry may be later than the longest delay the queue takes: an after timer
         // of 2^40 ms with a jitter. The timer is armed with its delay, then moved there.
-        time_point first = plan_first_run(ctx, t, now);
+        time_point first = plan_first_run(L, ctx, t, now);
         timer_id armed =
             t.repeats ? ctx.timers.arm_every(now, delay) : ctx.timers.arm_once(now, delay);
         if (first != now + delay) ctx.timers.move_to(armed, first);
@@ -96,6 +100,7 @@ int timer_reset(lua_State* L) {
     timer_handle& t = check_live_timer(L, 1);
     std::uint64_t delay_ms = t.delay_ms;
     if (!lua_isnoneornil(L, 2)) {
+        luaL_argcheck(L, !is_cron(t), 2, "a cron timer has no delay (call reset() alone)");
         delay_ms = effective_delay_ms(check_delay(L, 2), t.repeats);
         luaL_argcheck(L,
                       !t.has_options || !t.repeats ||
@@ -116,14 +121,17 @@ int timer_active(lua_State* L) {
     return 1;
 }
 
+// t:interval() -> ms, or nil for a cron timer.
 int timer_interval(lua_State* L) {
     timer_handle& t = check_timer(L, 1);
+    if (is_cron(t)) return 0;
     lua_pushinteger(L, static_cast<lua_Integer>(t.delay_ms));
     return 1;
 }
 
 int timer_kind(lua_State* L) {
-    lua_pushstring(L, check_timer(L, 1).repeats ? "interval" : "oneoff");
+    timer_handle& t = check_timer(L, 1);
+    lua_pushstring(L, is_cron(t) ? "cron" : t.repeats ? "interval" : "oneoff");
     return 1;
 }
 
@@ -144,6 +152,10 @@ int timer_unref(lua_State* L) {
 int timer_tostring(lua_State* L) {
     timer_handle& t = check_timer(L, 1);
     const char* state = t.destroyed ? "destroyed" : t.id ? "active" : "idle";
+    if (is_cron(t)) {
+        lua_pushfstring(L, "mockit.timer (cron, %s): %p", state, lua_topointer(L, 1));
+        return 1;
+    }
     lua_pushfstring(L, "mockit.timer (%s %I ms, %s): %p", t.repeats ? "interval" : "oneoff",
                     static_cast<lua_Integer>(t.delay_ms), state, lua_topointer(L, 1));
     return 1;

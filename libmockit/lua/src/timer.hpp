@@ -45,7 +45,7 @@ int create_timer(lua_State* L, bool repeats);
 
 // The user values of the handle: the callback and its arguments, and with options two more.
 inline int user_values_of(const timer_handle& t) {
-    return t.nargs + (t.has_options ? 3 : 1);
+    return t.nargs + (t.has_options ? 4 : 1);
 }
 
 // Registers the metatable, its methods closing over the context box on top of the stack, and

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "timer_options.hpp"
 
+#include <algorithm>
 #include <cstring>
 
+#include "cron_timer.hpp"
 #include "lua_util.hpp"
 #include "task.hpp"
 
@@ -21,10 +23,12 @@ constexpr lua_Integer max_timer_args = 65000;
 struct parsed {
     std::optional<std::int64_t> after_ms;
     std::optional<std::int64_t> every_ms;
-    int fn = 0;    // stack index of the callback
-    int args = 0;  // stack index of the arguments' table, or 0
-    int name = 0;  // stack index of the name, or 0
-    std::optional<missed_policy> missed;
+    int cron = 0;                         // stack index of the cron expression, or 0
+    int tz = 0;                           // stack index of its time zone, or 0
+    int fn = 0;                           // stack index of the callback
+    int args = 0;                         // stack index of the arguments' table, or 0
+    int name = 0;                         // stack index of the name, or 0
+    std::optional<missed_policy> missed;  // any of the five: checked against the kind later
     std::optional<overlap_policy> overlap;
     std::int64_t jitter_ms = 0;
     bool ref = true;
@@ -59,7 +63,7 @@ Policy policy_of(lua_State* L, int value, const char* key, const char* const (&n
     bad_key(L, key, expected);
 }
 
-constexpr const char* missed_names[] = {"burst", "skip", "delay"};
+constexpr const char* missed_names[] = {"burst", "skip", "delay", "once", "all"};
 constexpr const char* overlap_names[] = {"skip", "allow"};
 
 // Whether `s` (n bytes) is valid UTF-8 with no control character (C0, DEL or C1). Valid as
@@ -106,7 +110,11 @@ void read_key(lua_State* L, parsed& p, const char* key) {
     } else if (std::strcmp(key, "every") == 0) {
         p.every_ms = delay_of(L, value, key, 1);
     } else if (std::strcmp(key, "cron") == 0) {
-        bad_key(L, key, "is not supported yet (use 'after' or 'every')");
+        if (lua_type(L, value) != LUA_TSTRING) bad_key(L, key, "must be a string");
+        p.cron = value;
+    } else if (std::strcmp(key, "tz") == 0) {
+        if (lua_type(L, value) != LUA_TSTRING) bad_key(L, key, "must be a string");
+        p.tz = value;
     } else if (std::strcmp(key, "fn") == 0) {
         if (!is_callable(L, value)) bad_key(L, key, "must be a function");
         p.fn = value;
@@ -118,7 +126,8 @@ void read_key(lua_State* L, parsed& p, const char* key) {
         p.name = value;
     } else if (std::strcmp(key, "missed") == 0) {
         p.missed = policy_of<missed_policy>(L, value, key, missed_names,
-                                            "must be \"burst\", \"skip\" or \"delay\"");
+                                            "must be \"burst\", \"skip\" or \"delay\" (for "
+                                            "a cron timer \"once\", \"skip\" or \"all\")");
     } else if (std::strcmp(key, "overlap") == 0) {
         p.overlap = policy_of<overlap_policy>(L, value, key, overlap_names,
                                               "must be \"skip\" or \"allow\"");
@@ -138,22 +147,29 @@ parsed parse(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     parsed p;
-    luaL_checkstack(L, 2 * 10 + LUA_MINSTACK, "too many options");
+    luaL_checkstack(L, 2 * 12 + LUA_MINSTACK, "too many options");
     lua_pushnil(L);
     int seen = 0;
     while (lua_next(L, 1) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING) {
             luaL_argerror(L, 1, lua_pushfstring(L, "unknown key (a %s)", luaL_typename(L, -2)));
         }
-        if (++seen > 10) luaL_argerror(L, 1, "too many keys");  // each known key once: 10
+        if (++seen > 12) luaL_argerror(L, 1, "too many keys");  // each known key once: 12
         read_key(L, p, lua_tostring(L, -2));
         lua_pushvalue(L, -2);  // the key again, for lua_next; the value stays where p has it
     }
-    if (p.after_ms && p.every_ms) luaL_argerror(L, 1, "give 'after' or 'every', not both");
-    if (!p.after_ms && !p.every_ms) luaL_argerror(L, 1, "give 'after' or 'every'");
+    int kinds = int{p.after_ms.has_value()} + int{p.every_ms.has_value()} + int{p.cron != 0};
+    if (kinds > 1) luaL_argerror(L, 1, "give one of 'after', 'every' and 'cron', not more");
+    if (kinds == 0) luaL_argerror(L, 1, "give 'after', 'every' or 'cron'");
     if (p.fn == 0) luaL_argerror(L, 1, "'fn' is missing");
-    if (p.after_ms && p.missed) bad_key(L, "missed", "applies to 'every' timers only");
-    if (p.after_ms && p.overlap) bad_key(L, "overlap", "applies to 'every' timers only");
+    if (p.after_ms && p.missed) bad_key(L, "missed", "applies to 'every' and 'cron' timers only");
+    if (p.after_ms && p.overlap) bad_key(L, "overlap", "applies to 'every' and 'cron' timers only");
+    if (p.tz != 0 && p.cron == 0) bad_key(L, "tz", "applies to 'cron' timers only");
+    if (p.every_ms && p.missed && *p.missed > missed_policy::delay)
+        bad_key(L, "missed", "must be \"burst\", \"skip\" or \"delay\"");
+    if (p.cron != 0 && p.missed && *p.missed != missed_policy::skip &&
+        *p.missed < missed_policy::once)
+        bad_key(L, "missed", "must be \"once\", \"skip\" or \"all\" for a cron timer");
     if (p.every_ms && p.jitter_ms >= *p.every_ms)
         bad_key(L, "jitter", "must be shorter than the period ('every')");
     if (p.args != 0) {
@@ -166,12 +182,6 @@ parsed parse(lua_State* L) {
     return p;
 }
 
-duration draw_jitter(context& ctx, std::int64_t jitter_ms) {
-    if (jitter_ms <= 0) return duration::zero();
-    return milliseconds{
-        static_cast<std::int64_t>(next_random(ctx) % static_cast<std::uint64_t>(jitter_ms))};
-}
-
 // Whether the last run of the timer at `ud`, which paused, is still going.
 bool last_run_going(lua_State* L, int ud, const timer_options& o) {
     if (!o.run_kept) return false;
@@ -182,20 +192,27 @@ bool last_run_going(lua_State* L, int ud, const timer_options& o) {
     return going;
 }
 
-void count_unrun(timer_options& o, std::uint64_t n) {
-    o.skipped += n;
-    o.stats.missed += n;
-    if (o.named != nullptr) o.named->second.missed += n;
-}
-
 std::int64_t floor_ms(duration d) {
     return std::chrono::floor<milliseconds>(d).count();
 }
 
 }  // namespace
 
-time_point plan_first_run(context& ctx, timer_handle& t, time_point now) {
+duration draw_jitter(context& ctx, std::int64_t jitter_ms) {
+    if (jitter_ms <= 0) return duration::zero();
+    return milliseconds{
+        static_cast<std::int64_t>(next_random(ctx) % static_cast<std::uint64_t>(jitter_ms))};
+}
+
+void count_unrun(timer_options& o, std::uint64_t n) {
+    o.skipped += n;
+    o.stats.missed += n;
+    if (o.named != nullptr) o.named->second.missed += n;
+}
+
+time_point plan_first_run(lua_State* L, context& ctx, timer_handle& t, time_point now) {
     timer_options& o = options_of(t);
+    if (o.cron != nullptr) return plan_first_cron_run(L, ctx, t, now);
     duration period = milliseconds{static_cast<std::int64_t>(t.delay_ms)};
     duration wall = ctx.clock->wall_now().time_since_epoch();
     time_point nominal = now + period;
@@ -216,7 +233,13 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
     duration jitter = o.jitter_now;
     time_point nominal = due - jitter;
     std::uint64_t folded = 0;
-    if (t.repeats) {
+    duration late{};
+    if (o.cron != nullptr) {
+        std::optional<cron_run> run = begin_cron_run(L, ctx, t);
+        if (!run) return std::nullopt;
+        folded = run->folded;
+        late = run->late;
+    } else if (t.repeats) {
         duration period = milliseconds{static_cast<std::int64_t>(t.delay_ms)};
         if (o.missed != missed_policy::burst && start - nominal >= period)
             folded = static_cast<std::uint64_t>((start - nominal) / period);
@@ -237,14 +260,15 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
     o.ran = true;
     o.missed_now = folded + o.skipped;
     o.skipped = 0;
-    o.due = nominal.time_since_epoch() + o.wall_offset;  // a re-arm may change the offset
+    if (o.cron == nullptr) {  // a cron timer's is set by begin_cron_run
+        o.due = nominal.time_since_epoch() + o.wall_offset;  // a re-arm may change the offset
+        late = std::max(start - (nominal + jitter), duration::zero());
+    }
     int nargs = t.nargs;
     lua_getiuservalue(L, ud, 1);
     lua_pushvalue(L, ud);
     for (int i = 0; i < nargs; ++i)
         lua_getiuservalue(L, ud, options_first_arg_uv + i);
-    duration late = start - (nominal + jitter);
-    if (late < duration::zero()) late = duration::zero();
     o.stats.record_start(late, folded);
     if (o.named != nullptr) o.named->second.record_start(late, folded);
     bool ok = run_as_task(L, ctx, nargs + 1);
@@ -283,8 +307,12 @@ int mockit_timer(lua_State* L) {
     auto* tw = static_cast<timer_with_options*>(
         lua_newuserdatauv(L, sizeof(timer_with_options), user_values));
     int ud = lua_gettop(L);
-    bool repeats = p.every_ms.has_value();
-    auto delay_ms = static_cast<std::uint64_t>(repeats ? *p.every_ms : *p.after_ms);
+    // A cron timer is an interval in the queue, moved to each run its schedule gives: its period
+    // never comes into play (cron_timer.hpp).
+    bool repeats = p.every_ms.has_value() || p.cron != 0;
+    auto delay_ms = static_cast<std::uint64_t>(p.every_ms   ? *p.every_ms
+                                               : p.after_ms ? *p.after_ms
+                                                            : max_delay_ms);
     tw->handle = timer_handle{timer_id{},
                               delay_ms & delay_ms_mask,
                               static_cast<std::uint16_t>(p.nargs),
@@ -294,7 +322,8 @@ int mockit_timer(lua_State* L) {
                               false,
                               true};
     tw->options = timer_options{};  // zeros, then what the options say
-    tw->options.missed = p.missed.value_or(missed_policy::burst);
+    tw->options.missed =
+        p.missed.value_or(p.cron != 0 ? missed_policy::once : missed_policy::burst);
     tw->options.overlap = p.overlap.value_or(overlap_policy::skip);
     tw->options.jitter_ms = p.jitter_ms;
     push_context_value(L, timer_mt_uv);
@@ -304,6 +333,10 @@ int mockit_timer(lua_State* L) {
     if (p.name != 0) {
         lua_pushvalue(L, p.name);
         lua_setiuservalue(L, ud, options_name_uv);
+    }
+    if (p.cron != 0) {
+        tw->options.cron = push_cron_schedule(L, ctx, p.cron, p.tz);
+        lua_setiuservalue(L, ud, options_cron_uv);
     }
     for (lua_Integer i = 1; i <= p.nargs; ++i) {  // an __index of args' may raise here
         lua_geti(L, p.args, i);

@@ -19,7 +19,8 @@
 // same t:due() for the same run, and a fleet can run each tick once.
 //
 // The user values of its userdata: 1 the callback, 2 the name (or nil), 3 the task of its last
-// run while that run may still be paused (or nil), 4.. the arguments.
+// run while that run may still be paused (or nil), 4 a cron timer's schedule (or nil), 5.. the
+// arguments.
 #pragma once
 
 #include <cstdint>
@@ -31,14 +32,20 @@
 #include "metrics.hpp"
 #include "timer.hpp"
 
+namespace mockit {
+class cron_schedule;
+}
+
 namespace mockit::lua::detail {
 
-enum class missed_policy : std::uint8_t { burst, skip, delay };
+// burst, skip and delay for `every` timers; once, skip and all for cron timers (cron_timer.hpp).
+enum class missed_policy : std::uint8_t { burst, skip, delay, once, all };
 enum class overlap_policy : std::uint8_t { skip, allow };
 
 inline constexpr int options_name_uv = 2;
 inline constexpr int options_run_uv = 3;
-inline constexpr int options_first_arg_uv = 4;
+inline constexpr int options_cron_uv = 4;  // a cron timer's schedule
+inline constexpr int options_first_arg_uv = 5;
 
 struct timer_options {
     missed_policy missed;
@@ -52,6 +59,10 @@ struct timer_options {
     duration jitter_now;     // the random delay of the expiry queued now
     duration wall_offset;    // wall clock minus monotonic clock on the grid
     duration due;            // the current (or last) run's nominal due time, on the wall clock
+    // A cron timer's schedule (owned by user value options_cron_uv), or nullptr; and its next
+    // run, in ms since the epoch on the wall clock.
+    const cron_schedule* cron;
+    std::int64_t cron_next_ms;
     std::uint64_t missed_now;
     // The name and its totals in the context (ctx.loop.named), or nullptr for a nameless timer.
     std::pair<const std::string, timer_stats>* named;
@@ -72,7 +83,7 @@ inline timer_options& options_of(timer_handle& t) {
 int mockit_timer(lua_State* L);
 
 // Where the timer's first expiry goes, arming it `now`; its grid and first jitter are set.
-time_point plan_first_run(context& ctx, timer_handle& t, time_point now);
+time_point plan_first_run(lua_State* L, context& ctx, timer_handle& t, time_point now);
 
 // Runs the expiry of timer `t`, with options, whose handle is at stack index `ud`, that fell due
 // at `due` (taken from the queue), as its policies say. The stack has room for the callback's
@@ -80,6 +91,12 @@ time_point plan_first_run(context& ctx, timer_handle& t, time_point now);
 // callback returned or paused (true) or failed, its error value and traceback pushed (false).
 std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t, int ud,
                                      time_point due);
+
+// A random delay in [0, jitter_ms) for the next run, from the context's generator.
+duration draw_jitter(context& ctx, std::int64_t jitter_ms);
+
+// Counts n expiries that did not run (overlap, or a cron timer's skipped catch-up) as missed.
+void count_unrun(timer_options& o, std::uint64_t n);
 
 // t:due(), t:missed(), t:stats(): for any timer handle, nil for the seed's timers.
 int timer_due(lua_State* L);

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "context.hpp"
+#include "cron_timer.hpp"
 #include "loop.hpp"
 #include "lua_util.hpp"
 
@@ -151,6 +152,7 @@ int clock_suspend(lua_State* L) {
     manual_clock& clock = simulated_clock(L, ctx);
     check_virtual_room(L, clock.now() + ms);
     pass_idle_time(ctx, clock.now() + ms);  // a suspended process has nothing to do
+    replan_cron_timers(L, ctx);             // as a resume steps the real wall clock
     return 0;
 }
 
@@ -161,6 +163,7 @@ int clock_set_wall(lua_State* L) {
     luaL_argcheck(L, ms >= 0 && ms <= max_virtual_start_ms, 1,
                   "time must be from 0 to 2^42 ms since the epoch");
     simulated_clock(L, ctx).set_wall(wall_time_point{milliseconds{ms}});
+    replan_cron_timers(L, ctx);
     return 0;
 }
 
