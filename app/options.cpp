@@ -38,11 +38,6 @@ Exit status:
 Environment: MOCKIT_LOG_LEVEL, MOCKIT_SEED, LUA_INIT(_5_4), LUA_PATH(_5_4), LUA_CPATH(_5_4),
 NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, JOURNAL_STREAM.)";
 
-void print_versions() {
-    std::printf("mockit-run %s\n%s\nspdlog %d.%d.%d\nCLI11 %s\n", version_string, LUA_COPYRIGHT,
-                SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, CLI11_VERSION);
-}
-
 // CLI11 keeps the values of -e and of -l each in order, but not how they interleave; the
 // option tokens before the script tell that.
 std::vector<preload_step> interleave(char** argv, int script_index,
@@ -136,6 +131,13 @@ std::optional<std::chrono::milliseconds> parse_interval(const std::string& text)
 
 }  // namespace
 
+// Lua's line last, as lua5.4 prints it alone: what follows (-e's output) comes right after it.
+void print_versions() {
+    std::printf("mockit-run %s (spdlog %d.%d.%d, CLI11 %s)\n%s\n", version_string, SPDLOG_VER_MAJOR,
+                SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, CLI11_VERSION, LUA_COPYRIGHT);
+    std::fflush(stdout);
+}
+
 parse_result parse(int argc, char** argv) {
     CLI::App cli{
         "Run a timer-driven Lua script: Lua 5.4 with the mockit module preloaded, and "
@@ -145,7 +147,6 @@ parse_result parse(int argc, char** argv) {
     cli.prefix_command();  // the first positional is the script; the rest is its own
     options opts;
     std::vector<std::string> chunks, modules;
-    bool show_version = false;
     cli.add_option("-e", chunks, "Run CHUNK (repeatable, in order, before the script)")
         ->type_name("CHUNK")
         ->allow_extra_args(false);
@@ -155,8 +156,10 @@ parse_result parse(int argc, char** argv) {
     cli.add_flag("-E", opts.ignore_environment,
                  "Ignore the environment variables LUA_INIT, LUA_PATH and LUA_CPATH");
     cli.add_flag("-W", opts.warnings, "Turn Lua's warnings on (warn())");
-    cli.add_flag("-v,--version", show_version,
-                 "Print the versions of mockit-run, Lua, spdlog, CLI11");
+    cli.add_flag("-i", opts.interactive,
+                 "Enter interactive mode after the script (the loop runs while the prompt waits)");
+    cli.add_flag("-v,--version", opts.show_version,
+                 "Print the versions of mockit-run, Lua, spdlog, CLI11 (then run what is given)");
     cli.add_flag("--no-loop", opts.no_loop, "Do not run the built-in loop after the script");
     cli.add_flag("--keep-going", opts.keep_going,
                  "Log errors raised by callbacks and keep running (default: exit 1)");
@@ -204,10 +207,6 @@ parse_result parse(int argc, char** argv) {
         // Worded as every other usage error: who speaks, what is wrong, how to use it.
         std::fprintf(stderr, "mockit-run: %s\n%s\n", error.what(), usage_line);
         return {std::nullopt, exit_status::usage};
-    }
-    if (show_version) {
-        print_versions();
-        return {std::nullopt, exit_status::success};
     }
     if (virtual_time->count() > 0) {
         // Alone, the flag gives CLI11's flag value, "true"; "=" alone gives "".

@@ -37,8 +37,8 @@ poller::~poller() {
     if (int fd = eventfd_.load(); fd >= 0) ::close(fd);
 }
 
-void poller::wait(std::optional<duration> timeout) noexcept {
-    pollfd watched{eventfd_.load(), POLLIN, 0};
+bool poller::wait(std::optional<duration> timeout, int input) noexcept {
+    pollfd watched[2] = {{eventfd_.load(), POLLIN, 0}, {input, POLLIN, 0}};
     timespec limit{};
     if (timeout) {
         duration left = std::max(*timeout, duration::zero());
@@ -47,11 +47,15 @@ void poller::wait(std::optional<duration> timeout) noexcept {
             timespec{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
     }
     // EINTR (a signal handler ran) and a timeout end the wait alike: the caller looks again.
-    if (::ppoll(&watched, 1, timeout ? &limit : nullptr, nullptr) > 0) {
+    nfds_t count = input >= 0 ? 2 : 1;
+    if (::ppoll(watched, count, timeout ? &limit : nullptr, nullptr) <= 0) return false;
+    if (watched[0].revents != 0) {
         woken_.store(false);
-        std::uint64_t count = 0;
-        [[maybe_unused]] auto n = ::read(watched.fd, &count, sizeof count);
+        std::uint64_t wakes = 0;
+        [[maybe_unused]] auto n = ::read(watched[0].fd, &wakes, sizeof wakes);
     }
+    // POLLHUP and POLLERR too: the reader then sees its end of input, or its error.
+    return count == 2 && watched[1].revents != 0;
 }
 
 void poller::wake() noexcept {
