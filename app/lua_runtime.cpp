@@ -204,6 +204,18 @@ int load_script(lua_State* L, const options& opts) {
     return luaL_loadfilex(L, name, nullptr);  // skips a first "#" line: shebang scripts work
 }
 
+// lua.c's pushargs: the script's `...` are arg[1..#arg] as they are when it starts, after -e and
+// LUA_INIT had their say (`-e "arg[1] = 100"` changes them). Raises when `arg` is no table.
+int push_script_args(lua_State* L) {
+    if (lua_getglobal(L, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
+    auto n = static_cast<int>(luaL_len(L, -1));
+    luaL_checkstack(L, n + 3, "too many arguments to script");  // a shebang script run on $(ls)
+    for (int i = 1; i <= n; ++i)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -n - 1);
+    return n;
+}
+
 // Runs the script's main chunk with its arguments as `...`. Returns an exit status.
 int run_script(lua_State* L, const options& opts) {
     int status = load_script(L, opts);
@@ -212,11 +224,7 @@ int run_script(lua_State* L, const options& opts) {
         return status == LUA_ERRFILE ? static_cast<int>(exit_status::usage) : EXIT_FAILURE;
     }
     if (opts.check_only) return EXIT_SUCCESS;
-    luaL_checkstack(L, static_cast<int>(opts.script_args.size()) + LUA_MINSTACK,
-                    "too many arguments to script");  // as lua.c: a shebang script run on $(ls)
-    for (const std::string& a : opts.script_args)
-        lua_pushstring(L, a.c_str());
-    int nargs = static_cast<int>(opts.script_args.size());
+    int nargs = push_script_args(L);
     return report(L, docall(L, nargs, 0)) == LUA_OK ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -305,11 +313,23 @@ int exit_status_of(int status) {
     return status;
 }
 
+// lua.c's msghandler for what the host runs: an error object with a __tostring that gives a
+// string is that string, the whole message, as it reads at the error (its __tostring may look at
+// the stack: Lua's main.lua asks for debug.getinfo(4) there); anything else goes to the
+// binding's handler, which notes its traceback. A stop is left as it is: it carries an exit code.
+int message_handler(lua_State* L) {
+    if (!lua_isstring(L, 1) && !lua::stop_of(L, 1) && luaL_callmeta(L, 1, "__tostring")) {
+        if (lua_type(L, -1) == LUA_TSTRING) return 1;
+        lua_pop(L, 1);
+    }
+    return lua::message_handler(L);
+}
+
 }  // namespace
 
 int docall(lua_State* L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, lua::message_handler);  // notes the traceback for report()
+    lua_pushcfunction(L, message_handler);  // notes the traceback for report()
     lua_insert(L, base);
     int status = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);

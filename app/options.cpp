@@ -11,7 +11,9 @@
 #include <cstring>
 #include <iterator>
 #include <lua.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mockit/lua_module.hpp"
@@ -129,6 +131,35 @@ std::optional<std::chrono::milliseconds> parse_interval(const std::string& text)
     return std::chrono::milliseconds{static_cast<std::int64_t>(seconds * 1000.0 + 0.5)};
 }
 
+// The long options whose value may come as the next argument (`--seed 7`).
+bool takes_next_value(std::string_view option) {
+    for (std::string_view name :
+         {"--log-level", "--log-format", "--seed", "--metrics-file", "--metrics-interval"})
+        if (option == name) return true;
+    return false;
+}
+
+// lua.c's checks, which CLI11 does not make: -i, -v, -E and -W stand alone ("-iv" is not both,
+// "-vv" not -v twice), and -e and -l need a value. The error's text, as lua5.4 words it, or
+// nullopt. Looks at the options before the script only: the rest is the script's.
+std::optional<std::string> lua_option_error(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg.size() < 2 || arg[0] != '-' || arg == "--") return std::nullopt;  // the script
+        if (arg[1] == '-') {
+            if (takes_next_value(arg)) ++i;
+            continue;
+        }
+        if (std::string_view("ivEW").find(arg[1]) != std::string_view::npos && arg.size() > 2)
+            return "unrecognized option '" + std::string(arg) + "'";
+        if ((arg[1] == 'e' || arg[1] == 'l') && arg.size() == 2) {
+            if (i + 1 == argc) return "'" + std::string(arg) + "' needs argument";
+            ++i;
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 // Lua's line last, as lua5.4 prints it alone: what follows (-e's output) comes right after it.
@@ -197,6 +228,10 @@ parse_result parse(int argc, char** argv) {
         "[=START] Run on a simulated clock from START (ISO 8601 with a zone, or ms since the "
         "epoch; default 2000-01-01T00:00:00Z)");
 
+    if (std::optional<std::string> error = lua_option_error(argc, argv)) {
+        std::fprintf(stderr, "mockit-run: %s\n%s\n", error->c_str(), usage_line);
+        return {std::nullopt, exit_status::usage};
+    }
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

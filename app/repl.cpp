@@ -25,9 +25,10 @@ constexpr const char* default_prompt = "> ";    // lua.c's LUA_PROMPT
 constexpr const char* default_prompt2 = ">> ";  // LUA_PROMPT2
 constexpr std::size_t max_line = 512;           // lua.c's LUA_MAXINPUT, without readline
 
-// Lines from standard input when it is not a terminal, as lua.c reads them without readline: the
-// prompt written to standard output, no echo. Read a byte at a time up to the newline, so that
-// what follows stays in the input for the Lua code (io.read()) as it does after fgets.
+// Lines from standard input when it is not a terminal, as Debian's lua5.4 reads them (readline on
+// a pipe): the prompt and then the line echoed on standard output, which Lua's own tests expect
+// (main.lua). Read a byte at a time up to the newline, so that what follows stays in the input
+// for the Lua code (io.read()), as it does after fgets.
 class plain_lines {
   public:
     void begin_line(const std::string& prompt) {
@@ -46,12 +47,7 @@ class plain_lines {
             if (n < 0 && errno == EINTR) return std::nullopt;
             if (n <= 0) return finish();
             line_ += byte;
-            if (byte == '\n' || line_.size() >= max_line - 1) {
-                std::string line = std::move(line_);
-                line_.clear();
-                if (line.back() == '\n') line.pop_back();
-                return line;
-            }
+            if (byte == '\n' || line_.size() >= max_line - 1) return take();
         }
         return std::nullopt;
     }
@@ -61,13 +57,18 @@ class plain_lines {
   private:
     // The last line may lack its newline; the next read is the end.
     std::optional<std::string> finish() {
-        if (!line_.empty()) {
-            std::string line = std::move(line_);
-            line_.clear();
-            return line;
-        }
+        if (!line_.empty()) return take();
         ended = true;
         return std::nullopt;
+    }
+
+    std::string take() {
+        std::string line = std::move(line_);
+        line_.clear();
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        std::fputs(line.c_str(), stdout);
+        std::fputs("\n", stdout);
+        return line;
     }
 
     std::string line_;
