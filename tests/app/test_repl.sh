@@ -261,6 +261,16 @@ case_through_pipes() {
     expect_status 0
 }
 
+# As lua5.4: a script that fails ends the run before the prompt.
+case_failing_script_no_prompt() {
+    printf 'error("early")\n' >fails.lua
+    printf 'print("typed")\n' >lines
+    run_capture_in lines "$MOCKIT_RUN" -i fails.lua
+    expect_status 1
+    expect_stderr_contains "mockit-run: fails.lua:1: early"
+    expect_stdout_not_contains "typed"
+}
+
 run_case "the loop runs while a line is typed, which is drawn again" case_ticks_while_typing
 run_case "prompts, continuation, results and errors as lua5.4's REPL" case_prompts_and_results
 run_case "^C drops the line at the prompt and interrupts running code" case_sigint_drops_the_line
@@ -270,4 +280,5 @@ run_case "-i after a script: its timers run at the prompt" case_after_a_script
 run_case "os.exit from a callback at the prompt restores the terminal" case_exit_from_a_callback_restores_the_terminal
 run_case "SIGTERM at the prompt: exit 0, terminal restored" case_sigterm_at_the_prompt
 run_case "-i through pipes: lua.c's prompt, results, and timers" case_through_pipes
+run_case "-i after a failing script: its error, no prompt, exit 1" case_failing_script_no_prompt
 finish
