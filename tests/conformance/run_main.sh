@@ -30,6 +30,12 @@ differences=(
     's/^NoRun(progname \.\. ": 6\\n"/NoRun("mockit-run: 6\\n"/'
     "s/^NoRun(\"unrecognized option '-h'\", \"lua -h\")/-- (mockit-run -h is --help)/"
 )
+# Not a difference: main.lua's Ctrl-C test starts `lua -e "print(12) ..." & echo $!` and reads
+# the pid first, but the script may print before the shell's echo runs (seen under load, with
+# lua5.4 too). The pid is printed before the interpreter starts instead: `exec` keeps it.
+differences+=(
+    "s/string.format('%s -e \"%s\" \& echo \$!', progname, luaprg)/string.format([[(sh -c 'echo \$PPID'; exec %s -e \"%s\") \&]], progname, luaprg)/"
+)
 for change in "${differences[@]}"; do
     before=$(md5sum <main.lua)
     sed -i -e "$change" main.lua
