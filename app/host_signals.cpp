@@ -16,6 +16,9 @@ std::atomic<lua_State*> state{nullptr};
 std::atomic<int> first_signal{0};
 std::atomic<int> sigints{0};
 std::atomic<int> loops_running{0};  // run() may be nested, from a callback
+std::atomic<bool> interactive{false};
+std::atomic<bool> prompt_waiting{false};
+std::atomic<bool> prompt_sigint{false};
 // CLOCK_MONOTONIC nanoseconds from which the hook interrupts Lua code, and the signal it
 // answers (which names the error); 0 while no interruption is on its way.
 std::atomic<std::int64_t> interrupt_from{0};
@@ -92,7 +95,22 @@ extern "C" void on_hard_stop(int) {
     end_by_signal(SIGTERM);
 }
 
+// SIGINT in interactive mode: see take_sigint_interactively().
+void on_interactive_sigint() noexcept {
+    if (prompt_waiting.load()) {
+        prompt_sigint.store(true);
+        lua::wake_loops();
+        return;
+    }
+    default_action(SIGINT);  // as lua.c's laction: a second one ends the process
+    interrupt_lua(SIGINT, std::chrono::nanoseconds::zero());
+}
+
 extern "C" void on_stop_signal(int signo) {
+    if (signo == SIGINT && interactive.load()) {
+        on_interactive_sigint();
+        return;
+    }
     int none = 0;
     first_signal.compare_exchange_strong(none, signo);
     if (signo == SIGINT) {
@@ -137,6 +155,30 @@ host_signals::~host_signals() {
     state.store(nullptr);
     // Once armed, the hard stop bounds the state's close too: it is left to the process's end.
     if (hard_stop_created && !hard_stop_armed.exchange(true)) timer_delete(hard_stop);
+}
+
+void take_sigint_interactively() noexcept {
+    interactive.store(true);
+}
+
+void set_prompt_waiting(bool waiting) noexcept {
+    prompt_waiting.store(waiting);
+}
+
+bool take_prompt_sigint() noexcept {
+    return prompt_sigint.exchange(false);
+}
+
+void rearm_interactive_sigint() noexcept {
+    if (first_signal.load() != 0) return;  // SIGTERM: its stop and interruption stand
+    if (interrupt_from.exchange(0) != 0) {
+        if (lua_State* L = state.load()) lua_sethook(L, nullptr, 0, 0);
+    }
+    interrupted_for.store(0);
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
 }
 
 void enter_loop() noexcept {

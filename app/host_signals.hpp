@@ -12,6 +12,10 @@
 //   SIGTERM has the default action, and so does the hard stop: a SIGTERM the process sends
 //   itself 2 x stop_grace after the first, for what the hook cannot reach (a coroutine, a
 //   blocking C call, a script that catches "terminated"), the state's close included.
+// - SIGINT in interactive mode (-i), as a prompt takes it: at the prompt it drops the line being
+//   typed; while Lua code runs (a line typed, a callback) it interrupts that code as lua.c does
+//   (the next SIGINT, until the prompt is back, ends the process). It stops no loop and sets no
+//   exit status: the session goes on.
 // Only atomics, clock_gettime and lua_sethook are touched from the handler; never the Lua stack.
 // The interrupting hook is set on the main thread: code running in a coroutine is interrupted
 // once it returns to it (lua.c has the same limit), or ended by the default action.
@@ -40,6 +44,16 @@ class host_signals {
 // SIGHUP arriving then would end the process by that signal instead of with the script's exit
 // status. Blocked, it stays pending and goes with the process.
 void hold_script_signals() noexcept;
+
+// Interactive mode: SIGINT as a prompt takes it (above), from now until the process ends.
+void take_sigint_interactively() noexcept;
+// Whether the prompt waits for a line now (SIGINT then drops the line, and wakes the loop).
+void set_prompt_waiting(bool waiting) noexcept;
+// Whether a SIGINT came at the prompt since the last call (and forgets it).
+bool take_prompt_sigint() noexcept;
+// After a line or a callback ran at the prompt: forgets a SIGINT's interruption (it was reported
+// as its error, or came too late to fire) and takes SIGINT again, as lua.c's docall does.
+void rearm_interactive_sigint() noexcept;
 
 // Called as each run() starts and ends; runs may nest.
 void enter_loop() noexcept;

@@ -16,6 +16,7 @@
 #include "lua_state.hpp"
 #include "metrics_file.hpp"
 #include "mockit/lua_module.hpp"
+#include "repl.hpp"
 #include "service_manager.hpp"
 
 namespace mockit::app {
@@ -27,6 +28,7 @@ static_assert(static_cast<int>(exit_status::stuck) == lua::stuck_exit_code);
 // Registry key of the mockit.run the host loaded: the built-in loop is started through it, never
 // through the global `mockit`, which a script may overwrite or clear.
 const char run_key = 0;
+const char process_events_key = 0;  // and its process_events, which the prompt runs
 
 // What pmain hands back through its light userdata.
 struct run_context {
@@ -42,16 +44,8 @@ struct run_context {
 // or -1. Set by report(), which is how every chunk's outcome reaches the host.
 int stopped_with = -1;
 
-// Calls the function below `nargs` arguments in protected mode with the binding's message
-// handler, which notes the traceback for report() (lua.c's docall).
-int docall(lua_State* L, int nargs, int nresults) {
-    int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, lua::message_handler);
-    lua_insert(L, base);
-    int status = lua_pcall(L, nargs, nresults, base);
-    lua_remove(L, base);
-    return status;
-}
+// "mockit-run: " before each error reported; none at the prompt, as lua.c's doREPL.
+const char* error_prefix = "mockit-run: ";
 
 // Prints the error value at `error` with the traceback at `traceback`, as lua.c's report()
 // prints what its msghandler made of an error: "mockit-run: message\ntraceback". As there, the
@@ -73,25 +67,8 @@ void print_error(lua_State* L, int error, int traceback) {
         }  // else described as any other value, with the traceback
     }
     lua::push_report(L, error, traceback);
-    std::fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+    std::fprintf(stderr, "%s%s\n", error_prefix, lua_tostring(L, -1));
     std::fflush(stderr);
-}
-
-// Prints a failed call's error (lua.c's report/l_message), unless it is the stop that ends a
-// script's own loop, whose exit code it keeps (and whose message it prints, when stuck in
-// simulated time).
-int report(lua_State* L, int status) {
-    if (status == LUA_OK) return status;
-    int error = lua_gettop(L);
-    lua::push_traceback(L, error);  // taken in any case: a note lives no longer than its call
-    if (std::optional<lua::raised_stop> stop = lua::stop_of(L, error)) {
-        stopped_with = stop->exit_code;
-        if (stop->message != nullptr) std::fprintf(stderr, "%s: %s\n", progname, stop->message);
-    } else {
-        print_error(L, error, error + 1);
-    }
-    lua_settop(L, error - 1);
-    return status;
 }
 
 int dochunk(lua_State* L, int status) {
@@ -172,6 +149,8 @@ void preload_mockit(lua_State* L) {
     luaL_requiref(L, "mockit", luaopen_mockit, 1);
     lua_getfield(L, -1, "run");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &run_key);
+    lua_getfield(L, -1, "process_events");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &process_events_key);
     lua_pop(L, 1);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_mockit);
@@ -225,6 +204,18 @@ int load_script(lua_State* L, const options& opts) {
     return luaL_loadfilex(L, name, nullptr);  // skips a first "#" line: shebang scripts work
 }
 
+// lua.c's pushargs: the script's `...` are arg[1..#arg] as they are when it starts, after -e and
+// LUA_INIT had their say (`-e "arg[1] = 100"` changes them). Raises when `arg` is no table.
+int push_script_args(lua_State* L) {
+    if (lua_getglobal(L, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
+    auto n = static_cast<int>(luaL_len(L, -1));
+    luaL_checkstack(L, n + 3, "too many arguments to script");  // a shebang script run on $(ls)
+    for (int i = 1; i <= n; ++i)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -n - 1);
+    return n;
+}
+
 // Runs the script's main chunk with its arguments as `...`. Returns an exit status.
 int run_script(lua_State* L, const options& opts) {
     int status = load_script(L, opts);
@@ -233,11 +224,7 @@ int run_script(lua_State* L, const options& opts) {
         return status == LUA_ERRFILE ? static_cast<int>(exit_status::usage) : EXIT_FAILURE;
     }
     if (opts.check_only) return EXIT_SUCCESS;
-    luaL_checkstack(L, static_cast<int>(opts.script_args.size()) + LUA_MINSTACK,
-                    "too many arguments to script");  // as lua.c: a shebang script run on $(ls)
-    for (const std::string& a : opts.script_args)
-        lua_pushstring(L, a.c_str());
-    int nargs = static_cast<int>(opts.script_args.size());
+    int nargs = push_script_args(L);
     return report(L, docall(L, nargs, 0)) == LUA_OK ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -253,11 +240,12 @@ int run_loop(lua_State* L) {
     return code;
 }
 
-// As lua5.4: with no script and no -e (-l alone does not count), the script is stdin.
+// As lua5.4: with no script, no -e (-l alone does not count), no -v and no -i, the script is
+// stdin; or the prompt, when stdin is a terminal.
 bool should_read_stdin(const options& opts) {
-    return !opts.script && std::none_of(opts.steps.begin(), opts.steps.end(), [](auto& step) {
-        return step.what == preload_step::execute;
-    });
+    return !opts.script && !opts.show_version && !opts.interactive &&
+           std::none_of(opts.steps.begin(), opts.steps.end(),
+                        [](auto& step) { return step.what == preload_step::execute; });
 }
 
 // Everything that runs Lua, itself run in protected mode (lua.c's pmain).
@@ -265,6 +253,7 @@ int pmain(lua_State* L) {
     auto& ctx = *static_cast<run_context*>(lua_touserdata(L, 1));
     const options& opts = *ctx.opts;
     luaL_checkversion(L);
+    if (opts.show_version || opts.interactive) print_versions();  // first, as lua.c (-i implies -v)
     if (opts.ignore_environment) {  // lua.c's -E: the package library reads this
         lua_pushboolean(L, 1);
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
@@ -287,20 +276,26 @@ int pmain(lua_State* L) {
     // Generational, as lua5.4 runs scripts: timer-driven code makes short-lived garbage at a
     // steady rate, which the incremental mode lets pile up to several times the live heap.
     lua_gc(L, LUA_GCGEN, 0, 0);
-    if (should_read_stdin(opts) && isatty(STDIN_FILENO)) {
+    bool prompt = opts.interactive || (should_read_stdin(opts) && isatty(STDIN_FILENO));
+    if (prompt && opts.check_only) {  // nothing to check
         std::fprintf(stderr, "usage: %s [options] [script [args...]] (--help for more)\n",
                      progname);
         ctx.status = static_cast<int>(exit_status::usage);
         return 0;
     }
+    if (prompt && !opts.interactive) print_versions();  // lua.c's banner; -i printed it already
     if (!opts.check_only && ((!opts.ignore_environment && handle_lua_init(L) != LUA_OK) ||
                              run_steps(L, opts) != LUA_OK)) {
         ctx.status = EXIT_FAILURE;
         return 0;
     }
-    if (opts.script || should_read_stdin(opts)) {
+    if (opts.script || (should_read_stdin(opts) && !prompt)) {
         ctx.status = run_script(L, opts);
         if (ctx.status != EXIT_SUCCESS || opts.check_only) return 0;
+    }
+    if (prompt) {  // the prompt runs the loop while it waits; the session's end ends the run
+        ctx.status = run_repl(L);
+        return 0;
     }
     ctx.status = opts.no_loop ? EXIT_SUCCESS : run_loop(L);
     return 0;
@@ -318,7 +313,52 @@ int exit_status_of(int status) {
     return status;
 }
 
+// lua.c's msghandler for what the host runs: an error object with a __tostring that gives a
+// string is that string, the whole message, as it reads at the error (its __tostring may look at
+// the stack: Lua's main.lua asks for debug.getinfo(4) there); anything else goes to the
+// binding's handler, which notes its traceback. A stop is left as it is: it carries an exit code.
+int message_handler(lua_State* L) {
+    if (!lua_isstring(L, 1) && !lua::stop_of(L, 1) && luaL_callmeta(L, 1, "__tostring")) {
+        if (lua_type(L, -1) == LUA_TSTRING) return 1;
+        lua_pop(L, 1);
+    }
+    return lua::message_handler(L);
+}
+
 }  // namespace
+
+int docall(lua_State* L, int nargs, int nresults) {
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, message_handler);  // notes the traceback for report()
+    lua_insert(L, base);
+    int status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return status;
+}
+
+// Unless the error is the stop that ends a script's own loop, whose exit code it keeps (and whose
+// message it prints, when stuck in simulated time).
+int report(lua_State* L, int status) {
+    if (status == LUA_OK) return status;
+    int error = lua_gettop(L);
+    lua::push_traceback(L, error);  // taken in any case: a note lives no longer than its call
+    if (std::optional<lua::raised_stop> stop = lua::stop_of(L, error)) {
+        stopped_with = stop->exit_code;
+        if (stop->message != nullptr) std::fprintf(stderr, "%s%s\n", error_prefix, stop->message);
+    } else {
+        print_error(L, error, error + 1);
+    }
+    lua_settop(L, error - 1);
+    return status;
+}
+
+void report_without_progname() noexcept {
+    error_prefix = "";
+}
+
+void push_process_events(lua_State* L) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &process_events_key);
+}
 
 int run_lua(const options& opts, int argc, char** argv) {
     // Declared before the state, whose loop observer points at them, so they outlive the state.

@@ -11,7 +11,9 @@
 #include <cstring>
 #include <iterator>
 #include <lua.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mockit/lua_module.hpp"
@@ -35,11 +37,6 @@ Exit status:
 
 Environment: MOCKIT_LOG_LEVEL, MOCKIT_SEED, LUA_INIT(_5_4), LUA_PATH(_5_4), LUA_CPATH(_5_4),
 NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID, JOURNAL_STREAM.)";
-
-void print_versions() {
-    std::printf("mockit-run %s\n%s\nspdlog %d.%d.%d\nCLI11 %s\n", version_string, LUA_COPYRIGHT,
-                SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, CLI11_VERSION);
-}
 
 // CLI11 keeps the values of -e and of -l each in order, but not how they interleave; the
 // option tokens before the script tell that.
@@ -144,7 +141,43 @@ int parse_count(const std::string& text) {
     return count;
 }
 
+// The long options whose value may come as the next argument (`--seed 7`).
+bool takes_next_value(std::string_view option) {
+    for (std::string_view name : {"--log-level", "--log-format", "--seed", "--metrics-file",
+                                  "--metrics-interval", "--next", "--count", "--tz"})
+        if (option == name) return true;
+    return false;
+}
+
+// lua.c's checks, which CLI11 does not make: -i, -v, -E and -W stand alone ("-iv" is not both,
+// "-vv" not -v twice), and -e and -l need a value. The error's text, as lua5.4 words it, or
+// nullopt. Looks at the options before the script only: the rest is the script's.
+std::optional<std::string> lua_option_error(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg.size() < 2 || arg[0] != '-' || arg == "--") return std::nullopt;  // the script
+        if (arg[1] == '-') {
+            if (takes_next_value(arg)) ++i;
+            continue;
+        }
+        if (std::string_view("ivEW").find(arg[1]) != std::string_view::npos && arg.size() > 2)
+            return "unrecognized option '" + std::string(arg) + "'";
+        if ((arg[1] == 'e' || arg[1] == 'l') && arg.size() == 2) {
+            if (i + 1 == argc) return "'" + std::string(arg) + "' needs argument";
+            ++i;
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+// Lua's line last, as lua5.4 prints it alone: what follows (-e's output) comes right after it.
+void print_versions() {
+    std::printf("mockit-run %s (spdlog %d.%d.%d, CLI11 %s)\n%s\n", version_string, SPDLOG_VER_MAJOR,
+                SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, CLI11_VERSION, LUA_COPYRIGHT);
+    std::fflush(stdout);
+}
 
 parse_result parse(int argc, char** argv) {
     CLI::App cli{
@@ -155,7 +188,6 @@ parse_result parse(int argc, char** argv) {
     cli.prefix_command();  // the first positional is the script; the rest is its own
     options opts;
     std::vector<std::string> chunks, modules;
-    bool show_version = false;
     cli.add_option("-e", chunks, "Run CHUNK (repeatable, in order, before the script)")
         ->type_name("CHUNK")
         ->allow_extra_args(false);
@@ -165,8 +197,10 @@ parse_result parse(int argc, char** argv) {
     cli.add_flag("-E", opts.ignore_environment,
                  "Ignore the environment variables LUA_INIT, LUA_PATH and LUA_CPATH");
     cli.add_flag("-W", opts.warnings, "Turn Lua's warnings on (warn())");
-    cli.add_flag("-v,--version", show_version,
-                 "Print the versions of mockit-run, Lua, spdlog, CLI11");
+    cli.add_flag("-i", opts.interactive,
+                 "Enter interactive mode after the script (the loop runs while the prompt waits)");
+    cli.add_flag("-v,--version", opts.show_version,
+                 "Print the versions of mockit-run, Lua, spdlog, CLI11 (then run what is given)");
     cli.add_flag("--no-loop", opts.no_loop, "Do not run the built-in loop after the script");
     cli.add_flag("--keep-going", opts.keep_going,
                  "Log errors raised by callbacks and keep running (default: exit 1)");
@@ -219,6 +253,10 @@ parse_result parse(int argc, char** argv) {
         ->type_name("ZONE")
         ->needs(next_option);
 
+    if (std::optional<std::string> error = lua_option_error(argc, argv)) {
+        std::fprintf(stderr, "mockit-run: %s\n%s\n", error->c_str(), usage_line);
+        return {std::nullopt, exit_status::usage};
+    }
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -229,10 +267,6 @@ parse_result parse(int argc, char** argv) {
         // Worded as every other usage error: who speaks, what is wrong, how to use it.
         std::fprintf(stderr, "mockit-run: %s\n%s\n", error.what(), usage_line);
         return {std::nullopt, exit_status::usage};
-    }
-    if (show_version) {
-        print_versions();
-        return {std::nullopt, exit_status::success};
     }
     if (virtual_time->count() > 0) {
         // Alone, the flag gives CLI11's flag value, "true"; "=" alone gives "".

@@ -40,6 +40,8 @@ struct options {
     bool check_only = false;
     bool ignore_environment = false;  // -E: no LUA_INIT, LUA_PATH or LUA_CPATH, as lua5.4
     bool warnings = false;            // -W: Lua's warnings on, as lua5.4
+    bool show_version = false;        // -v: the versions first, then the rest, as lua5.4
+    bool interactive = false;         // -i: the prompt after the script (implies -v)
     std::string log_level;            // empty: $MOCKIT_LOG_LEVEL or "info"
     log_format format = log_format::automatic;
     // --virtual-time[=START]: simulated time from START, in ms since the epoch.
@@ -67,5 +69,8 @@ struct parse_result {
 };
 
 parse_result parse(int argc, char** argv);
+
+// -v's lines: mockit-run's version with its libraries', then Lua's (lua.c's print_version).
+void print_versions();
 
 }  // namespace mockit::app

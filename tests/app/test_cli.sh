@@ -47,6 +47,10 @@ case_version() {
         expect_stdout_contains "spdlog "
         expect_stdout_contains "CLI11 "
     done
+    # As lua5.4's -v: Lua's line last, then whatever else the command line asks for.
+    run_capture "$MOCKIT_RUN" -v -e 'print("hello")'
+    expect_status 0
+    [[ "$OUT" == *$'PUC-Rio\nhello' ]] || fail "-v -e: hello does not follow the Lua line"
 }
 
 case_help() {
@@ -225,9 +229,17 @@ case_no_script_on_a_terminal() {
         skip "script(1) cannot open a pseudo-terminal here"
         return
     fi
-    # script(1) runs the command on a new pseudo-terminal; -e returns the command's status.
-    # The pty carries both output streams to script's stdout.
-    run_capture script -qec "$(quote "$MOCKIT_RUN")" /dev/null
+    # script(1) runs the command on a new pseudo-terminal, types what it reads (then ^D at its
+    # end); -e returns the command's status. The pty carries both output streams to its stdout.
+    printf 'print(6 * 7)\n' >typed
+    run_capture_in typed script -qec "$(quote "$MOCKIT_RUN")" /dev/null
+    expect_status 0
+    expect_stdout_contains "Lua 5.4"  # the banner, as lua5.4's
+    expect_stdout_contains "> "
+    expect_stdout_contains "42"
+    expect_stdout_not_contains "usage: mockit-run"
+    # --check has nothing to check there.
+    run_capture_in typed script -qec "$(quote "$MOCKIT_RUN" --check)" /dev/null
     expect_status 2
     expect_stdout_contains "usage: mockit-run"
 }
@@ -401,7 +413,7 @@ case_virtual_time_bad_start() {
     done
 }
 
-run_case "-v/--version print the versions, exit 0" case_version
+run_case "-v/--version print the versions, then run the rest" case_version
 run_case "-h/--help describe the options and exit statuses, exit 0" case_help
 run_case "an unknown option is a usage error (exit 2)" case_unknown_option
 run_case "an option without its value is a usage error (exit 2)" case_missing_option_value
@@ -416,7 +428,7 @@ run_case "arg and ... laid out as lua5.4 lays them out" case_arg_table_like_lua5
 run_case "'-' reads the script from standard input" case_dash_reads_stdin
 run_case "no script: standard input when it is not a terminal" case_no_script_reads_stdin_when_not_a_terminal
 run_case "no script but -e: standard input is not read" case_e_does_not_read_stdin
-run_case "no script on a terminal: usage, exit 2" case_no_script_on_a_terminal
+run_case "no script on a terminal: the prompt, as lua5.4" case_no_script_on_a_terminal
 run_case "--check reports a syntax error: exit 1" case_check_syntax_error
 run_case "--check of a valid script runs nothing: exit 0" case_check_valid_runs_nothing
 run_case "--check of a missing file: exit 2" case_check_missing_file

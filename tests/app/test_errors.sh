@@ -175,11 +175,19 @@ case_table_unknown_option() {
 case_table_missing_option_value() {
     run_capture "$MOCKIT_RUN" -e
     expect_status 2
-    expect_stderr_line 1 "mockit-run: -e: 1 required CHUNK missing"
+    expect_stderr_line 1 "mockit-run: '-e' needs argument"
     expect_stderr_line 2 "$USAGE_LINE"
     run_capture "$MOCKIT_RUN" -l
     expect_status 2
-    expect_stderr_line 1 "mockit-run: -l: 1 required NAME missing"
+    expect_stderr_line 1 "mockit-run: '-l' needs argument"
+    # As lua5.4: -i, -v, -E and -W stand alone.
+    local option
+    for option in -iv -vv -Ex -Wi; do
+        run_capture "$MOCKIT_RUN" "$option"
+        expect_status 2
+        expect_stderr_line 1 "mockit-run: unrecognized option '$option'"
+        expect_stderr_line 2 "$USAGE_LINE"
+    done
 }
 
 case_table_bad_option_value() {

@@ -120,9 +120,38 @@ EOF
     fi
 }
 
+# mockit-run links Lua built as C (a Lua error is a longjmp, as in lua5.4), so a C module built
+# without unwind tables that raises an error is reported as any error is. Linked to Lua built as
+# C++, the error was an exception that found no unwind table to cross: "terminate called".
+case_c_module_without_unwind_tables() {
+    if ! command -v cc >/dev/null; then
+        skip "no C compiler"
+        return
+    fi
+    mkdir -p cmod
+    cat >cmod/raiser.c <<'EOF'
+#include <lauxlib.h>
+static int raise_it(lua_State *L) { return luaL_error(L, "raised from C"); }
+int luaopen_raiser(lua_State *L) { lua_pushcfunction(L, raise_it); return 1; }
+EOF
+    cc -shared -fPIC -fno-asynchronous-unwind-tables -fno-exceptions -I/usr/include/lua5.4 \
+        -o cmod/raiser.so cmod/raiser.c || {
+        fail "cannot build the C module"
+        return
+    }
+    run_capture env LUA_CPATH="$CASE_DIR/cmod/?.so" "$MOCKIT_RUN" \
+        -e 'print(pcall(require("raiser")))' -e 'require("raiser")()'
+    expect_status 1
+    expect_stdout_contains $'false\traised from C'
+    expect_stderr_matches "^mockit-run: .*raised from C$"
+    expect_stderr_contains "stack traceback:"
+    expect_stderr_not_contains "terminate called"
+}
+
 run_case "mockit is preloaded; require('luamockit') is the same table" case_mockit_preloaded
 run_case "require('luv') works, beside mockit's timers" case_require_luv
 run_case "luv driven from mockit callbacks" case_luv_inside_mockit_callbacks
 run_case "LUA_CPATH and LUA_CPATH_5_4 find C modules" case_lua_cpath
 run_case "an error in a luv callback is reported as lua5.4 does, no crash" case_error_in_luv_callback
+run_case "a C module without unwind tables raises as under lua5.4" case_c_module_without_unwind_tables
 finish

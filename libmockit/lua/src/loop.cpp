@@ -255,6 +255,30 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
     }
 }
 
+input_wait wait_for_input(lua_State* L, context& ctx, int input) {
+    protect(L, [&] { ctx.wakeups.open(); });
+    ctx.wakeups.forget_wakes();
+    if (auto stop = requested_stop(ctx)) return {input_wait::stopped, *stop};
+    if (anything_due(ctx)) return {input_wait::due, 0};
+    if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
+    std::optional<duration> sleep;
+    if (!ctx.simulated) {
+        time_point now = ctx.clock->now();
+        if (std::optional<time_point> next = ctx.timers.next_deadline())
+            sleep = mockit::detail::first_sleep(*next - now);
+    }
+    // The host's watchdog and metrics file are served from the prompt as from run().
+    if (ctx.observer.period && (!sleep || *sleep > *ctx.observer.period))
+        sleep = *ctx.observer.period;
+    time_point before = ctx.clock->now();
+    bool readable = ctx.wakeups.wait(sleep, input);
+    ctx.loop.idle += ctx.clock->now() - before;
+    notify_observer(L, ctx.observer.on_turn);
+    if (auto stop = requested_stop(ctx)) return {input_wait::stopped, *stop};
+    if (readable) return {input_wait::input, 0};
+    return {anything_due(ctx) ? input_wait::due : input_wait::woken, 0};
+}
+
 // mockit.wait([timeout_ms]) -> number of queued callbacks (0 on timeout).
 int mockit_wait(lua_State* L) {
     context& ctx = upvalue_context(L);

@@ -27,6 +27,11 @@ drain_result drain(lua_State* L, context& ctx, lua_Integer max);
 // next time (a "mockit.stop" error).
 bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout);
 
+// The prompt's wait (mockit-run -i): returns at once when a callback is due or a stop is asked
+// for, else blocks until one is, or `input` is readable, or a wake-up comes. On simulated time
+// the clock stands while the prompt waits: only what is due now runs.
+input_wait wait_for_input(lua_State* L, context& ctx, int input);
+
 // Raises the stop as an error: a "mockit.stop" userdata holding the exit code (stop_of), with the
 // message on top of the stack when `with_message`.
 [[noreturn]] void raise_stop(lua_State* L, int code, bool with_message = false);

@@ -331,6 +331,16 @@ loop_outcome last_run(lua_State* L) {
     return ctx != nullptr ? ctx->outcome : loop_outcome{};
 }
 
+input_wait wait_for_input(lua_State* L, int input) {
+    detail::context* ctx = detail::find_context(L);
+    if (ctx == nullptr) return {input_wait::input, 0};  // no loop: only the input to wait for
+    return detail::wait_for_input(L, *ctx, input);
+}
+
+void wake_loops() noexcept {
+    detail::wake_all_loops();
+}
+
 void request_stop_from_signal(int code) noexcept {
     detail::request_stop(code);
 }

@@ -71,8 +71,14 @@ bool poller::wall_clock_stepped() noexcept {
     return true;
 }
 
-void poller::wait(std::optional<duration> timeout) noexcept {
-    pollfd watched[2] = {{eventfd_.load(), POLLIN, 0}, {timerfd_, POLLIN, 0}};
+bool poller::wait(std::optional<duration> timeout, int input) noexcept {
+    // The eventfd first; then the wall clock's watch, if any (its step is read by
+    // wall_clock_stepped(), for the caller to replan); then the input, if any.
+    pollfd watched[3] = {{eventfd_.load(), POLLIN, 0}};
+    nfds_t count = 1;
+    if (timerfd_ >= 0) watched[count++] = pollfd{timerfd_, POLLIN, 0};
+    nfds_t input_at = count;
+    if (input >= 0) watched[count++] = pollfd{input, POLLIN, 0};
     timespec limit{};
     if (timeout) {
         duration left = std::max(*timeout, duration::zero());
@@ -81,14 +87,14 @@ void poller::wait(std::optional<duration> timeout) noexcept {
             timespec{static_cast<time_t>(secs.count()), static_cast<long>((left - secs).count())};
     }
     // EINTR (a signal handler ran) and a timeout end the wait alike: the caller looks again.
-    // The wall clock's step is read by wall_clock_stepped(), for the caller to replan.
-    nfds_t count = timerfd_ >= 0 ? 2 : 1;
-    if (::ppoll(watched, count, timeout ? &limit : nullptr, nullptr) > 0 &&
-        (watched[0].revents & POLLIN) != 0) {
+    if (::ppoll(watched, count, timeout ? &limit : nullptr, nullptr) <= 0) return false;
+    if (watched[0].revents != 0) {
         woken_.store(false);
         std::uint64_t wakes = 0;
         [[maybe_unused]] auto n = ::read(watched[0].fd, &wakes, sizeof wakes);
     }
+    // POLLHUP and POLLERR too: the reader then sees its end of input, or its error.
+    return input >= 0 && watched[input_at].revents != 0;
 }
 
 void poller::wake() noexcept {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The loop's one blocking call: ppoll(2) on an eventfd, until a deadline passes, wake() is
 // called (by a signal handler: the signals a script handles, the host's SIGINT and SIGTERM), or
-// a signal handler runs on this thread. Watching more descriptors (stdin for a prompt, sockets)
-// is a matter of more entries in ppoll's array.
+// a signal handler runs on this thread. A prompt (mockit-run -i) watches its input beside it: one
+// more entry in ppoll's array.
 #pragma once
 
 #include <atomic>
@@ -24,10 +24,11 @@ class poller {
     // never waits never needs one.
     void open();
 
-    // Blocks for at most `timeout` (nullopt: no limit); returns early on a wake() or a signal.
-    // A wake() that came while nobody waited ends the next wait at once: none is lost. Needs
-    // open().
-    void wait(std::optional<duration> timeout) noexcept;
+    // Blocks for at most `timeout` (nullopt: no limit); returns early on a wake() or a signal,
+    // and when `input` (a descriptor, or -1 for none) is readable or hung up, which it returns
+    // true for. A wake() that came while nobody waited ends the next wait at once: none is lost.
+    // Needs open().
+    bool wait(std::optional<duration> timeout, int input = -1) noexcept;
 
     // Async-signal-safe: one write(2). Nothing to do before open(): nobody waits yet, and the
     // first wait looks at everything a wake could announce.

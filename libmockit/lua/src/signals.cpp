@@ -182,6 +182,10 @@ int signal_inbox::next_arrival() noexcept {
     return 0;
 }
 
+void wake_all_loops() noexcept {
+    wake_all();
+}
+
 int requested_stop_code() noexcept {
     return requested_stop.load();
 }

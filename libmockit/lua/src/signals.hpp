@@ -49,6 +49,9 @@ class signal_inbox {
 // handler). It stays asked for: a process told to terminate never starts its loop again.
 // Async-signal-safe.
 void request_stop(int exit_code) noexcept;
+
+// Wakes every state's poller (async-signal-safe).
+void wake_all_loops() noexcept;
 // The code of the stop asked for, or -1 when none was.
 int requested_stop_code() noexcept;
 

@@ -118,6 +118,21 @@ void request_stop_from_signal(int code) noexcept;
 // wake-up, for want of a coroutine to yield. False when the module is not open in L.
 bool run_main_as_task(lua_State* L);
 
+// The prompt of an interactive host (mockit-run -i), which runs the loop while it waits for a
+// line: wait_for_input() blocks until a callback is due (due: the host runs them with
+// mockit.process_events), a stop is asked for (stopped, with its exit code), descriptor `input` is
+// readable or hung up (input), or a wake-up without any of these ends the wait (woken: a signal,
+// wake_loops(), the watchdog's period). Call it in protected mode: it raises when no eventfd can be
+// had. On simulated time the clock stands still while the prompt waits.
+struct input_wait {
+    enum kind { due, stopped, input, woken } what;
+    int exit_code;  // for stopped
+};
+input_wait wait_for_input(lua_State* L, int input);
+
+// Ends the wait of every loop (async-signal-safe): a host's signal handler tells its prompt.
+void wake_loops() noexcept;
+
 // Calls fn with the coroutine of every task running now, outermost first (callbacks and signal
 // handlers run as tasks): a host's SIGINT handler interrupts them as lua.c interrupts the main
 // thread, with lua_sethook. Async-signal-safe.
