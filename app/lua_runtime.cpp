@@ -363,6 +363,8 @@ void push_process_events(lua_State* L) {
 int run_lua(const options& opts, int argc, char** argv) {
     // Declared before the state, whose loop observer points at them, so they outlive the state.
     service_manager service;
+    // The binding finds the state directory where systemd puts it, and so does the script.
+    if (!opts.state_dir.empty()) ::setenv("STATE_DIRECTORY", opts.state_dir.c_str(), 1);
     metrics_file metrics{opts.metrics_file, opts.metrics_interval};
     lua_state state;
     // Log lines may be stamped with the state's simulated clock while the state lives.

@@ -231,6 +231,10 @@ parse_result parse(int argc, char** argv) {
                        "Seconds between two writes of the metrics file (default 15)")
             ->type_name("S")
             ->needs(metrics_file);
+    cli.add_option("--state-dir", opts.state_dir,
+                   "Where cron timers with persist= keep their last runs (default: "
+                   "$STATE_DIRECTORY, which systemd's StateDirectory= sets)")
+        ->type_name("DIR");
     std::string virtual_start;
     // A flag, so that a value comes only with "=": `--virtual-time script.lua` runs script.lua.
     auto* virtual_time = cli.add_flag(

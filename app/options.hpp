@@ -51,6 +51,8 @@ struct options {
     // --metrics-file PATH, --metrics-interval S: where and how often to write the metrics.
     std::string metrics_file;
     std::chrono::milliseconds metrics_interval{15000};
+    // --state-dir DIR: $STATE_DIRECTORY for the script, where persist= keeps cron timers' runs.
+    std::string state_dir;
     // --next EXPR [--count N] [--tz ZONE]: print a calendar schedule's next runs, run nothing.
     std::optional<std::string> next_expr;
     int next_count = 5;

@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "cron_timer.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "lua_util.hpp"
@@ -15,11 +22,15 @@ namespace {
 using std::chrono::milliseconds;
 using wall_ms = std::chrono::sys_time<milliseconds>;
 
-constexpr const char* schedule_type = "mockit.cron_schedule";
+constexpr const char* plan_type = "mockit.cron_plan";
 
-int schedule_gc(lua_State* L) {
-    static_cast<cron_schedule*>(lua_touserdata(L, 1))->~cron_schedule();
+int plan_gc(lua_State* L) {
+    static_cast<cron_plan*>(lua_touserdata(L, 1))->~cron_plan();
     return 0;
+}
+
+void log_problem(context& ctx, const std::string& what) {
+    if (ctx.log) ctx.log(log_level::error, "persist: " + what + " (treated as never ran)");
 }
 
 wall_ms wall_now(const context& ctx) {
@@ -63,11 +74,11 @@ struct due_runs {
 due_runs runs_due_by(const timer_options& o, wall_ms wall) {
     due_runs d{1, true, next_ms(o)};
     for (;;) {
-        std::optional<std::chrono::sys_seconds> next = o.cron->next_after(d.latest);
+        std::optional<std::chrono::sys_seconds> next = o.cron->schedule.next_after(d.latest);
         if (!next || *next > wall) return d;
         if (d.count == max_counted_runs) {
             d.counted_all = false;
-            d.latest = latest_run(*o.cron, d.latest, wall);
+            d.latest = latest_run(o.cron->schedule, d.latest, wall);
             return d;
         }
         d.latest = *next;
@@ -90,7 +101,7 @@ void plan_run(lua_State* L, context& ctx, timer_handle& t, std::optional<wall_ms
 }
 
 std::optional<wall_ms> run_after(const timer_options& o, wall_ms t) {
-    std::optional<std::chrono::sys_seconds> next = o.cron->next_after(t);
+    std::optional<std::chrono::sys_seconds> next = o.cron->schedule.next_after(t);
     if (!next) return std::nullopt;
     return wall_ms{*next};
 }
@@ -112,26 +123,94 @@ void replan(lua_State* L, context& ctx, timer_handle& t, time_point now) {
     plan_run(L, ctx, t, run_after(o, d.latest), now);
 }
 
+// Where persist=`name` keeps its last run: $STATE_DIRECTORY/name (the first directory when systemd
+// lists several), which must be a directory this process can write. False, with the reason in
+// `message`, otherwise.
+bool find_state_file(std::string& file, const char* name, char* message, std::size_t size) {
+    const char* dirs = std::getenv("STATE_DIRECTORY");
+    if (dirs == nullptr || *dirs == '\0') {
+        std::snprintf(message, size,
+                      "'persist' needs a state directory: $STATE_DIRECTORY (systemd's "
+                      "StateDirectory=) or mockit-run --state-dir");
+        return false;
+    }
+    std::string dir{dirs, std::strcspn(dirs, ":")};
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        ::access(dir.c_str(), W_OK | X_OK) != 0) {
+        int error = errno != 0 ? errno : ENOTDIR;
+        if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) error = ENOTDIR;
+        std::snprintf(message, size, "'persist': cannot write the state directory '%s': %s",
+                      dir.c_str(), std::strerror(error));
+        return false;
+    }
+    file = dir + "/" + name;
+    return true;
+}
+
+// The due time of the last run started, from the state file: nullopt when there is none (a first
+// start), or when it cannot be read or holds anything but one whole number of ms (logged).
+std::optional<wall_ms> read_last_run(context& ctx, const std::string& file) {
+    std::FILE* f = std::fopen(file.c_str(), "re");
+    if (f == nullptr) {
+        if (errno != ENOENT) log_problem(ctx, "cannot read " + file + ": " + std::strerror(errno));
+        return std::nullopt;
+    }
+    char text[32] = {};
+    std::size_t n = std::fread(text, 1, sizeof text - 1, f);
+    std::fclose(f);
+    long long ms = 0;
+    auto [end, error] = std::from_chars(text, text + n, ms);
+    bool whole = error == std::errc{} && end != text &&
+                 (end == text + n || (*end == '\n' && end + 1 == text + n));
+    if (!whole || ms < 0) {
+        log_problem(ctx, file + " holds no time (a whole number of ms since the epoch)");
+        return std::nullopt;
+    }
+    return wall_ms{milliseconds{ms}};
+}
+
+// Keeps `due` as the last run in the plan's state file: written beside it, then renamed over it,
+// so a crash leaves the old time or the new one. A failure is logged once until a write succeeds.
+void write_last_run(context& ctx, cron_plan& plan, wall_ms due) {
+    std::string temporary = plan.state_file + ".tmp";
+    std::FILE* f = std::fopen(temporary.c_str(), "we");
+    bool written = f != nullptr;
+    if (written) {
+        written =
+            std::fprintf(f, "%lld\n", static_cast<long long>(due.time_since_epoch().count())) > 0;
+        written = std::fclose(f) == 0 && written;
+    }
+    written = written && std::rename(temporary.c_str(), plan.state_file.c_str()) == 0;
+    if (!written && !plan.write_failed)
+        log_problem(ctx, "cannot write " + plan.state_file + ": " + std::strerror(errno));
+    plan.write_failed = !written;
+}
+
 }  // namespace
 
-const cron_schedule* push_cron_schedule(lua_State* L, context& ctx, int expr, int zone) {
+cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int persist) {
     std::size_t expr_length = 0, zone_length = 0;
     const char* expr_text = lua_tolstring(L, expr, &expr_length);
     const char* zone_text = zone != 0 ? lua_tolstring(L, zone, &zone_length) : "";
-    void* memory = lua_newuserdatauv(L, sizeof(cron_schedule), 0);
-    char message[256];
+    void* memory = lua_newuserdatauv(L, sizeof(cron_plan), 0);
+    char message[320];
     try {
-        auto* s = new (memory) cron_schedule({expr_text, expr_length}, {zone_text, zone_length});
-        if (luaL_newmetatable(L, schedule_type)) {
-            lua_pushcfunction(L, schedule_gc);
+        auto* plan = new (memory)
+            cron_plan{cron_schedule({expr_text, expr_length}, {zone_text, zone_length}), {}};
+        if (luaL_newmetatable(L, plan_type)) {
+            lua_pushcfunction(L, plan_gc);
             lua_setfield(L, -2, "__gc");
         }
         lua_setmetatable(L, -2);
         // A schedule that never runs is a mistake in it ("0 0 30 2 *"), not a timer to keep.
-        if (!s->next_after(wall_now(ctx))) {
+        if (!plan->schedule.next_after(wall_now(ctx))) {
             std::snprintf(message, sizeof message, "the schedule has no run after now");
+        } else if (persist != 0 && !find_state_file(plan->state_file, lua_tostring(L, persist),
+                                                    message, sizeof message)) {
+            // message says why
         } else {
-            return s;
+            return plan;
         }
     } catch (const std::bad_alloc&) {
         std::snprintf(message, sizeof message, "not enough memory");
@@ -144,13 +223,25 @@ const cron_schedule* push_cron_schedule(lua_State* L, context& ctx, int expr, in
 
 time_point plan_first_cron_run(lua_State* L, context& ctx, timer_handle& t, time_point now) {
     timer_options& o = options_of(t);
-    std::optional<wall_ms> first = run_after(o, wall_now(ctx));
+    wall_ms wall = wall_now(ctx);
+    std::optional<wall_ms> first = run_after(o, wall);
     if (!first) luaL_error(L, "the schedule has no run after now");
     o.cron_next_ms = first->time_since_epoch().count();
     o.jitter_now = draw_jitter(ctx, o.jitter_ms);
     if (!ctx.simulated) protect(L, [&] { ctx.wakeups.watch_wall_clock(); });
     ctx.cron_timers = true;
-    return deadline_of(ctx, *first, now) + o.jitter_now;
+    time_point deadline = deadline_of(ctx, *first, now) + o.jitter_now;
+    if (o.cron->state_file.empty()) return deadline;
+    // A run that fell due while nothing ran the timer (persist) is passed over, as in a step.
+    std::optional<wall_ms> last =
+        protect(L, [&] { return read_last_run(ctx, o.cron->state_file); });
+    std::optional<wall_ms> passed = last ? run_after(o, *last) : std::nullopt;
+    if (!passed || *passed > wall) return deadline;
+    o.cron_next_ms = passed->time_since_epoch().count();
+    if (o.missed != missed_policy::skip) return now;  // the run folds them, or runs each
+    count_unrun(o, runs_due_by(o, wall).count);
+    o.cron_next_ms = first->time_since_epoch().count();
+    return deadline;
 }
 
 std::optional<cron_run> begin_cron_run(lua_State* L, context& ctx, timer_handle& t) {
@@ -166,6 +257,7 @@ std::optional<cron_run> begin_cron_run(lua_State* L, context& ctx, timer_handle&
     bool each = o.missed == missed_policy::all && d.counted_all;
     wall_ms due = each ? next_ms(o) : d.latest;
     o.due = due.time_since_epoch();
+    if (!o.cron->state_file.empty()) protect(L, [&] { write_last_run(ctx, *o.cron, due); });
     duration late = ctx.clock->wall_now() - (due + o.jitter_now);
     plan_run(L, ctx, t, run_after(o, due), now);
     std::uint64_t folded = each ? 0 : d.counted_all ? d.count - 1 : max_counted_runs;

@@ -12,8 +12,15 @@
 // simulated one. A run never repeats a due time: after a step back, the next run is the one
 // planned before it.
 //
+// persist = "name" keeps the due time of the last run started in $STATE_DIRECTORY/name (mockit-run
+// --state-dir sets the variable), written to name.tmp then renamed over it. At the timer's start,
+// a run that fell due since then, while nothing ran the timer, is a run the clock passed over, as
+// systemd's Persistent=true has it: a missing file is a first start (no catch-up), and an
+// unreadable or corrupt one is logged and treated as one.
+//
 // Runs the clock passed over:
-// - in a step or a suspend: `missed = "once"` (default) makes one catch-up run at once, carrying
+// - in a step, a suspend, or while the service was down (persist): `missed = "once"` (default)
+// makes one catch-up run at once, carrying
 //   the latest of them as t:due() and the others in t:missed(); "skip" makes none (they count as
 //   missed) and goes on with the next run after now; "all" runs each, in order, at once.
 // - while the loop was busy (a long callback, a blocked script): the late run folds them as
@@ -26,23 +33,29 @@
 #include <cstdint>
 #include <lua.hpp>
 #include <optional>
+#include <string>
 
 #include "context.hpp"
+#include "mockit/cron.hpp"
 #include "timer.hpp"
-
-namespace mockit {
-class cron_schedule;
-}
 
 namespace mockit::lua::detail {
 
 inline constexpr std::uint64_t max_counted_runs = 1000;
 
-// Makes the schedule of a cron timer from the expression at `expr` and the zone name at `zone`
-// (0: the local zone), and pushes it (a userdata that owns it, to keep in the timer's user
-// values). Raises "bad argument #1 (...)" with the schedule's own message, naming the field or
-// the zone, or when the schedule never runs.
-const cron_schedule* push_cron_schedule(lua_State* L, context& ctx, int expr, int zone);
+// What a cron timer runs by, in a userdata of its own (the timer's are trivially destructible).
+struct cron_plan {
+    cron_schedule schedule;
+    std::string state_file;     // persist="name": $STATE_DIRECTORY/name, else empty
+    bool write_failed = false;  // the last write of the state file failed (and was logged)
+};
+
+// Makes the plan of a cron timer from the expression at `expr`, the zone name at `zone` (0: the
+// local zone) and the persist name at `persist` (0: none), and pushes it (a userdata that owns
+// it, to keep in the timer's user values). Raises "bad argument #1 (...)" with the schedule's own
+// message, naming the field or the zone, when the schedule never runs, or when the state
+// directory is missing or cannot be written.
+cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int persist);
 
 // Where the first run of cron timer `t`, armed `now`, goes on the monotonic clock.
 time_point plan_first_cron_run(lua_State* L, context& ctx, timer_handle& t, time_point now);

@@ -25,6 +25,7 @@ struct parsed {
     std::optional<std::int64_t> every_ms;
     int cron = 0;                         // stack index of the cron expression, or 0
     int tz = 0;                           // stack index of its time zone, or 0
+    int persist = 0;                      // stack index of its state file's name, or 0
     int fn = 0;                           // stack index of the callback
     int args = 0;                         // stack index of the arguments' table, or 0
     int name = 0;                         // stack index of the name, or 0
@@ -94,6 +95,21 @@ bool is_clean_text(const char* s, std::size_t n) {
     return true;
 }
 
+// A state file's name: a plain file name in the state directory, never a path or a hidden file.
+void check_state_name(lua_State* L, int value) {
+    std::size_t n = 0;
+    const char* s = lua_type(L, value) == LUA_TSTRING ? lua_tolstring(L, value, &n) : nullptr;
+    bool good = s != nullptr && n > 0 && n <= max_name_bytes && s[0] != '.';
+    for (std::size_t i = 0; good && i < n; ++i) {
+        char c = s[i];
+        good = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    }
+    if (!good)
+        bad_key(L, "persist",
+                "must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'");
+}
+
 void check_name(lua_State* L, int value) {
     if (lua_type(L, value) != LUA_TSTRING) bad_key(L, "name", "must be a string");
     std::size_t n = 0;
@@ -112,6 +128,9 @@ void read_key(lua_State* L, parsed& p, const char* key) {
     } else if (std::strcmp(key, "cron") == 0) {
         if (lua_type(L, value) != LUA_TSTRING) bad_key(L, key, "must be a string");
         p.cron = value;
+    } else if (std::strcmp(key, "persist") == 0) {
+        check_state_name(L, value);
+        p.persist = value;
     } else if (std::strcmp(key, "tz") == 0) {
         if (lua_type(L, value) != LUA_TSTRING) bad_key(L, key, "must be a string");
         p.tz = value;
@@ -147,14 +166,14 @@ parsed parse(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     parsed p;
-    luaL_checkstack(L, 2 * 12 + LUA_MINSTACK, "too many options");
+    luaL_checkstack(L, 2 * 13 + LUA_MINSTACK, "too many options");
     lua_pushnil(L);
     int seen = 0;
     while (lua_next(L, 1) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING) {
             luaL_argerror(L, 1, lua_pushfstring(L, "unknown key (a %s)", luaL_typename(L, -2)));
         }
-        if (++seen > 12) luaL_argerror(L, 1, "too many keys");  // each known key once: 12
+        if (++seen > 13) luaL_argerror(L, 1, "too many keys");  // each known key once: 13
         read_key(L, p, lua_tostring(L, -2));
         lua_pushvalue(L, -2);  // the key again, for lua_next; the value stays where p has it
     }
@@ -165,6 +184,7 @@ parsed parse(lua_State* L) {
     if (p.after_ms && p.missed) bad_key(L, "missed", "applies to 'every' and 'cron' timers only");
     if (p.after_ms && p.overlap) bad_key(L, "overlap", "applies to 'every' and 'cron' timers only");
     if (p.tz != 0 && p.cron == 0) bad_key(L, "tz", "applies to 'cron' timers only");
+    if (p.persist != 0 && p.cron == 0) bad_key(L, "persist", "applies to 'cron' timers only");
     if (p.every_ms && p.missed && *p.missed > missed_policy::delay)
         bad_key(L, "missed", "must be \"burst\", \"skip\" or \"delay\"");
     if (p.cron != 0 && p.missed && *p.missed != missed_policy::skip &&
@@ -335,7 +355,7 @@ int mockit_timer(lua_State* L) {
         lua_setiuservalue(L, ud, options_name_uv);
     }
     if (p.cron != 0) {
-        tw->options.cron = push_cron_schedule(L, ctx, p.cron, p.tz);
+        tw->options.cron = push_cron_plan(L, ctx, p.cron, p.tz, p.persist);
         lua_setiuservalue(L, ud, options_cron_uv);
     }
     for (lua_Integer i = 1; i <= p.nargs; ++i) {  // an __index of args' may raise here

@@ -32,11 +32,9 @@
 #include "metrics.hpp"
 #include "timer.hpp"
 
-namespace mockit {
-class cron_schedule;
-}
-
 namespace mockit::lua::detail {
+
+struct cron_plan;
 
 // burst, skip and delay for `every` timers; once, skip and all for cron timers (cron_timer.hpp).
 enum class missed_policy : std::uint8_t { burst, skip, delay, once, all };
@@ -44,7 +42,7 @@ enum class overlap_policy : std::uint8_t { skip, allow };
 
 inline constexpr int options_name_uv = 2;
 inline constexpr int options_run_uv = 3;
-inline constexpr int options_cron_uv = 4;  // a cron timer's schedule
+inline constexpr int options_cron_uv = 4;  // a cron timer's plan (cron_timer.hpp)
 inline constexpr int options_first_arg_uv = 5;
 
 struct timer_options {
@@ -59,9 +57,9 @@ struct timer_options {
     duration jitter_now;     // the random delay of the expiry queued now
     duration wall_offset;    // wall clock minus monotonic clock on the grid
     duration due;            // the current (or last) run's nominal due time, on the wall clock
-    // A cron timer's schedule (owned by user value options_cron_uv), or nullptr; and its next
-    // run, in ms since the epoch on the wall clock.
-    const cron_schedule* cron;
+    // A cron timer's schedule and state file (owned by user value options_cron_uv), or nullptr;
+    // and its next run, in ms since the epoch on the wall clock.
+    cron_plan* cron;
     std::int64_t cron_next_ms;
     std::uint64_t missed_now;
     // The name and its totals in the context (ctx.loop.named), or nullptr for a nameless timer.
