@@ -17,7 +17,7 @@ write_job() {
 local iso = function(ms) return os.date("!%Y-%m-%dT%H:%M", ms // 1000) end
 local missed = arg[2] or "once"
 local t = mockit.timer{cron = "0 3 * * *", tz = "UTC", persist = "backup", missed = missed,
-    fn = function(t) print(iso(mockit.mstimestamp()), iso(t:due()), t:missed()) end}
+    fn = function(t) print(iso(mockit.mstimestamp()) .. " " .. iso(t:due()) .. " " .. t:missed()) end}
 mockit.clock.advance(tonumber(arg[1]) * 3600 * 1000)
 t:destroy()
 EOF
