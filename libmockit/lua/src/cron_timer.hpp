@@ -50,11 +50,14 @@ time_point plan_first_cron_run(lua_State* L, context& ctx, timer_handle& t, time
 struct cron_run {
     std::uint64_t folded;  // the runs folded into this one besides its own
     duration late;         // from its due time (and jitter) to now
+    duration due;          // its due time on the wall clock, for t:due() if it runs
 };
 
-// Starts the run of cron timer `t` the queue handed out: sets its due time, decides what it folds
+// Starts the run of cron timer `t` the queue handed out: decides its due time and what it folds
 // and moves the timer to its next run (or disarms it after the schedule's last). nullopt when no
 // run is due after all: the wall clock went back since it was queued, and it is moved to its run.
+// The caller sets t:due() only when the run does start: an expiry left unrun (overlap="skip" while
+// the last run is paused) leaves t:due() at the last run's.
 std::optional<cron_run> begin_cron_run(lua_State* L, context& ctx, timer_handle& t);
 
 // Replans every armed cron timer after a step of the wall clock.
