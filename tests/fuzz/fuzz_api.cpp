@@ -18,6 +18,13 @@
 // each, as the reference lists them. The jitter is seeded (seed_jitter) and the model draws it as
 // the module does (splitmix64, one draw per arming and per expiry taken of a jittered timer).
 //
+// Cron timers: mockit.timer{cron = ...} with an expression of a small set (every minute, every 5
+// s, hourly, a fixed time of day, weekday office hours, @daily, leap days), a zone (UTC,
+// Europe/Berlin, Australia/Lord_Howe) or the local one, each missed policy (once, skip, all),
+// overlap, jitter, names, ref; or mockit.cron(expr, fn, ...). Bad cron tables: bad expressions
+// (through mockit.cron too), one that never runs, a bad zone, tz without cron or not a string,
+// an every timer's policy for a cron timer and the other way round.
+//
 // Tasks: mockit.spawn of a Lua body, with a <close> variable, that asks the harness what to do
 // next: pause 0..3 times for chosen delays, then return 0..3 values or raise; or first wait for
 // an older task (so waits never form a cycle), with or without a timeout. Tasks are cancelled,
@@ -90,6 +97,16 @@
 //   order with the timers due then; a waiter woken by the end of the task it waits for resumes
 //   at that end. At the end, once drained, no task is left and none of their wake-ups.
 //
+// - A cron timer's runs come from its schedule (mockit::cron_schedule, the model's oracle for the
+//   schedule alone) as the reference says: a run due at wall time W is queued at now + (W - wall
+//   now), plus its jitter; set_wall() and suspend() replan every one at once (a run still ahead
+//   keeps its jitter at its new distance, one passed over runs at once with once and all, and
+//   with skip counts as missed with every other passed over); a run takes every run due by then:
+//   once and skip fold them (t:due() the latest, t:missed() the others, at most 1000), all runs
+//   each in turn at once (more than 1000 behind, it folds as once does). Its runs, t:due() (a run
+//   of the schedule, never after now), t:missed(), t:stats() and metrics() are the model's,
+//   exactly; kind() is "cron" and interval() nil; reset() plans anew, reset(ms) raises.
+//
 // With the real clock delays are real and tiny, and a budget caps how long one input may block.
 // Timers with options are then never early (the k-th expiry taken, by t:stats(), no earlier than
 // k - 1 periods after arming; an after timer's no earlier than its delay) and owe no more than
@@ -117,6 +134,7 @@
 #include <utility>
 #include <vector>
 
+#include "mockit/cron.hpp"
 #include "mockit/lua_module.hpp"
 
 namespace {
@@ -196,7 +214,17 @@ enum class action : std::uint8_t {
     last = pause,
 };
 
-enum class missed_policy : std::uint8_t { burst, skip, delay };
+enum class missed_policy : std::uint8_t { burst, skip, delay, once, all };
+
+// Calendar timers: the expressions and zones inputs draw from (-1: the process's local zone). The
+// schedule itself is mockit::cron_schedule's, the model's oracle; what the model checks is the
+// timer around it: planning on the monotonic clock, replans on wall clock steps and suspends,
+// the missed policies, folds and counts.
+constexpr std::string_view cron_exprs[] = {"* * * * *",  "*/5 * * * * *",         "0 * * * *",
+                                           "30 2 * * *", "*/15 9-17 * * MON-FRI", "@daily",
+                                           "0 0 29 2 *", "*/30 * * * *"};
+constexpr std::string_view cron_zones[] = {"UTC", "Europe/Berlin", "Australia/Lord_Howe"};
+constexpr std::int64_t cron_max_counted = 1000;  // runs counted in one fold, as the module's
 
 // A name of mockit.timer{...}: none (-1), or one of these. Timers sharing one add up in
 // mockit.metrics().timers. One is 128 bytes, the longest allowed; one is UTF-8 with characters
@@ -248,6 +276,13 @@ struct timer_model {
     std::int64_t late_max_us = 0;
     std::int64_t taken_base = 0;
     std::optional<std::size_t> run_task;  // the anonymous task of its last run, if it paused
+    // A cron timer (delay_ms is then the queue's period, 2^40 ms): its expression (an index of
+    // cron_exprs, or -1), its schedule, the run planned next on the wall clock (ms) and where it
+    // is queued on the monotonic clock (its jitter included).
+    int cron = -1;
+    std::optional<mockit::cron_schedule> schedule;
+    std::int64_t cron_next_ms = 0;
+    steady::time_point cron_deadline;
 };
 
 enum class frame_kind : std::uint8_t { drain, run, advance };
@@ -288,8 +323,17 @@ bool task_ended(const task_model& t) {
 // When a live timer's next expiry falls due: its one-off's, or the next of its interval's; a
 // timer with options keeps its own (simulated time only).
 steady::time_point next_expiry(const timer_model& t) {
+    if (t.cron >= 0) return t.cron_deadline;
     if (t.options) return t.nominal + t.jitter_now;
     return t.armed_at + milliseconds{t.delay_ms} * (t.fires + 1);
+}
+
+// A cron timer's first run strictly after `ms` on the wall clock (ms), or nullopt.
+std::optional<std::int64_t> cron_after(const timer_model& t, std::int64_t ms) {
+    std::optional<std::chrono::sys_seconds> next =
+        t.schedule->next_after(std::chrono::sys_time<milliseconds>{milliseconds{ms}});
+    if (!next) return std::nullopt;
+    return std::chrono::duration_cast<milliseconds>(next->time_since_epoch()).count();
 }
 
 // The queue's order: deadline, then arming.
@@ -479,6 +523,7 @@ class harness {
     void op_arm(bool repeats);
     int arm(int slot, bool repeats, std::int64_t delay, const timer_model& spec);
     void op_arm_options();
+    void op_arm_cron();
     void arm_options(int slot, std::int64_t delay, timer_model spec);
     void bad_options();
     void destroy(int slot, bool by_close);
@@ -527,7 +572,23 @@ class harness {
         steady::time_point nominal;  // the grid point it runs for (the last folded)
         std::chrono::nanoseconds jitter;
         std::int64_t folded = 0;
+        std::int64_t due_ms = 0;          // a cron timer's: t:due()...
+        std::chrono::nanoseconds late{};  // ...and how late the run starts
     };
+    // Cron timers: the runs due by a wall time from the planned one on (at most cron_max_counted
+    // counted), a run planned as the module plans it, and every cron timer replanned after a
+    // step of the wall clock or a suspend.
+    struct cron_due {
+        std::int64_t count;
+        bool counted_all;
+        std::int64_t latest;
+    };
+    cron_due cron_due_by(const timer_model& t, std::int64_t wall) const;
+    void cron_plan(timer_model& t, std::optional<std::int64_t> at, steady::time_point now);
+    void replan_cron();
+    std::int64_t wall_ns_at(steady::time_point at) const {
+        return wall_base_ns_ + std::chrono::nanoseconds{at - wall_base_at_}.count();
+    }
     std::int64_t draw_jitter(std::int64_t jitter_ms);
     void plan_options(timer_model& t);
     taken take_expiry(timer_model& t, steady::time_point start);
@@ -546,7 +607,7 @@ class harness {
     void check_invariants(bool consuming);
     void check_slot(int slot);
     void check_clocks();
-    owed_count owed_at(steady::time_point now) const;
+    owed_count owed_at(steady::time_point now, bool cron_runs = false) const;
     lua_Integer call_integer(const char* name);
     void expect_error(int status, std::string_view what, const char* call);
     void deliver(std::int64_t id);
@@ -567,6 +628,10 @@ class harness {
     std::size_t serial_in(int slot) const;
     bool occupied(int slot) const { return slot_serial_[slot] != no_serial; }
     bool live_oneoff() const;
+    bool live_cron() const {
+        return std::any_of(timers_.begin(), timers_.end(),
+                           [](const timer_model& t) { return t.live && t.cron >= 0; });
+    }
     // The kind of the outermost run() or advance() in progress; drain when there is none.
     frame_kind loop_kind() const {
         for (const drain_frame& f : frames_) {
@@ -826,7 +891,7 @@ std::int64_t harness::scaled(std::int64_t ms) {
 // max_backlog callbacks: a bound on the total, as callbacks that sleep add to the backlog they
 // are part of (a 1 ms interval sleeping 3 ms triples it with every drain).
 std::int64_t harness::bounded_move(std::int64_t ms) const {
-    while (ms > 0 && owed_at(sim_now_ + milliseconds{ms}).callbacks > max_backlog)
+    while (ms > 0 && owed_at(sim_now_ + milliseconds{ms}, true).callbacks > max_backlog)
         ms /= 2;
     return ms;
 }
@@ -1054,11 +1119,151 @@ void harness::op_arm_options() {
     pop_to(top);
 }
 
+// A cron timer: mockit.timer{cron = ...} with an expression of cron_exprs, a zone of cron_zones
+// or none, a missed policy (once, skip, all) or none, overlap, jitter (a scaled delay), a name,
+// ref and args; or mockit.cron(expr, fn, serial, extras...). Its callback does what op_arm's do
+// (half of them pause). At most one live cron timer has both missed="skip" and a jitter: a
+// replan draws their jitters in the order of the queue's slots, which the model does not know.
+void harness::op_arm_cron() {
+    timer_model spec;
+    spec.options = true;
+    spec.repeats = true;
+    spec.delay_ms = max_delay;
+    spec.missed = missed_policy::once;
+    int slot = in_.ConsumeIntegralInRange(0, slot_count - 1);
+    spec.cron = in_.ConsumeIntegralInRange(0, static_cast<int>(std::size(cron_exprs)) - 1);
+    bool via_cron = in_.ConsumeIntegralInRange(0, 3) == 0;  // mockit.cron(expr, fn, ...)
+    int tz = via_cron ? -1 : in_.ConsumeIntegralInRange(-1, 2);
+    int missed = via_cron ? 0 : in_.ConsumeIntegralInRange(0, 3);  // 0: not given
+    int overlap = via_cron ? 0 : in_.ConsumeIntegralInRange(0, 2);
+    bool jitter_given = !via_cron && in_.ConsumeBool();
+    if (jitter_given) spec.jitter_ms = scaled(in_.ConsumeIntegralInRange(0, max_delay_ms));
+    spec.name = via_cron ? -1 : in_.ConsumeIntegralInRange(-1, name_count - 1);
+    int ref = via_cron ? 0 : in_.ConsumeIntegralInRange(0, 2);
+    bool with_n = in_.ConsumeBool();
+    spec.extra = in_.ConsumeIntegralInRange(0, 3);
+    spec.via_table = in_.ConsumeBool();
+    spec.act =
+        in_.ConsumeBool()
+            ? action::pause
+            : static_cast<action>(in_.ConsumeIntegralInRange(0, static_cast<int>(action::last)));
+    spec.target = in_.ConsumeIntegralInRange(0, slot_count - 1);
+    spec.param = in_.ConsumeIntegralInRange(0, 255);
+    static constexpr missed_policy policies[] = {missed_policy::once, missed_policy::skip,
+                                                 missed_policy::all};
+    if (missed > 0) spec.missed = policies[missed - 1];
+    spec.overlap_allow = overlap == 2;
+    spec.referenced = ref != 2;
+    if (spec.missed == missed_policy::skip && spec.jitter_ms > 0 &&
+        std::any_of(timers_.begin(), timers_.end(), [](const timer_model& t) {
+            return t.cron >= 0 && !t.destroyed && t.missed == missed_policy::skip &&
+                   t.jitter_ms > 0;
+        }))
+        spec.jitter_ms = 0;
+    std::string_view expr = cron_exprs[spec.cron];
+    std::string_view zone = tz >= 0 ? cron_zones[tz] : std::string_view{};
+    spec.schedule.emplace(expr, zone);
+
+    int top = lua_gettop(L_);
+    std::size_t serial = timers_.size();
+    timers_.push_back(spec);
+    timer_model& t = timers_.back();
+    auto push_fn = [&] {
+        if (t.act == action::pause) {
+            push_kept("pausing_callback");
+        } else if (t.via_table) {
+            push_kept("callable");
+        } else {
+            lua_pushcfunction(L_, on_timer);
+        }
+    };
+    int nargs = 1;
+    if (via_cron) {
+        push_module_function("cron");
+        lua_pushlstring(L_, expr.data(), expr.size());
+        push_fn();
+        lua_pushinteger(L_, static_cast<lua_Integer>(serial));
+        for (int i = 1; i <= t.extra; ++i)
+            lua_pushfstring(L_, "x%d", i);
+        nargs = 3 + t.extra;
+    } else {
+        push_module_function("timer");
+        lua_createtable(L_, 0, 10);
+        lua_pushlstring(L_, expr.data(), expr.size());
+        lua_setfield(L_, -2, "cron");
+        if (tz >= 0) {
+            lua_pushlstring(L_, zone.data(), zone.size());
+            lua_setfield(L_, -2, "tz");
+        }
+        push_fn();
+        lua_setfield(L_, -2, "fn");
+        lua_createtable(L_, 1 + t.extra, 1);
+        lua_pushinteger(L_, static_cast<lua_Integer>(serial));
+        lua_rawseti(L_, -2, 1);
+        for (int i = 1; i <= t.extra; ++i) {
+            lua_pushfstring(L_, "x%d", i);
+            lua_rawseti(L_, -2, i + 1);
+        }
+        if (with_n) {
+            lua_pushinteger(L_, 1 + t.extra);
+            lua_setfield(L_, -2, "n");
+        }
+        lua_setfield(L_, -2, "args");
+        static constexpr const char* missed_names[] = {"once", "skip", "all"};
+        if (missed > 0) {
+            lua_pushstring(L_, missed_names[missed - 1]);
+            lua_setfield(L_, -2, "missed");
+        }
+        if (overlap > 0) {
+            lua_pushstring(L_, overlap == 1 ? "skip" : "allow");
+            lua_setfield(L_, -2, "overlap");
+        }
+        if (jitter_given) {
+            lua_pushinteger(L_, t.jitter_ms);
+            lua_setfield(L_, -2, "jitter");
+        }
+        if (t.name >= 0) {
+            std::string_view name = timer_names[t.name];
+            lua_pushlstring(L_, name.data(), name.size());
+            lua_setfield(L_, -2, "name");
+        }
+        if (ref != 0) {
+            lua_pushboolean(L_, ref == 1);
+            lua_setfield(L_, -2, "ref");
+        }
+    }
+    t.armed_at = now();
+    t.arming = ++armings_;
+    if (virtual_) plan_options(t);
+    if (lua_pcall(L_, nargs, 1, 0) != LUA_OK)
+        violation("%s: %s", via_cron ? "cron(...)" : "timer{cron = ...}", lua_tostring(L_, -1));
+    if (!luaL_testudata(L_, -1, "mockit.timer")) violation("a cron timer's arming returned none");
+    t.live = true;
+    if (t.name >= 0) name_used_[static_cast<std::size_t>(t.name)] = true;
+    trace(
+        "arm #%zu into slot %d: %s '%.*s', tz %d, missed %d, overlap %d, jitter %lld, name %d, "
+        "ref %d, action %d; first run at %lld ms, due at %lld ns",
+        serial, slot, via_cron ? "cron" : "timer{cron}", static_cast<int>(expr.size()), expr.data(),
+        tz, missed, overlap, static_cast<long long>(t.jitter_ms), t.name, ref,
+        static_cast<int>(t.act), static_cast<long long>(t.cron_next_ms), ns_of(t.cron_deadline));
+    push_kept("handles");
+    lua_pushvalue(L_, -2);
+    lua_rawseti(L_, -2, static_cast<lua_Integer>(serial) + 1);
+    lua_pop(L_, 1);
+    drop(slot);
+    push_kept("slots");
+    lua_pushvalue(L_, -2);
+    lua_rawseti(L_, -2, slot + 1);
+    slot_serial_[slot] = serial;
+    t.slot = slot;
+    pop_to(top);
+}
+
 // A table mockit.timer must refuse, for one reason the input chooses: "bad argument #1", with
 // the reason the reference gives, and nothing changes (check_invariants: stats().timers, and no
 // new name in metrics()).
 void harness::bad_options() {
-    int fault = in_.ConsumeIntegralInRange(0, 26);
+    int fault = in_.ConsumeIntegralInRange(0, 31);
     int variant = in_.ConsumeIntegralInRange(0, 7);
     int top = lua_gettop(L_);
     push_module_function("timer");
@@ -1078,8 +1283,70 @@ void harness::bad_options() {
         }
     };
     auto set = [&](const char* key) { lua_setfield(L_, -2, key); };
+    auto cron_table = [&](const char* expr) {
+        table(nullptr, 0, true);
+        lua_pushstring(L_, expr);
+        set("cron");
+    };
     std::string_view want;
+    int nargs = 1;
+    const char* call = "timer";
     switch (fault) {
+        case 27: {  // a bad expression, or one that never runs: in timer{cron = ...} or cron()
+            static constexpr std::pair<const char*, std::string_view> bad[] = {
+                {"* * *", "(expected 5 or 6 fields, got 3)"},
+                {"61 * * * *", "(minute: 61 is out of range 0-59)"},
+                {"0 24 * * *", "(hour: 24 is out of range 0-23)"},
+                {"*/0 * * * *", "(minute: step: */0 must be at least 1)"},
+                {"0 0 * * FOO", "(day-of-week: unknown name 'FOO')"},
+                {"0 0 30 2 *", "(the schedule has no run after now)"},
+                {"0 0 31 4 *", "(the schedule has no run after now)"},
+                {"1 2 3 4 5 6 7", "(expected 5 or 6 fields, got 7)"}};
+            auto [expr, message] = bad[variant];
+            want = message;
+            if (in_.ConsumeBool()) {
+                cron_table(expr);
+            } else {
+                lua_pop(L_, 1);
+                push_module_function("cron");
+                lua_pushstring(L_, expr);
+                lua_pushcfunction(L_, never_called);
+                nargs = 2;
+                call = "cron";
+            }
+            break;
+        }
+        case 28:
+            cron_table("0 0 * * *");
+            lua_pushstring(L_, variant < 4 ? "Mars/Olympus" : "europe/berlin");
+            set("tz");
+            want = variant < 4 ? "(unknown time zone 'Mars/Olympus')"
+                               : "(unknown time zone 'europe/berlin')";
+            break;
+        case 29:
+            table(variant < 4 ? "every" : "after", 100, true);
+            lua_pushliteral(L_, "UTC");
+            set("tz");
+            want = "('tz' applies to 'cron' timers only)";
+            break;
+        case 30:
+            cron_table("* * * * *");
+            lua_pushinteger(L_, 1);
+            set("tz");
+            want = "('tz' must be a string)";
+            break;
+        case 31:
+            if (variant < 4) {  // an every timer's policy for a cron timer
+                cron_table("* * * * *");
+                lua_pushstring(L_, variant < 2 ? "burst" : "delay");
+                want = R"(('missed' must be "once", "skip" or "all" for a cron timer))";
+            } else {  // a cron timer's for an every timer
+                table("every", 100, true);
+                lua_pushstring(L_, variant < 6 ? "once" : "all");
+                want = R"(('missed' must be "burst", "skip" or "delay"))";
+            }
+            set("missed");
+            break;
         case 0:
             lua_pushinteger(L_, 100);
             want = "(table expected, got number)";
@@ -1145,13 +1412,15 @@ void harness::bad_options() {
         case 11:
         case 12:
             table("every", 100, true);
-            if (fault == 11) {
+            if (fault == 11) {  // a cron timer's policy: not for an every timer
                 lua_pushliteral(L_, "all");
-            } else {
+                want = R"(('missed' must be "burst", "skip" or "delay"))";
+            } else {  // no policy at all: the message lists both kinds'
                 lua_pushboolean(L_, 1);
+                want = R"(('missed' must be "burst", "skip" or "delay" (for a cron timer "once", )"
+                       R"("skip" or "all")))";
             }
             set("missed");
-            want = R"(('missed' must be "burst", "skip" or "delay"))";
             break;
         case 13:
             table("every", 100, true);
@@ -1243,11 +1512,14 @@ void harness::bad_options() {
             want = "('cron' must be a string)";
             break;
     }
-    int status = lua_pcall(L_, 1, 1, 0);
+    int status = lua_pcall(L_, nargs, 1, 0);
     if (status == LUA_OK)
         violation("timer{...}: bad options (fault %d.%d) accepted", fault, variant);
     const char* message = lua_tostring(L_, -1);
+    char callee[16];  // 'timer' or 'cron', as Lua names it: 'mockit.timer' or 'timer'
+    std::snprintf(callee, sizeof callee, "%s' (", call);
     if (message == nullptr || !std::strstr(message, "bad argument #1 to ") ||
+        !std::strstr(message, callee) ||
         std::string_view{message}.find(want) == std::string_view::npos)
         violation("timer{...} with bad options (fault %d.%d): '%s', want '%.*s'", fault, variant,
                   message ? message : "(not a string)", static_cast<int>(want.size()), want.data());
@@ -1268,6 +1540,12 @@ std::int64_t harness::draw_jitter(std::int64_t jitter_ms) {
 // point is the next whole multiple of its period since the epoch on the wall clock, an after
 // timer's its delay from now; a jitter is drawn for it.
 void harness::plan_options(timer_model& t) {
+    if (t.cron >= 0) {  // a cron timer's first run: the schedule's first after now (whole ms)
+        std::optional<std::int64_t> first = cron_after(t, wall_ms());
+        if (!first) violation("a cron schedule of the model has no run after now");
+        cron_plan(t, first, sim_now_);
+        return;
+    }
     std::int64_t now_ns = std::chrono::nanoseconds{sim_now_.time_since_epoch()}.count();
     std::int64_t wall_ns =
         wall_base_ns_ + std::chrono::nanoseconds{sim_now_ - wall_base_at_}.count();
@@ -1288,6 +1566,24 @@ void harness::plan_options(timer_model& t) {
 // with a new jitter.
 harness::taken harness::take_expiry(timer_model& t, steady::time_point start) {
     taken k{t.nominal, t.jitter_now, 0};
+    if (t.cron >= 0) {
+        // The runs due by the wall clock's now: one run, the latest of them (t:due(), the others
+        // folded: t:missed()); with missed="all" the first, the others each after it at once,
+        // unless more than cron_max_counted are due (then it folds as "once" does, and
+        // t:missed() says cron_max_counted). The next is the schedule's first after the due one.
+        std::int64_t wall_ns = wall_ns_at(start), wall = wall_ns / 1'000'000;
+        if (t.cron_next_ms > wall)
+            violation("a cron timer's run at %lld ms is taken at %lld ms, before it is due",
+                      static_cast<long long>(t.cron_next_ms), static_cast<long long>(wall));
+        cron_due d = cron_due_by(t, wall);
+        bool each = t.missed == missed_policy::all && d.counted_all;
+        k.due_ms = each ? t.cron_next_ms : d.latest;
+        k.folded = each ? 0 : d.counted_all ? d.count - 1 : cron_max_counted;
+        k.late = std::max(std::chrono::nanoseconds{wall_ns - k.due_ms * 1'000'000} - t.jitter_now,
+                          std::chrono::nanoseconds{0});
+        cron_plan(t, cron_after(t, k.due_ms), start);
+        return k;
+    }
     if (!t.repeats) return k;
     milliseconds period{t.delay_ms};
     if (t.missed != missed_policy::burst && start - k.nominal >= period)
@@ -1298,6 +1594,70 @@ harness::taken harness::take_expiry(timer_model& t, steady::time_point start) {
     if (restart) t.on_grid = false;
     t.jitter_now = milliseconds{draw_jitter(t.jitter_ms)};
     return k;
+}
+
+harness::cron_due harness::cron_due_by(const timer_model& t, std::int64_t wall) const {
+    cron_due d{1, true, t.cron_next_ms};
+    for (;;) {
+        std::optional<std::int64_t> next = cron_after(t, d.latest);
+        if (!next || *next > wall) return d;
+        if (d.count == cron_max_counted) {
+            // The latest run at or before `wall`: bisection between d.latest (a run after it is
+            // due) and wall (none after it is), down to a millisecond.
+            std::int64_t low = d.latest, high = wall;
+            while (high - low > 1) {
+                std::int64_t middle = low + (high - low) / 2;
+                std::optional<std::int64_t> after = cron_after(t, middle);
+                (after && *after <= wall ? low : high) = middle;
+            }
+            d.counted_all = false;
+            d.latest = *cron_after(t, low);
+            return d;
+        }
+        d.latest = *next;
+        ++d.count;
+    }
+}
+
+// The run at `at` (ms on the wall clock) planned `now`: queued its distance from the wall clock's
+// now ahead (at once if that has passed), its new jitter after that; none: the timer is disarmed.
+void harness::cron_plan(timer_model& t, std::optional<std::int64_t> at, steady::time_point now) {
+    if (!at) {
+        t.live = false;
+        return;
+    }
+    t.cron_next_ms = *at;
+    t.jitter_now = milliseconds{draw_jitter(t.jitter_ms)};
+    std::chrono::nanoseconds until{*at * 1'000'000 - wall_ns_at(now)};
+    t.cron_deadline = (until > until.zero() ? now + until : now) + t.jitter_now;
+}
+
+// After set_wall() or suspend(): a run still ahead on the wall clock is queued at its new
+// distance (its jitter kept); one passed over runs at once (once, all: t:due() and t:missed()
+// tell of the others then), or (skip) counts as missed with every other passed over, and the
+// timer goes on with the schedule's first run after now.
+void harness::replan_cron() {
+    for (std::size_t i = 0; i < timers_.size(); ++i) {
+        timer_model& t = timers_[i];
+        if (!t.live || t.cron < 0) continue;
+        std::int64_t wall_ns = wall_ns_at(sim_now_), wall = wall_ns / 1'000'000;
+        if (t.cron_next_ms > wall) {
+            t.cron_deadline = sim_now_ +
+                              std::chrono::nanoseconds{t.cron_next_ms * 1'000'000 - wall_ns} +
+                              t.jitter_now;
+        } else if (t.missed != missed_policy::skip) {
+            t.cron_deadline = sim_now_;
+        } else {
+            cron_due d = cron_due_by(t, wall);
+            t.skipped += d.count;
+            t.missed_total += d.count;
+            if (t.name >= 0) name_missed_[static_cast<std::size_t>(t.name)] += d.count;
+            cron_plan(t, cron_after(t, d.latest), sim_now_);
+        }
+        trace("  cron #%zu replanned: run at %lld ms, due at %lld ns%s", i,
+              static_cast<long long>(t.cron_next_ms), ns_of(t.cron_deadline),
+              t.live ? "" : " (none left: disarmed)");
+    }
 }
 
 // overlap="skip" and its last run still paused: its expiries are taken and left unrun. Only an
@@ -1382,6 +1742,19 @@ void harness::run_options(std::size_t serial, lua_State* L, int handle, steady::
     ++t.runs;
     t.ran = true;
     if (t.name >= 0) ++name_runs_[static_cast<std::size_t>(t.name)];
+    if (!virtual_ && t.cron >= 0) {
+        // Never early: t:due() is a run of the schedule, and not after the wall clock's now.
+        lua_getfield(L, handle, "due");
+        lua_pushvalue(L, handle);
+        lua_call(L, 1, 1);
+        std::int64_t due = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        lua_Integer wall = call_integer("mstimestamp");
+        if (due > wall || cron_after(t, due - 1) != due)
+            violation("timer %zu: a cron run due at %lld ms at %lld ms", serial,
+                      static_cast<long long>(due), static_cast<long long>(wall));
+        return;
+    }
     if (!virtual_) {
         // Never early: the k-th expiry taken since its arming (runs and missed ones alike, as
         // t:stats() counts them with this run) is no earlier than (k - 1) periods after it.
@@ -1415,6 +1788,9 @@ void harness::run_options(std::size_t serial, lua_State* L, int handle, steady::
             ns_of(skip_end_));
     if (key > last_run_) {
         last_run_ = key;
+    } else if (t.cron >= 0 && key.first >= last_run_.first) {
+        // A replan moved it to now, keeping its place among the timers armed then: it may come
+        // after a later-armed timer that ran at this very time before the replan.
     } else {
         violation(
             "timer %zu: run due at %lld ns (arming #%llu), after one due at %lld ns (arming "
@@ -1436,18 +1812,27 @@ void harness::run_options(std::size_t serial, lua_State* L, int handle, steady::
     t.due_ms = (std::chrono::nanoseconds{k.nominal.time_since_epoch()}.count() + t.wall_offset_ns) /
                1'000'000;
     auto late = at - (k.nominal + k.jitter);
+    if (t.cron >= 0) {
+        t.due_ms = k.due_ms;
+        late = k.late;
+        // What the reference says of a cron run's due time: a run of the schedule, not after
+        // now; on time (not folded, nor moved by a replan), it starts its jitter after it.
+        if (cron_after(t, t.due_ms - 1) != t.due_ms || t.due_ms > wall)
+            violation("timer %zu: the model's cron due time %lld is off the schedule or after %lld",
+                      serial, static_cast<long long>(t.due_ms), static_cast<long long>(wall));
+    }
     t.late_max_us = std::max<std::int64_t>(
         t.late_max_us, std::chrono::duration_cast<std::chrono::microseconds>(late).count());
     // What the reference says of due times, which the model follows: on the grid (every), the
     // delay after arming (after), on the wall clock; a run on time starts its jitter after it.
-    if (t.repeats && on_grid && t.due_ms % t.delay_ms != 0)
+    if (t.cron < 0 && t.repeats && on_grid && t.due_ms % t.delay_ms != 0)
         violation("timer %zu: the model's due time %lld is off the grid of %lld ms", serial,
                   static_cast<long long>(t.due_ms), static_cast<long long>(t.delay_ms));
     if (!t.repeats && t.due_ms != t.arm_wall_ms + t.delay_ms)
         violation("timer %zu: the model's due time %lld is not %lld + %lld", serial,
                   static_cast<long long>(t.due_ms), static_cast<long long>(t.arm_wall_ms),
                   static_cast<long long>(t.delay_ms));
-    if (t.wall_epoch == wall_epoch_ && k.folded == 0 && at == key.first &&
+    if (t.cron < 0 && t.wall_epoch == wall_epoch_ && k.folded == 0 && at == key.first &&
         (wall - t.due_ms < 0 || wall - t.due_ms >= std::max<std::int64_t>(1, t.jitter_ms)))
         violation("timer %zu: ran at %lld ms, due %lld ms, jitter %lld ms", serial,
                   static_cast<long long>(wall), static_cast<long long>(t.due_ms),
@@ -1608,6 +1993,10 @@ void harness::reset(int slot, std::optional<std::int64_t> delay) {
     if (t.destroyed) {
         if (status == LUA_OK || !std::strstr(lua_tostring(L_, -1), "destroyed"))
             violation("reset() of a destroyed timer did not raise 'destroyed'");
+        return pop_to(top);
+    }
+    if (delay && t.cron >= 0) {
+        expect_error(status, "a cron timer has no delay (call reset() alone)", "reset");
         return pop_to(top);
     }
     // A jittered every timer's period must stay longer than its jitter (0 ms is 1 ms).
@@ -1942,6 +2331,7 @@ void harness::suspend(std::int64_t ms) {
     trace("suspend(%lld)", static_cast<long long>(ms));
     sim_now_ += milliseconds{ms};
     if (ms > 0) skip_end_ = sim_now_;
+    replan_cron();
     pop_to(top);
 }
 
@@ -1960,6 +2350,7 @@ void harness::set_wall(std::int64_t ms) {
     wall_base_ns_ = ms * 1'000'000;
     wall_base_at_ = sim_now_;
     ++wall_epoch_;
+    replan_cron();
     pop_to(top);
 }
 
@@ -2776,7 +3167,7 @@ int harness::task_hook(lua_State* L) {
 // the signal arrivals not handled yet. With the real clock the engine's arming time is a little
 // later than armed_at, so this is the most that can be pending; under simulated time, exactly
 // what is.
-owed_count harness::owed_at(steady::time_point now) const {
+owed_count harness::owed_at(steady::time_point now, bool cron_runs) const {
     owed_count n;
     for (const timer_model& t : timers_) {
         if (!t.live) continue;
@@ -2785,6 +3176,16 @@ owed_count harness::owed_at(steady::time_point now) const {
         if (t.options && virtual_) {
             steady::time_point next = next_expiry(t);
             if (now >= next) expiries = t.repeats ? (now - next) / milliseconds{t.delay_ms} + 1 : 1;
+            // To bound a move of the clock: a cron timer's runs due by then, as the queue sees
+            // but one expiry of it at a time (up to max_backlog + 1).
+            if (now >= next && cron_runs && t.cron >= 0) {
+                std::int64_t wall = wall_ns_at(now) / 1'000'000, run = t.cron_next_ms;
+                for (expiries = 1; expiries <= max_backlog; ++expiries) {
+                    std::optional<std::int64_t> after = cron_after(t, run);
+                    if (!after || *after > wall) break;
+                    run = *after;
+                }
+            }
         } else if (t.options && t.repeats) {
             // On the real clock its first grid point is at most a period after its arming.
             expiries = std::max<std::int64_t>(0, elapsed / milliseconds{t.delay_ms} + 1 - t.fires);
@@ -2824,9 +3225,12 @@ void harness::check_slot(int slot) {
     lua_Integer interval = lua_tointeger(L_, -1);
     if (active != t.live)
         violation("slot %d: active() is %d, the model says %d", slot, active, t.live);
-    if (kind == nullptr || std::strcmp(kind, t.repeats ? "interval" : "oneoff") != 0)
+    const char* want_kind = t.cron >= 0 ? "cron" : t.repeats ? "interval" : "oneoff";
+    if (kind == nullptr || std::strcmp(kind, want_kind) != 0)
         violation("slot %d: kind() is %s", slot, kind ? kind : "?");
-    if (interval != t.delay_ms)
+    if (t.cron >= 0) {
+        if (!lua_isnil(L_, -1)) violation("slot %d: interval() of a cron timer is not nil", slot);
+    } else if (interval != t.delay_ms)
         violation("slot %d: interval() is %lld, want %lld", slot, static_cast<long long>(interval),
                   static_cast<long long>(t.delay_ms));
     if (t.options) {
@@ -2985,7 +3389,8 @@ enum class op : std::uint8_t {
     task_ref,
     arm_options,
     bad_options,
-    last = bad_options,
+    arm_cron,
+    last = arm_cron,
 };
 
 void harness::run_ops() {
@@ -3101,9 +3506,11 @@ void harness::run_ops() {
                 break;
             case op::suspend:
                 suspend(scaled(in_.ConsumeIntegralInRange(0, max_delay_ms)));
+                consuming = live_cron();  // a replan may take a run that was due out of the queue
                 break;
             case op::set_wall:
                 set_wall(in_.ConsumeIntegralInRange<std::int64_t>(0, max_wall_ms));
+                consuming = live_cron();
                 break;
             case op::virtual_again:
                 virtual_again();
@@ -3129,6 +3536,9 @@ void harness::run_ops() {
                 break;
             case op::bad_options:
                 bad_options();
+                break;
+            case op::arm_cron:
+                op_arm_cron();
                 break;
         }
         check_invariants(consuming);

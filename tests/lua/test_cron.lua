@@ -180,3 +180,20 @@ test("bad schedules and zones each raise a clear error", function()
     assert(msg:find("bad argument #1 to '[%w.]*timer' %("), msg)
     assert(mockit.stats().timers == 0)
 end)
+
+test("an expiry left unrun while the last run is paused leaves t:due() at that run's", function()
+    mockit.clock.set_wall(utc("2026-01-01T00:00"))
+    local log = {}
+    local t = mockit.timer{ cron = "* * * * *", tz = "UTC", fn = function(t)
+        log[#log + 1] = iso(now()) .. "=" .. iso(t:due()) .. "/" .. t:missed()
+        if #log == 1 then mockit.pause(90000) end  -- to 00:02:30: the run of 00:02 is left unrun
+    end }
+    run_until(utc("2026-01-01T00:02:10"))
+    local due = iso(t:due())
+    run_until(utc("2026-01-01T00:03:30"))
+    t:destroy()
+    assert(due == "2026-01-01T00:01:00", "t:due() after the unrun expiry: " .. due)
+    assert(table.concat(log, " ") == "2026-01-01T00:01:00=2026-01-01T00:01:00/0 "
+        .. "2026-01-01T00:03:00=2026-01-01T00:03:00/1", table.concat(log, " "))
+    assert(t:stats().runs == 2 and t:stats().missed == 1)
+end)

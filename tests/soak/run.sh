@@ -6,9 +6,10 @@
 # of its kind is still pending, so fewer is normal). Meanwhile tests/soak/soak_virtual.lua runs a
 # simulated month under mockit-run --virtual-time, with the same seed, and then
 # tests/soak/soak_tasks.lua two simulated days of a thousand tasks, then tests/soak/soak_options.lua
-# a simulated week of timers with options through stalls: they need a few seconds of one CPU, so
-# they run beside the real-time soak, within its SECONDS, rather than after it. Prints the figures
-# of all four.
+# a simulated week of timers with options through stalls, then tests/soak/soak_cron.lua two
+# simulated weeks of cron timers across daylight saving changes, wall clock steps and suspends:
+# they need a few seconds of one CPU, so they run beside the real-time soak, within its SECONDS,
+# rather than after it. Prints the figures of all five.
 #
 #   tests/soak/run.sh path/to/mockit-run [SECONDS [SEED]]     (default 30 s, a random seed)
 set -u
@@ -43,6 +44,9 @@ trap cleanup EXIT
     "$mockit_run" --virtual-time --seed "$seed" "$here/soak_options.lua" 200 7 "$seed" \
         >"$work/options.out" 2>"$work/options.err"
     echo $? >"$work/options.status"
+    "$mockit_run" --virtual-time --seed "$seed" "$here/soak_cron.lua" 40 7 "$seed" \
+        >"$work/cron.out" 2>"$work/cron.err"
+    echo $? >"$work/cron.status"
 ) &
 virtual_pid=$!
 
@@ -97,6 +101,7 @@ virtual_pid=""
 virtual_status=$(cat "$work/virtual.status" 2>/dev/null || echo killed)
 tasks_status=$(cat "$work/tasks.status" 2>/dev/null || echo killed)
 options_status=$(cat "$work/options.status" 2>/dev/null || echo killed)
+cron_status=$(cat "$work/cron.status" 2>/dev/null || echo killed)
 
 cat "$work/out"
 sed 's/^/soak: stderr: /' "$work/err"
@@ -121,6 +126,12 @@ cat "$work/options.out"
 sed 's/^/soak options: stderr: /' "$work/options.err"
 [[ "$options_status" == 0 ]] || {
     echo "soak options: FAIL: mockit-run --virtual-time soak_options.lua exited with $options_status"
+    status=1
+}
+cat "$work/cron.out"
+sed 's/^/soak cron: stderr: /' "$work/cron.err"
+[[ "$cron_status" == 0 ]] || {
+    echo "soak cron: FAIL: mockit-run --virtual-time soak_cron.lua exited with $cron_status"
     status=1
 }
 # handled NAME: the count soak.lua reported for signal NAME.

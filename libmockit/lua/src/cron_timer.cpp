@@ -256,12 +256,16 @@ std::optional<cron_run> begin_cron_run(lua_State* L, context& ctx, timer_handle&
     due_runs d = runs_due_by(o, wall);
     bool each = o.missed == missed_policy::all && d.counted_all;
     wall_ms due = each ? next_ms(o) : d.latest;
-    o.due = due.time_since_epoch();
-    if (!o.cron->state_file.empty()) protect(L, [&] { write_last_run(ctx, *o.cron, due); });
     duration late = ctx.clock->wall_now() - (due + o.jitter_now);
     plan_run(L, ctx, t, run_after(o, due), now);
     std::uint64_t folded = each ? 0 : d.counted_all ? d.count - 1 : max_counted_runs;
-    return cron_run{folded, std::max(late, duration::zero())};
+    return cron_run{folded, std::max(late, duration::zero()), due.time_since_epoch()};
+}
+
+void keep_cron_run(lua_State* L, context& ctx, timer_options& o) {
+    if (o.cron->state_file.empty()) return;
+    wall_ms due{std::chrono::floor<milliseconds>(o.due)};
+    protect(L, [&] { write_last_run(ctx, *o.cron, due); });
 }
 
 void replan_cron_timers(lua_State* L, context& ctx) {

@@ -41,6 +41,8 @@
 
 namespace mockit::lua::detail {
 
+struct timer_options;
+
 inline constexpr std::uint64_t max_counted_runs = 1000;
 
 // What a cron timer runs by, in a userdata of its own (the timer's are trivially destructible).
@@ -63,12 +65,19 @@ time_point plan_first_cron_run(lua_State* L, context& ctx, timer_handle& t, time
 struct cron_run {
     std::uint64_t folded;  // the runs folded into this one besides its own
     duration late;         // from its due time (and jitter) to now
+    duration due;          // its due time on the wall clock, for t:due() if it runs
 };
 
-// Starts the run of cron timer `t` the queue handed out: sets its due time, decides what it folds
+// Starts the run of cron timer `t` the queue handed out: decides its due time and what it folds
 // and moves the timer to its next run (or disarms it after the schedule's last). nullopt when no
 // run is due after all: the wall clock went back since it was queued, and it is moved to its run.
+// The caller sets t:due() only when the run does start: an expiry left unrun (overlap="skip" while
+// the last run is paused) leaves t:due() at the last run's.
 std::optional<cron_run> begin_cron_run(lua_State* L, context& ctx, timer_handle& t);
+
+// Keeps the due time of the run of cron timer `o` that starts now (t:due()) in its state file,
+// with persist; else does nothing.
+void keep_cron_run(lua_State* L, context& ctx, timer_options& o);
 
 // Replans every armed cron timer after a step of the wall clock.
 void replan_cron_timers(lua_State* L, context& ctx);

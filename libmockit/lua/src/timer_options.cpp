@@ -254,11 +254,13 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
     time_point nominal = due - jitter;
     std::uint64_t folded = 0;
     duration late{};
+    duration cron_due{};
     if (o.cron != nullptr) {
         std::optional<cron_run> run = begin_cron_run(L, ctx, t);
         if (!run) return std::nullopt;
         folded = run->folded;
         late = run->late;
+        cron_due = run->due;
     } else if (t.repeats) {
         duration period = milliseconds{static_cast<std::int64_t>(t.delay_ms)};
         if (o.missed != missed_policy::burst && start - nominal >= period)
@@ -280,7 +282,10 @@ std::optional<bool> run_with_options(lua_State* L, context& ctx, timer_handle& t
     o.ran = true;
     o.missed_now = folded + o.skipped;
     o.skipped = 0;
-    if (o.cron == nullptr) {  // a cron timer's is set by begin_cron_run
+    if (o.cron != nullptr) {  // a cron timer's, from begin_cron_run: this expiry does run
+        o.due = cron_due;
+        keep_cron_run(L, ctx, o);
+    } else {
         o.due = nominal.time_since_epoch() + o.wall_offset;  // a re-arm may change the offset
         late = std::max(start - (nominal + jitter), duration::zero());
     }
