@@ -29,8 +29,9 @@ int plan_gc(lua_State* L) {
     return 0;
 }
 
+// Logs a problem with a state file: persist goes on without it.
 void log_problem(context& ctx, const std::string& what) {
-    if (ctx.log) ctx.log(log_level::error, "persist: " + what + " (treated as never ran)");
+    if (ctx.log) ctx.log(log_level::error, "persist: " + what);
 }
 
 wall_ms wall_now(const context& ctx) {
@@ -136,10 +137,15 @@ bool find_state_file(std::string& file, const char* name, char* message, std::si
     }
     std::string dir{dirs, std::strcspn(dirs, ":")};
     struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
-        ::access(dir.c_str(), W_OK | X_OK) != 0) {
-        int error = errno != 0 ? errno : ENOTDIR;
-        if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) error = ENOTDIR;
+    int error = 0;
+    if (::stat(dir.c_str(), &st) != 0) {
+        error = errno;
+    } else if (!S_ISDIR(st.st_mode)) {
+        error = ENOTDIR;
+    } else if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        error = errno;
+    }
+    if (error != 0) {
         std::snprintf(message, size, "'persist': cannot write the state directory '%s': %s",
                       dir.c_str(), std::strerror(error));
         return false;
@@ -153,7 +159,9 @@ bool find_state_file(std::string& file, const char* name, char* message, std::si
 std::optional<wall_ms> read_last_run(context& ctx, const std::string& file) {
     std::FILE* f = std::fopen(file.c_str(), "re");
     if (f == nullptr) {
-        if (errno != ENOENT) log_problem(ctx, "cannot read " + file + ": " + std::strerror(errno));
+        if (errno != ENOENT)
+            log_problem(ctx, "cannot read " + file + ": " + std::strerror(errno) +
+                                 " (treated as never ran)");
         return std::nullopt;
     }
     char text[32] = {};
@@ -164,7 +172,9 @@ std::optional<wall_ms> read_last_run(context& ctx, const std::string& file) {
     bool whole = error == std::errc{} && end != text &&
                  (end == text + n || (*end == '\n' && end + 1 == text + n));
     if (!whole || ms < 0) {
-        log_problem(ctx, file + " holds no time (a whole number of ms since the epoch)");
+        log_problem(ctx, file +
+                             " holds no time (a whole number of ms since the epoch); treated as "
+                             "never ran");
         return std::nullopt;
     }
     return wall_ms{milliseconds{ms}};
@@ -183,7 +193,8 @@ void write_last_run(context& ctx, cron_plan& plan, wall_ms due) {
     }
     written = written && std::rename(temporary.c_str(), plan.state_file.c_str()) == 0;
     if (!written && !plan.write_failed)
-        log_problem(ctx, "cannot write " + plan.state_file + ": " + std::strerror(errno));
+        log_problem(ctx, "cannot write " + plan.state_file + ": " + std::strerror(errno) +
+                             " (a run missed while down will not be caught up)");
     plan.write_failed = !written;
 }
 
