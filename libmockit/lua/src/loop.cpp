@@ -258,6 +258,8 @@ bool wait_for_events(lua_State* L, context& ctx, std::optional<duration> timeout
 input_wait wait_for_input(lua_State* L, context& ctx, int input) {
     protect(L, [&] { ctx.wakeups.open(); });
     ctx.wakeups.forget_wakes();
+    // As in wait_for_events: a step left unread would keep the wait below from ever blocking.
+    if (ctx.wakeups.wall_clock_stepped()) replan_cron_timers(L, ctx);
     if (auto stop = requested_stop(ctx)) return {input_wait::stopped, *stop};
     if (anything_due(ctx)) return {input_wait::due, 0};
     if (!ctx.precise_wakeups) ctx.precise_wakeups = mockit::detail::ask_for_precise_wakeups();
