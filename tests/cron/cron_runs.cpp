@@ -20,7 +20,8 @@ std::string runs(const std::string& expr, const std::string& zone, long long sta
         for (int i = 0; i < count; ++i) {
             const auto run = schedule.next_after(after);
             if (!run) break;
-            line += (i ? " " : "") + schedule.format(*run);
+            if (i) line += ' ';
+            line += schedule.format(*run);
             after = *run;
         }
         return line;
