@@ -100,13 +100,13 @@ local schedules = {
 }
 local policies = { "once", "skip", "all" }
 
-local count = { made = 0, runs = 0, missed = 0, catch_ups = 0, capped = 0, steps = 0,
-    steps_back = 0, suspends = 0, destroyed = 0 }
+local count = { runs = 0, missed = 0, catch_ups = 0, capped = 0, steps = 0, steps_back = 0,
+    suspends = 0 }
 local per_policy = { once = 0, skip = 0, all = 0 }
-local live = {}   -- slot -> record
 local epoch = 0   -- wall clock steps and suspends so far
 
-local function make(slot)
+-- A cron timer with a random schedule and policy; returns its record, for the pool.
+local function make()
     local s
     repeat s = schedules[math.random(#schedules)] until not s.rare or math.random(8) == 1
     local rec = {
@@ -157,20 +157,17 @@ local function make(slot)
                 fail("%s (%s): stats().missed %d, told %d", s.expr, rec.missed, st.missed, rec.missed_told)
             end
         end}
-    count.made = count.made + 1
-    live[slot] = rec
+    return rec
 end
 
-local function retire(slot)
-    local rec = live[slot]
+-- The checks when a timer is retired (the pool destroys it).
+local function retire(rec)
     local st = rec.timer:stats()
     -- what it counted since its last run (skip's passed-over runs) is told by its next run
     if st.runs ~= rec.runs or st.missed < rec.missed_told then
         fail("%s: stats() runs %d missed %d at the end, counted %d and %d", rec.s.expr, st.runs,
             st.missed, rec.runs, rec.missed_told)
     end
-    rec.timer:destroy()
-    count.destroyed = count.destroyed + 1
 end
 
 -- The driver's step: every simulated hour or so the wall clock steps forward or back, or the
@@ -208,7 +205,7 @@ checks.heap_flat(heap_after_day, heap, "the heap grew from %.0f kB after a day t
 
 print(string.format("soak cron: 2 x %d days, %d timers made, %d runs (once %d, skip %d, all %d), "
     .. "%d told missed, %d late catch-ups, %d folds of 1000+, %d steps forward, %d back, %d suspends, "
-    .. "heap %.0f kB (%.0f kB after a day)", DAYS, count.made, count.runs, per_policy.once,
+    .. "heap %.0f kB (%.0f kB after a day)", DAYS, pool.made, count.runs, per_policy.once,
     per_policy.skip, per_policy.all, count.missed, count.catch_ups, count.capped, count.steps,
     count.steps_back, count.suspends, heap, heap_after_day or 0))
 if checks.verdict("%d failures") ~= 0 then os.exit(1) end

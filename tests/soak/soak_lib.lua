@@ -39,22 +39,33 @@ function soak.heap_kb()
     return collectgarbage("count")
 end
 
--- `size` slots, each holding a timer that make(slot) arms and retire(slot) checks and destroys.
+-- `size` slots, each holding the record of a timer (rec.timer) that make() arms and returns;
+-- retire(rec) checks it before the pool destroys the timer. pool.made counts the timers made.
 function soak.pool(size, make, retire)
-    local pool = {}
+    local pool, records = { made = 0 }, {}
+    local function put(slot)
+        records[slot] = make()
+        pool.made = pool.made + 1
+    end
+    -- The record stays until put() replaces it: the heap at the end of a soak is measured with
+    -- a full pool of records, as its baseline was.
+    local function take(slot)
+        retire(records[slot])
+        records[slot].timer:destroy()
+    end
     function pool.fill()
-        for slot = 1, size do make(slot) end
+        for slot = 1, size do put(slot) end
     end
     -- Replaces n timers, each in a slot picked at random.
     function pool.replace(n)
         for _ = 1, n do
             local slot = math.random(size)
-            retire(slot)
-            make(slot)
+            take(slot)
+            put(slot)
         end
     end
     function pool.empty()
-        for slot = 1, size do retire(slot) end
+        for slot = 1, size do take(slot) end
     end
     return pool
 end

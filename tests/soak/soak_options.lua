@@ -32,14 +32,14 @@ soak.require_virtual_time("soak options")
 local checks = soak.checks("soak options")
 local fail = checks.fail
 
-local count = { made = 0, runs = 0, folded = 0, stalls = 0, destroyed = 0, paused_runs = 0 }
+local count = { runs = 0, folded = 0, stalls = 0, paused_runs = 0 }
 local per_name = {} -- name -> runs counted here
 local stalled_since = nil -- the end of the last stall: runs due before it may come late
-local live = {} -- slot -> record
 local policies = { "burst", "skip", "delay" }
 local names = { "sync", "report", "cleanup", "poll", nil }
 
-local function make(slot)
+-- A timer with random options; returns its record, for the pool.
+local function make()
     local period = ({ 30 * SEC, 60 * SEC, 5 * 60 * SEC, HOUR })[math.random(4)]
     local rec = {
         period = period,
@@ -81,12 +81,11 @@ local function make(slot)
             end
             rec.running = rec.running - 1
         end}
-    count.made = count.made + 1
-    live[slot] = rec
+    return rec
 end
 
-local function retire(slot)
-    local rec = live[slot]
+-- The checks when a timer is retired (the pool destroys it).
+local function retire(rec)
     -- a skip timer's runs and misses cover every grid point it ran over (the overlap-skipped
     -- expiries of its last paused run may still be pending: they count in the next run)
     if rec.missed == "skip" and rec.first_due and rec.overlap == "allow" then
@@ -95,8 +94,6 @@ local function retire(slot)
             fail("a skip timer accounted for %d of %d grid points", rec.accounted, points)
         end
     end
-    rec.timer:destroy()
-    count.destroyed = count.destroyed + 1
 end
 
 local pool = soak.pool(TIMERS, make, retire)
@@ -126,6 +123,6 @@ local heap = soak.heap_kb()
 checks.heap_flat(heap_after_day, heap, "the heap grew from %.0f kB after a day to %.0f kB")
 
 print(string.format("soak options: %d days, %d timers made, %d runs, %d expiries folded, %d stalls, "
-    .. "%d paused runs, loop callbacks %d, heap %.0f kB", DAYS, count.made, count.runs, count.folded,
+    .. "%d paused runs, loop callbacks %d, heap %.0f kB", DAYS, pool.made, count.runs, count.folded,
     count.stalls, count.paused_runs, m.loop.callbacks, heap))
 if checks.verdict("%d failures") ~= 0 then os.exit(1) end
