@@ -34,19 +34,48 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# run_virtual NAME ARGS...: runs mockit-run --virtual-time ARGS, its output, errors and exit
+# status to $work/NAME.out, .err and .status.
+run_virtual() {
+    local name=$1
+    shift
+    "$mockit_run" --virtual-time "$@" >"$work/$name.out" 2>"$work/$name.err"
+    echo $? >"$work/$name.status"
+}
+
+# report_virtual NAME LABEL COMMAND: prints what the soak run as NAME printed, its errors
+# prefixed "LABEL: stderr: ", and a failure naming COMMAND unless it exited with 0 (no status:
+# it was killed); fails then.
+report_virtual() {
+    local name=$1 label=$2 command=$3 exited
+    exited=$(cat "$work/$name.status" 2>/dev/null || echo killed)
+    cat "$work/$name.out"
+    sed "s/^/$label: stderr: /" "$work/$name.err"
+    [[ "$exited" == 0 ]] || {
+        echo "$label: FAIL: $command exited with $exited"
+        return 1
+    }
+}
+
+# wait_or_kill PID TENTHS LABEL WHAT: waits up to TENTHS tenths of a second for PID to end;
+# if it has not, prints "LABEL: FAIL: still running WHAT (killed)", kills it and fails.
+wait_or_kill() {
+    local pid=$1 tenths=$2 label=$3 what=$4 i
+    for ((i = 0; i < tenths; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null || return 0
+    echo "$label: FAIL: still running $what (killed)"
+    kill -KILL "$pid"
+    return 1
+}
+
 (
-    "$mockit_run" --virtual-time "$here/soak_virtual.lua" 30 "$seed" >"$work/virtual.out" \
-        2>"$work/virtual.err"
-    echo $? >"$work/virtual.status"
-    "$mockit_run" --virtual-time "$here/soak_tasks.lua" 1000 48 "$seed" >"$work/tasks.out" \
-        2>"$work/tasks.err"
-    echo $? >"$work/tasks.status"
-    "$mockit_run" --virtual-time --seed "$seed" "$here/soak_options.lua" 200 7 "$seed" \
-        >"$work/options.out" 2>"$work/options.err"
-    echo $? >"$work/options.status"
-    "$mockit_run" --virtual-time --seed "$seed" "$here/soak_cron.lua" 40 7 "$seed" \
-        >"$work/cron.out" 2>"$work/cron.err"
-    echo $? >"$work/cron.status"
+    run_virtual virtual "$here/soak_virtual.lua" 30 "$seed"
+    run_virtual tasks "$here/soak_tasks.lua" 1000 48 "$seed"
+    run_virtual options --seed "$seed" "$here/soak_options.lua" 200 7 "$seed"
+    run_virtual cron --seed "$seed" "$here/soak_cron.lua" 40 7 "$seed"
 ) &
 virtual_pid=$!
 
@@ -74,34 +103,15 @@ fi
 
 # The run takes SECONDS plus a second to let its last one-offs fire.
 status=0
-for ((i = 0; i < (seconds + 30) * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$pid" 2>/dev/null; then
-    echo "soak: FAIL: still running $((seconds + 30)) s after it started (killed)"
-    kill -KILL "$pid"
+wait_or_kill "$pid" $(((seconds + 30) * 10)) soak "$((seconds + 30)) s after it started" ||
     status=1
-fi
 wait "$pid"
 exit_status=$?
 pid=""
 # The virtual soaks started with the real one: they have had SECONDS already, and need a few.
-for ((i = 0; i < 600; i++)); do
-    kill -0 "$virtual_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$virtual_pid" 2>/dev/null; then
-    echo "soak virtual: FAIL: still running 60 s after the real-time soak ended (killed)"
-    kill -KILL "$virtual_pid"
-    status=1
-fi
+wait_or_kill "$virtual_pid" 600 "soak virtual" "60 s after the real-time soak ended" || status=1
 wait "$virtual_pid"
 virtual_pid=""
-virtual_status=$(cat "$work/virtual.status" 2>/dev/null || echo killed)
-tasks_status=$(cat "$work/tasks.status" 2>/dev/null || echo killed)
-options_status=$(cat "$work/options.status" 2>/dev/null || echo killed)
-cron_status=$(cat "$work/cron.status" 2>/dev/null || echo killed)
 
 cat "$work/out"
 sed 's/^/soak: stderr: /' "$work/err"
@@ -110,30 +120,10 @@ echo "soak: signals sent SIGUSR1 $sent_usr1 SIGHUP $sent_hup"
     echo "soak: FAIL: mockit-run exited with $exit_status"
     status=1
 }
-cat "$work/virtual.out"
-sed 's/^/soak virtual: stderr: /' "$work/virtual.err"
-[[ "$virtual_status" == 0 ]] || {
-    echo "soak virtual: FAIL: mockit-run --virtual-time exited with $virtual_status"
-    status=1
-}
-cat "$work/tasks.out"
-sed 's/^/soak tasks: stderr: /' "$work/tasks.err"
-[[ "$tasks_status" == 0 ]] || {
-    echo "soak tasks: FAIL: mockit-run --virtual-time soak_tasks.lua exited with $tasks_status"
-    status=1
-}
-cat "$work/options.out"
-sed 's/^/soak options: stderr: /' "$work/options.err"
-[[ "$options_status" == 0 ]] || {
-    echo "soak options: FAIL: mockit-run --virtual-time soak_options.lua exited with $options_status"
-    status=1
-}
-cat "$work/cron.out"
-sed 's/^/soak cron: stderr: /' "$work/cron.err"
-[[ "$cron_status" == 0 ]] || {
-    echo "soak cron: FAIL: mockit-run --virtual-time soak_cron.lua exited with $cron_status"
-    status=1
-}
+report_virtual virtual "soak virtual" "mockit-run --virtual-time" || status=1
+report_virtual tasks "soak tasks" "mockit-run --virtual-time soak_tasks.lua" || status=1
+report_virtual options "soak options" "mockit-run --virtual-time soak_options.lua" || status=1
+report_virtual cron "soak cron" "mockit-run --virtual-time soak_cron.lua" || status=1
 # handled NAME: the count soak.lua reported for signal NAME.
 handled() {
     sed -n "s/^soak: signals handled .*$1 \([0-9]*\).*/\1/p" "$work/out"

@@ -22,9 +22,12 @@
 -- Prints the figures on "soak:" lines (run.sh reads the signal counts from them) and exits 0
 -- when every check held, 1 otherwise.
 local mockit = require("mockit")
+local here = arg[0]:match("^(.*)/") or "."
+local soak = dofile(here .. "/soak_lib.lua")
+local churn = dofile(here .. "/churn.lua")
 
-local SECONDS = tonumber(arg[1] or "30")
-local SEED = math.tointeger(tonumber(arg[2] or "")) or os.time()
+local SECONDS = tonumber(arg[1] or "30") -- not an integer_arg: fractions of a second will do
+local SEED = soak.integer_arg(2, os.time())
 local READY_FILE = arg[3]
 local LAG_MS = 250 -- how far behind the loop may fall on a loaded machine before a call is "lost"
 local WARMUP_MS = math.min(30000, math.floor(SECONDS * 1000 / 3))
@@ -32,21 +35,10 @@ local FINISH_MS = 1000 -- after the run: time for the last one-offs (all under 1
 
 math.randomseed(SEED)
 
-local count = {
-    created = 0, oneoffs = 0, intervals = 0, reapers = 0,
-    destroyed = 0, destroyed_armed = 0, resets = 0,
-    calls = 0, oneoff_calls = 0, interval_calls = 0, reaper_calls = 0,
-}
 local handled = { SIGUSR1 = 0, SIGHUP = 0 }
 local worst_late_ms = 0 -- the oldest expiry an interval had not run when it stopped
-local failures, failure_count = {}, 0
-
-local function fail(fmt, ...)
-    failure_count = failure_count + 1
-    if #failures < 20 then
-        failures[#failures + 1] = string.format(fmt, ...)
-    end
-end
+local checks = soak.checks("soak")
+local fail = checks.fail
 
 local function now_ms()
     return mockit.hrtime() / 1e6
@@ -64,28 +56,17 @@ local function rss_kb()
     return kb
 end
 
--- Every timer armed here has a record: {t, kind, ms, born (ms), calls, dead, index}. The live
--- ones are also in `live` (an array, for picking one at random), which the checks at the end
--- expect to be empty.
-local live = {}
-
-local function add_live(rec)
-    live[#live + 1] = rec
-    rec.index = #live
-end
-
-local function remove_live(rec)
-    if not rec.index then return end
-    local last = live[#live]
-    live[rec.index], last.index = last, rec.index
-    live[#live] = nil
-    rec.index = nil
-end
+-- The churn (churn.lua), with this clock's checks as its hooks, defined below. Every timer
+-- armed here has a record: {t, kind, ms, born (ms), calls, dead, index}. The live ones are in
+-- `live`, which the checks at the end expect to be empty.
+local hooks = {}
+local c = churn.new(fail, hooks)
+local live, count, destroy = c.live, c.count, c.destroy
 
 -- Checks an interval's call count against its schedule when it stops (destroy or reset): no
 -- more calls than expiries so far, and no expiry missing that was due more than LAG_MS ago
 -- (the ones due since may still be on their way: destroy() discards them, as it should).
-local function check_schedule(rec)
+function hooks.stopped(rec)
     local elapsed = now_ms() - rec.born
     local due = math.floor(elapsed / rec.ms)
     if rec.calls > due then
@@ -100,92 +81,38 @@ local function check_schedule(rec)
     end
 end
 
-local function destroy(rec)
-    if rec.dead then return end
-    local armed = rec.t:active()
-    rec.t:destroy()
-    rec.dead = true
-    remove_live(rec)
-    count.destroyed = count.destroyed + 1
-    if rec.kind == "interval" then
-        check_schedule(rec)
-    elseif armed then
-        count.destroyed_armed = count.destroyed_armed + 1
-        if rec.calls ~= 0 then fail("a one-off ran and was still armed") end
-    elseif rec.calls ~= 1 then
-        fail("a one-off no longer armed ran %d times", rec.calls)
-    end
-end
-
-local function reset(rec)
+-- Restarts a live interval (and leaves a one-off be).
+function hooks.reset(rec)
     if rec.dead or rec.kind ~= "interval" then return end
-    check_schedule(rec)
+    hooks.stopped(rec)
     rec.born, rec.calls = now_ms(), 0
     rec.t:reset()
     count.resets = count.resets + 1
 end
 
--- The bookkeeping every timer callback starts with.
-local function called(rec, kind)
-    count.calls = count.calls + 1
-    count[kind .. "_calls"] = count[kind .. "_calls"] + 1
-    if rec.dead then fail("a %s ran after destroy()", rec.kind) end
-    rec.calls = rec.calls + 1
+-- Armed now (read just before arming: the engine's start is no earlier).
+function hooks.stamp(rec)
+    rec.born = now_ms()
 end
 
-local function on_oneoff(rec)
-    called(rec, "oneoff")
-    if rec.calls > 1 then fail("a one-off ran %d times", rec.calls) end
-    if now_ms() - rec.born < rec.ms then fail("a one-off of %d ms ran early", rec.ms) end
-    remove_live(rec)
-    if #live > 0 and math.random() < 0.1 then
-        destroy(live[math.random(#live)])
-    elseif #live > 0 and math.random() < 0.05 then
-        reset(live[math.random(#live)])
-    end
-end
-
-local function on_interval(rec)
-    called(rec, "interval")
+-- A one-off runs no earlier than its delay, an interval's k-th call no earlier than k intervals.
+function hooks.called(rec, kind)
     local elapsed = now_ms() - rec.born
-    if rec.calls * rec.ms > elapsed then
+    if kind == "oneoff" and elapsed < rec.ms then
+        fail("a one-off of %d ms ran early", rec.ms)
+    elseif kind == "interval" and rec.calls * rec.ms > elapsed then
         fail("interval of %d ms: call %d after %.2f ms", rec.ms, rec.calls, elapsed)
     end
 end
 
-local function on_reaper(rec)
-    called(rec, "reaper")
-    remove_live(rec)
-    destroy(rec.target)
-end
-
--- Arms a timer of `kind` with a record, and returns the record.
-local function arm(kind, ms, target)
-    local rec = { kind = kind, ms = ms, calls = 0, target = target }
-    rec.born = now_ms() -- before arming: the engine's start is no earlier
-    if kind == "interval" then
-        rec.t = mockit.getit(ms, on_interval, rec)
-    else
-        rec.t = mockit.oneoff(ms, kind == "reaper" and on_reaper or on_oneoff, rec)
-    end
-    add_live(rec)
-    count.created = count.created + 1
-    count[kind .. "s"] = count[kind .. "s"] + 1
-    return rec
-end
-
+-- The spawner, every 2 ms: one-offs of 0..40 ms, intervals of 1..20 ms, reapers of 0..100 ms.
+local delays = {
+    oneoff = function() return math.random(0, 40) end,
+    interval = function() return math.random(1, 20) end,
+    reaper = function() return math.random(0, 100) end,
+}
 local function spawn()
-    for _ = 1, math.random(0, 4) do
-        local rec
-        if math.random() < 0.7 then
-            rec = arm("oneoff", math.random(0, 40))
-        else
-            rec = arm("interval", math.random(1, 20))
-        end
-        if rec.kind == "interval" or math.random() < 0.5 then
-            arm("reaper", math.random(0, 100), rec)
-        end
-    end
+    c.spawn(delays)
 end
 
 -- Signal handlers: they run from the loop like callbacks; run.sh compares the counts with
@@ -201,30 +128,26 @@ local start = now_ms()
 local references = {}
 for _, ms in ipairs({ 7, 25, 100 }) do
     references[#references + 1] = { kind = "interval", ms = ms, calls = 0, born = now_ms() }
-    references[#references].t = mockit.getit(ms, on_interval, references[#references])
+    references[#references].t = mockit.getit(ms, c.on_interval, references[#references])
 end
 local spawner = mockit.getit(2, spawn)
 
 local rss = {}
-local function full_gc()
-    collectgarbage("collect")
-    collectgarbage("collect")
-end
 local sampler = mockit.getit(1000, function()
     rss.max = math.max(rss.max or 0, rss_kb())
 end)
 mockit.oneoff(WARMUP_MS, function()
-    full_gc()
-    rss.warm, rss.lua_warm = rss_kb(), collectgarbage("count")
+    rss.lua_warm = soak.heap_kb()
+    rss.warm = rss_kb()
 end)
 
--- Prints the figures and the failures; the exit status says whether they held.
+-- Prints the figures (checks.verdict() prints the failures).
 local function report()
     local took = (now_ms() - start) / 1000
     print(string.format("soak: seed %d, %.1f s", SEED, took))
     print(string.format("soak: timers created %d (one-offs %d, intervals %d, reapers %d), "
         .. "destroyed %d (%d while armed), resets %d", count.created, count.oneoffs,
-        count.intervals, count.reapers, count.destroyed, count.destroyed_armed, count.resets))
+        count.intervals, count.reapers, count.destroyed, count.cancelled, count.resets))
     print(string.format("soak: callbacks %d (one-offs %d, intervals %d, reapers %d), "
         .. "signal handlers %d", count.calls, count.oneoff_calls, count.interval_calls,
         count.reaper_calls, handled.SIGUSR1 + handled.SIGHUP))
@@ -236,41 +159,32 @@ local function report()
         rss.warm, rss.final, (rss.final - rss.warm) * 100 / rss.warm, rss.max or rss.final))
     print(string.format("soak: Lua heap after a full collection: %.0f kB after warm-up, %.0f kB "
         .. "at the end", rss.lua_warm, rss.lua_final))
-    for _, f in ipairs(failures) do
-        print("soak: FAIL: " .. f)
-    end
-    print(failure_count == 0 and "soak: PASS" or string.format("soak: FAIL (%d)", failure_count))
 end
 
 local function finish()
     if #live > 0 then fail("%d timer(s) armed %d ms after the run ended", #live, FINISH_MS) end
     local oneoffs = count.oneoffs + count.reapers
     local ran = count.oneoff_calls + count.reaper_calls
-    if ran + count.destroyed_armed ~= oneoffs then -- each ran once or was destroyed armed
-        fail("%d one-offs: %d ran, %d destroyed while armed", oneoffs, ran, count.destroyed_armed)
+    if ran + count.cancelled ~= oneoffs then -- each ran once or was destroyed armed
+        fail("%d one-offs: %d ran, %d destroyed while armed", oneoffs, ran, count.cancelled)
     end
     for _, rec in ipairs(references) do
         destroy(rec)
     end
-    full_gc()
-    rss.final, rss.lua_final = rss_kb(), collectgarbage("count")
+    rss.lua_final = soak.heap_kb()
+    rss.final = rss_kb()
     if not rss.warm then
         fail("the run ended before the warm-up")
         rss.warm, rss.lua_warm = rss.final, rss.lua_final
     end
-    if rss.lua_final - rss.lua_warm > 1024 then
-        fail("the Lua heap grew from %.0f kB to %.0f kB after the warm-up", rss.lua_warm,
-            rss.lua_final)
-    end
+    checks.heap_flat(rss.lua_warm, rss.lua_final,
+        "the Lua heap grew from %.0f kB to %.0f kB after the warm-up")
     if rss.final - rss.warm > math.max(rss.warm * 0.10, 4096) then
         fail("RSS grew from %d kB to %d kB after the warm-up", rss.warm, rss.final)
     end
-    local stats = mockit.stats()
-    if stats.timers ~= 0 or stats.pending ~= 0 then
-        fail("stats(): %d timers, %d pending at the end", stats.timers, stats.pending)
-    end
+    checks.no_timer_left()
     report()
-    mockit.stop(failure_count == 0 and 0 or 1)
+    mockit.stop(checks.verdict())
 end
 
 mockit.oneoff(math.floor(SECONDS * 1000), function()

@@ -24,23 +24,17 @@
 --     first simulated day.
 -- Prints the figures on "soak cron:" lines and exits 0 when every check held, 1 otherwise.
 local mockit = require("mockit")
+local soak = dofile((arg[0]:match("^(.*)/") or ".") .. "/soak_lib.lua")
 
-local TIMERS = math.tointeger(tonumber(arg[1] or "40")) or 40
-local DAYS = math.tointeger(tonumber(arg[2] or "7")) or 7
-local SEED = math.tointeger(tonumber(arg[3] or "")) or 1
+local TIMERS = soak.integer_arg(1, 40)
+local DAYS = soak.integer_arg(2, 7)
+local SEED = soak.integer_arg(3, 1)
 local SEC, MIN, HOUR, DAY = 1000, 60 * 1000, 3600 * 1000, 86400 * 1000
 
 math.randomseed(SEED)
-if not mockit.clock.is_virtual() then
-    print("soak cron: FAIL: the clock is real (run me under mockit-run --virtual-time)")
-    os.exit(1)
-end
-
-local failures, failure_count = {}, 0
-local function fail(fmt, ...)
-    failure_count = failure_count + 1
-    if #failures < 20 then failures[#failures + 1] = string.format(fmt, ...) end
-end
+soak.require_virtual_time("soak cron")
+local checks = soak.checks("soak cron")
+local fail = checks.fail
 
 -- Days since the epoch of a civil date, and back (Howard Hinnant's algorithms).
 local function days_from_civil(y, m, d)
@@ -106,13 +100,13 @@ local schedules = {
 }
 local policies = { "once", "skip", "all" }
 
-local count = { made = 0, runs = 0, missed = 0, catch_ups = 0, capped = 0, steps = 0,
-    steps_back = 0, suspends = 0, destroyed = 0 }
+local count = { runs = 0, missed = 0, catch_ups = 0, capped = 0, steps = 0, steps_back = 0,
+    suspends = 0 }
 local per_policy = { once = 0, skip = 0, all = 0 }
-local live = {}   -- slot -> record
 local epoch = 0   -- wall clock steps and suspends so far
 
-local function make(slot)
+-- A cron timer with a random schedule and policy; returns its record, for the pool.
+local function make()
     local s
     repeat s = schedules[math.random(#schedules)] until not s.rare or math.random(8) == 1
     local rec = {
@@ -163,82 +157,55 @@ local function make(slot)
                 fail("%s (%s): stats().missed %d, told %d", s.expr, rec.missed, st.missed, rec.missed_told)
             end
         end}
-    count.made = count.made + 1
-    live[slot] = rec
+    return rec
 end
 
-local function retire(slot)
-    local rec = live[slot]
+-- The checks when a timer is retired (the pool destroys it).
+local function retire(rec)
     local st = rec.timer:stats()
     -- what it counted since its last run (skip's passed-over runs) is told by its next run
     if st.runs ~= rec.runs or st.missed < rec.missed_told then
         fail("%s: stats() runs %d missed %d at the end, counted %d and %d", rec.s.expr, st.runs,
             st.missed, rec.runs, rec.missed_told)
     end
-    rec.timer:destroy()
-    count.destroyed = count.destroyed + 1
+end
+
+-- The driver's step: every simulated hour or so the wall clock steps forward or back, or the
+-- machine suspends, and timers are replaced at random.
+local pool = soak.pool(TIMERS, make, retire)
+local function step()
+    local r = math.random(8)
+    if r == 1 then
+        mockit.clock.suspend(math.random(0, 6 * HOUR))
+        epoch, count.suspends = epoch + 1, count.suspends + 1
+    elseif r == 2 then
+        mockit.clock.set_wall(mockit.mstimestamp() + math.random(0, 6 * HOUR))
+        epoch, count.steps = epoch + 1, count.steps + 1
+    elseif r == 3 then
+        mockit.clock.set_wall(mockit.mstimestamp() - math.random(0, 3 * HOUR))
+        epoch, count.steps_back = epoch + 1, count.steps_back + 1
+    end
+    pool.replace(math.random(0, 2))
 end
 
 -- The week of the last Sunday of March 2026 (March 29), then October's (October 25).
 mockit.clock.set_wall(days_from_civil(2026, 3, 29) * DAY - (DAYS // 2) * DAY)
-for slot = 1, TIMERS do make(slot) end
-
+pool.fill()
 local heap_after_day
-local ended = false
-mockit.spawn(function()
-    for phase = 1, 2 do
-        if phase == 2 then
-            mockit.clock.set_wall(days_from_civil(2026, 10, 25) * DAY - (DAYS // 2) * DAY)
-            epoch, count.steps = epoch + 1, count.steps + 1
-        end
-        local start = mockit.mstimestamp()
-        while mockit.mstimestamp() - start < DAYS * DAY do
-            mockit.pause(math.random(HOUR // 2, 2 * HOUR))
-            local r = math.random(8)
-            if r == 1 then
-                mockit.clock.suspend(math.random(0, 6 * HOUR))
-                epoch, count.suspends = epoch + 1, count.suspends + 1
-            elseif r == 2 then
-                mockit.clock.set_wall(mockit.mstimestamp() + math.random(0, 6 * HOUR))
-                epoch, count.steps = epoch + 1, count.steps + 1
-            elseif r == 3 then
-                mockit.clock.set_wall(mockit.mstimestamp() - math.random(0, 3 * HOUR))
-                epoch, count.steps_back = epoch + 1, count.steps_back + 1
-            end
-            for _ = 1, math.random(0, 2) do
-                local slot = math.random(TIMERS)
-                retire(slot)
-                make(slot)
-            end
-            if not heap_after_day and mockit.mstimestamp() - start >= DAY then
-                collectgarbage()
-                heap_after_day = collectgarbage("count")
-            end
-        end
-    end
-    for slot = 1, TIMERS do retire(slot) end
-    ended = true
+checks.drive(function()
+    heap_after_day = soak.run_days(DAYS * DAY, step)
+    mockit.clock.set_wall(days_from_civil(2026, 10, 25) * DAY - (DAYS // 2) * DAY)
+    epoch, count.steps = epoch + 1, count.steps + 1
+    heap_after_day = soak.run_days(DAYS * DAY, step, heap_after_day)
+    pool.empty()
 end)
 
-mockit.run()
-
-local s = mockit.stats()
-if not ended then fail("the driver did not end") end
-if s.timers ~= 0 or s.tasks ~= 0 then fail("left: %d timers, %d tasks", s.timers, s.tasks) end
-collectgarbage()
-local heap = collectgarbage("count")
-if heap_after_day and heap - heap_after_day > 1024 then
-    fail("the heap grew from %.0f kB after a day to %.0f kB", heap_after_day, heap)
-end
+local heap = soak.heap_kb()
+checks.heap_flat(heap_after_day, heap, "the heap grew from %.0f kB after a day to %.0f kB")
 
 print(string.format("soak cron: 2 x %d days, %d timers made, %d runs (once %d, skip %d, all %d), "
     .. "%d told missed, %d late catch-ups, %d folds of 1000+, %d steps forward, %d back, %d suspends, "
-    .. "heap %.0f kB (%.0f kB after a day)", DAYS, count.made, count.runs, per_policy.once,
+    .. "heap %.0f kB (%.0f kB after a day)", DAYS, pool.made, count.runs, per_policy.once,
     per_policy.skip, per_policy.all, count.missed, count.catch_ups, count.capped, count.steps,
     count.steps_back, count.suspends, heap, heap_after_day or 0))
-for _, f in ipairs(failures) do print("soak cron: FAIL: " .. f) end
-if failure_count > 0 then
-    print(string.format("soak cron: %d failures", failure_count))
-    os.exit(1)
-end
-print("soak cron: PASS")
+if checks.verdict("%d failures") ~= 0 then os.exit(1) end

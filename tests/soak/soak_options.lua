@@ -20,32 +20,26 @@
 --     first simulated day.
 -- Prints the figures on "soak options:" lines and exits 0 when every check held, 1 otherwise.
 local mockit = require("mockit")
+local soak = dofile((arg[0]:match("^(.*)/") or ".") .. "/soak_lib.lua")
 
-local TIMERS = math.tointeger(tonumber(arg[1] or "200")) or 200
-local DAYS = math.tointeger(tonumber(arg[2] or "7")) or 7
-local SEED = math.tointeger(tonumber(arg[3] or "")) or 1
+local TIMERS = soak.integer_arg(1, 200)
+local DAYS = soak.integer_arg(2, 7)
+local SEED = soak.integer_arg(3, 1)
 local SEC, HOUR, DAY = 1000, 3600 * 1000, 86400 * 1000
 
 math.randomseed(SEED)
-if not mockit.clock.is_virtual() then
-    print("soak options: FAIL: the clock is real (run me under mockit-run --virtual-time)")
-    os.exit(1)
-end
+soak.require_virtual_time("soak options")
+local checks = soak.checks("soak options")
+local fail = checks.fail
 
-local failures, failure_count = {}, 0
-local function fail(fmt, ...)
-    failure_count = failure_count + 1
-    if #failures < 20 then failures[#failures + 1] = string.format(fmt, ...) end
-end
-
-local count = { made = 0, runs = 0, folded = 0, stalls = 0, destroyed = 0, paused_runs = 0 }
+local count = { runs = 0, folded = 0, stalls = 0, paused_runs = 0 }
 local per_name = {} -- name -> runs counted here
 local stalled_since = nil -- the end of the last stall: runs due before it may come late
-local live = {} -- slot -> record
 local policies = { "burst", "skip", "delay" }
 local names = { "sync", "report", "cleanup", "poll", nil }
 
-local function make(slot)
+-- A timer with random options; returns its record, for the pool.
+local function make()
     local period = ({ 30 * SEC, 60 * SEC, 5 * 60 * SEC, HOUR })[math.random(4)]
     local rec = {
         period = period,
@@ -87,12 +81,11 @@ local function make(slot)
             end
             rec.running = rec.running - 1
         end}
-    count.made = count.made + 1
-    live[slot] = rec
+    return rec
 end
 
-local function retire(slot)
-    local rec = live[slot]
+-- The checks when a timer is retired (the pool destroys it).
+local function retire(rec)
     -- a skip timer's runs and misses cover every grid point it ran over (the overlap-skipped
     -- expiries of its last paused run may still be pending: they count in the next run)
     if rec.missed == "skip" and rec.first_due and rec.overlap == "allow" then
@@ -101,38 +94,24 @@ local function retire(slot)
             fail("a skip timer accounted for %d of %d grid points", rec.accounted, points)
         end
     end
-    rec.timer:destroy()
-    count.destroyed = count.destroyed + 1
 end
 
-for slot = 1, TIMERS do make(slot) end
+local pool = soak.pool(TIMERS, make, retire)
+pool.fill()
 
+-- The driver: the machine suspends now and then, timers are replaced at random.
 local heap_after_day
-local ended = false
-mockit.spawn(function()
-    local start = mockit.mstimestamp()
-    while mockit.mstimestamp() - start < DAYS * DAY do
-        mockit.pause(math.random(HOUR // 2, 2 * HOUR))
+checks.drive(function()
+    heap_after_day = soak.run_days(DAYS * DAY, function()
         if math.random(3) == 1 then
             mockit.clock.suspend(math.random(0, DAY))
             stalled_since = mockit.mstimestamp()
             count.stalls = count.stalls + 1
         end
-        for _ = 1, math.random(0, 5) do
-            local slot = math.random(TIMERS)
-            retire(slot)
-            make(slot)
-        end
-        if not heap_after_day and mockit.mstimestamp() - start >= DAY then
-            collectgarbage()
-            heap_after_day = collectgarbage("count")
-        end
-    end
-    for slot = 1, TIMERS do retire(slot) end
-    ended = true
+        pool.replace(math.random(0, 5))
+    end)
+    pool.empty()
 end)
-
-mockit.run()
 
 local m = mockit.metrics()
 for name, runs in pairs(per_name) do
@@ -140,21 +119,10 @@ for name, runs in pairs(per_name) do
         fail("metrics().timers[%q].runs %s, counted %d", name, m.timers[name] and m.timers[name].runs, runs)
     end
 end
-local s = mockit.stats()
-if not ended then fail("the driver did not end") end
-if s.timers ~= 0 or s.tasks ~= 0 then fail("left: %d timers, %d tasks", s.timers, s.tasks) end
-collectgarbage()
-local heap = collectgarbage("count")
-if heap_after_day and heap - heap_after_day > 1024 then
-    fail("the heap grew from %.0f kB after a day to %.0f kB", heap_after_day, heap)
-end
+local heap = soak.heap_kb()
+checks.heap_flat(heap_after_day, heap, "the heap grew from %.0f kB after a day to %.0f kB")
 
 print(string.format("soak options: %d days, %d timers made, %d runs, %d expiries folded, %d stalls, "
-    .. "%d paused runs, loop callbacks %d, heap %.0f kB", DAYS, count.made, count.runs, count.folded,
+    .. "%d paused runs, loop callbacks %d, heap %.0f kB", DAYS, pool.made, count.runs, count.folded,
     count.stalls, count.paused_runs, m.loop.callbacks, heap))
-for _, f in ipairs(failures) do print("soak options: FAIL: " .. f) end
-if failure_count > 0 then
-    print(string.format("soak options: %d failures", failure_count))
-    os.exit(1)
-end
-print("soak options: PASS")
+if checks.verdict("%d failures") ~= 0 then os.exit(1) end

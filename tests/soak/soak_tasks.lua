@@ -19,27 +19,22 @@
 --     where it was after the first simulated day.
 -- Prints the figures on "soak tasks:" lines and exits 0 when every check held, 1 otherwise.
 local mockit = require("mockit")
+local soak = dofile((arg[0]:match("^(.*)/") or ".") .. "/soak_lib.lua")
 
-local TASKS = math.tointeger(tonumber(arg[1] or "3000")) or 3000
-local HOURS = math.tointeger(tonumber(arg[2] or "168")) or 168
-local SEED = math.tointeger(tonumber(arg[3] or "")) or 1
+local TASKS = soak.integer_arg(1, 3000)
+local HOURS = soak.integer_arg(2, 168)
+local SEED = soak.integer_arg(3, 1)
 local NS, SEC, MIN, HOUR = 1000000, 1000, 60 * 1000, 3600 * 1000
 
 math.randomseed(SEED)
-if not mockit.clock.is_virtual() then
-    print("soak tasks: FAIL: the clock is real (run me under mockit-run --virtual-time)")
-    os.exit(1)
-end
+soak.require_virtual_time("soak tasks")
 
 local count = {
     spawned = 0, pauses = 0, children = 0, child_timeouts = 0, child_cancels = 0,
     peer_waits = 0, cancelled = 0, closed = 0, oneoffs = 0, oneoff_calls = 0, destroyed = 0,
 }
-local failures, failure_count = {}, 0
-local function fail(fmt, ...)
-    failure_count = failure_count + 1
-    if #failures < 20 then failures[#failures + 1] = string.format(fmt, ...) end
-end
+local checks = soak.checks("soak tasks")
+local fail = checks.fail
 
 local start = mockit.hrtime()
 local deadline = start + HOURS * HOUR * NS
@@ -144,8 +139,7 @@ churner = mockit.getit(SEC, function()
         return
     end
     if not heap_after_day and now - start >= 24 * HOUR * NS then
-        collectgarbage()
-        heap_after_day = collectgarbage("count")
+        heap_after_day = soak.heap_kb()
     end
     if math.random(20) == 1 then
         local slot = math.random(TASKS)
@@ -178,21 +172,12 @@ for slot = 1, TASKS do
     local status = workers[slot]:status()
     if status ~= "done" then fail("worker %d ended %s", slot, status) end
 end
-collectgarbage()
-collectgarbage()
-local heap = collectgarbage("count")
-if heap_after_day and heap > heap_after_day + 1024 then
-    fail("the Lua heap grew from %.0f KB after a day to %.0f KB", heap_after_day, heap)
-end
+local heap = soak.heap_kb()
+checks.heap_flat(heap_after_day, heap, "the Lua heap grew from %.0f KB after a day to %.0f KB")
 
 print(string.format("soak tasks: %d workers spawned over %d simulated hours, %d pauses, %d children " ..
     "(%d timed out, %d cancelled), %d peer waits, %d workers cancelled, %d one-offs (%d ran, %d destroyed)",
     count.spawned, HOURS, count.pauses, count.children, count.child_timeouts, count.child_cancels,
     count.peer_waits, count.cancelled, count.oneoffs, count.oneoff_calls, count.destroyed))
 print(string.format("soak tasks: heap %.0f KB after a day, %.0f KB at the end", heap_after_day or -1, heap))
-for _, f in ipairs(failures) do print("soak tasks: FAIL: " .. f) end
-if failure_count > 0 then
-    print(string.format("soak tasks: FAIL (%d failures, seed %d)", failure_count, SEED))
-    os.exit(1)
-end
-print("soak tasks: PASS")
+if checks.verdict("FAIL (%d failures, seed %d)", SEED) ~= 0 then os.exit(1) end

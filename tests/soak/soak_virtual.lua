@@ -27,36 +27,23 @@
 --     first day, and no timer is left.
 -- Prints the figures on "soak virtual:" lines and exits 0 when every check held, 1 otherwise.
 local mockit = require("mockit")
+local here = arg[0]:match("^(.*)/") or "."
+local soak = dofile(here .. "/soak_lib.lua")
+local churn = dofile(here .. "/churn.lua")
 local clock = mockit.clock
 
-local DAYS = math.tointeger(tonumber(arg[1] or "30")) or 30
+local DAYS = soak.integer_arg(1, 30)
 assert(DAYS >= 2, "DAYS must be 2 or more: advance() drives the first day, the loop the rest")
-local SEED = math.tointeger(tonumber(arg[2] or "")) or 1
+local SEED = soak.integer_arg(2, 1)
 
 local NS = 1000000 -- per ms
 local SEC, MIN, HOUR, DAY = 1000, 60 * 1000, 3600 * 1000, 86400 * 1000
 
 math.randomseed(SEED)
 
-local count = {
-    created = 0, oneoffs = 0, intervals = 0, reapers = 0,
-    destroyed = 0, cancelled = 0, resets = 0,
-    calls = 0, oneoff_calls = 0, interval_calls = 0, reaper_calls = 0,
-    late = 0, suspends = 0, suspended_ms = 0, wall_steps = 0,
-}
-local failures, failure_count = {}, 0
-
-local function fail(fmt, ...)
-    failure_count = failure_count + 1
-    if #failures < 20 then
-        failures[#failures + 1] = string.format(fmt, ...)
-    end
-end
-
-if not clock.is_virtual() then
-    print("soak virtual: FAIL: the clock is real (run me under mockit-run --virtual-time)")
-    os.exit(1)
-end
+local checks = soak.checks("soak virtual")
+local fail = checks.fail
+soak.require_virtual_time("soak virtual")
 
 local start = mockit.hrtime()
 local last_jump = start -- where suspend() last took the clock: what was due before runs then
@@ -66,27 +53,17 @@ local arming = 0 -- counts armings and resets: ties between equal due times go b
 local now_due, now_arming = start, 0
 local last_due, last_arming = start, 0 -- the previous callback's, for the order check
 
--- Every timer armed here has a record: {t, kind, ms, born (hrtime), arming, calls, dead, index}.
--- The live ones are also in `live` (an array, for picking one at random).
-local live = {}
-
-local function add_live(rec)
-    live[#live + 1] = rec
-    rec.index = #live
-end
-
-local function remove_live(rec)
-    if not rec.index then return end
-    local last = live[#live]
-    live[rec.index], last.index = last, rec.index
-    live[#live] = nil
-    rec.index = nil
-end
+-- The churn (churn.lua), with this clock's checks as its hooks, defined below. Every timer
+-- armed here has a record: {t, kind, ms, born (hrtime), arming, calls, dead, index}.
+local hooks = {}
+local c = churn.new(fail, hooks)
+local live, count, destroy = c.live, c.count, c.destroy
+count.late, count.suspends, count.suspended_ms, count.wall_steps = 0, 0, 0, 0
 
 -- The calls an interval must have had by now: its expiries that come before (now_due,
 -- now_arming), its own running one included. None, for one armed by a callback of a backlog
 -- after the expiry running now fell due.
-local function check_calls(rec)
+function hooks.stopped(rec)
     local period = rec.ms * NS
     local due = math.max(0, (now_due - rec.born) // period)
     if due >= 1 and rec.born + due * period == now_due and rec.arming > now_arming then
@@ -98,33 +75,17 @@ local function check_calls(rec)
     end
 end
 
-local function destroy(rec)
-    if rec.dead then return end
-    local armed = rec.t:active()
-    rec.t:destroy()
-    rec.dead = true
-    remove_live(rec)
-    count.destroyed = count.destroyed + 1
-    if rec.kind == "interval" then
-        check_calls(rec)
-    elseif armed then
-        count.cancelled = count.cancelled + 1
-        if rec.calls ~= 0 then fail("a one-off ran and was still armed") end
-    elseif rec.calls ~= 1 then
-        fail("a one-off no longer armed ran %d times", rec.calls)
-    end
-end
-
-local function rearmed(rec)
+-- An arming or a reset: born now, with the next arming number, and no calls yet.
+function hooks.stamp(rec)
     arming = arming + 1
     rec.born, rec.arming, rec.calls = mockit.hrtime(), arming, 0
 end
 
 -- Restarts a live timer, with a new delay one time in two. A one-off (still armed, as it is
 -- live) counts as cancelled, and armed anew.
-local function reset(rec)
+function hooks.reset(rec)
     if rec.kind == "interval" then
-        check_calls(rec)
+        hooks.stopped(rec)
     else
         if not rec.t:active() then fail("a live one-off is not armed") end
         count.cancelled = count.cancelled + 1
@@ -137,17 +98,13 @@ local function reset(rec)
     else
         rec.t:reset()
     end
-    rearmed(rec)
+    hooks.stamp(rec)
     count.resets = count.resets + 1
 end
 
--- What every callback starts with: it runs at its due time exactly (or where a suspend() took
--- the clock, if later), after every expiry before it, and the wall clock agrees.
-local function called(rec, kind)
-    count.calls = count.calls + 1
-    count[kind .. "_calls"] = count[kind .. "_calls"] + 1
-    if rec.dead then fail("a %s ran after destroy()", rec.kind) end
-    rec.calls = rec.calls + 1
+-- Every callback runs at its due time exactly (or where a suspend() took the clock, if later),
+-- after every expiry before it, and the wall clock agrees.
+function hooks.called(rec)
     local due = rec.born + rec.calls * rec.ms * NS
     local now = mockit.hrtime()
     if now ~= math.max(due, last_jump) then
@@ -167,62 +124,22 @@ local function called(rec, kind)
     end
 end
 
-local function on_oneoff(rec)
-    called(rec, "oneoff")
-    if rec.calls > 1 then fail("a one-off ran %d times", rec.calls) end
-    remove_live(rec)
-    if #live > 0 and math.random() < 0.1 then
-        destroy(live[math.random(#live)])
-    elseif #live > 0 and math.random() < 0.05 then
-        reset(live[math.random(#live)])
-    end
-end
-
-local function on_interval(rec)
-    called(rec, "interval")
-end
-
-local function on_reaper(rec)
-    called(rec, "reaper")
-    remove_live(rec)
-    destroy(rec.target)
-end
-
--- Arms a timer of `kind` with a record, and returns the record.
-local function arm(kind, ms, target)
-    local rec = { kind = kind, ms = ms, calls = 0, target = target }
-    if kind == "interval" then
-        rec.t = mockit.getit(ms, on_interval, rec)
-    else
-        rec.t = mockit.oneoff(ms, kind == "reaper" and on_reaper or on_oneoff, rec)
-    end
-    rearmed(rec)
-    add_live(rec)
-    count.created = count.created + 1
-    count[kind .. "s"] = count[kind .. "s"] + 1
-    return rec
-end
-
+-- The spawner, every simulated minute: one-offs of 0..2 min (one in ten up to 6 h), intervals of
+-- 30 s..30 min, reapers of up to 2 h.
+local delays = {
+    oneoff = function() return math.random(0, math.random() < 0.1 and 6 * HOUR or 2 * MIN) end,
+    interval = function() return math.random(30 * SEC, 30 * MIN) end,
+    reaper = function() return math.random(0, 2 * HOUR) end,
+}
 local function spawn(rec)
-    called(rec, "interval")
-    for _ = 1, math.random(0, 4) do
-        local target
-        if math.random() < 0.7 then
-            local max = math.random() < 0.1 and 6 * HOUR or 2 * MIN
-            target = arm("oneoff", math.random(0, max))
-        else
-            target = arm("interval", math.random(30 * SEC, 30 * MIN))
-        end
-        if target.kind == "interval" or math.random() < 0.5 then
-            arm("reaper", math.random(0, 2 * HOUR), target)
-        end
-    end
+    c.called(rec, "interval")
+    c.spawn(delays)
 end
 
 -- Every day and 17 min (a different hour each day): the lid closes for up to 2 h. Nothing runs
 -- meanwhile; then the backlog does.
 local function lid(rec)
-    called(rec, "interval")
+    c.called(rec, "interval")
     local ms, before = math.random(0, 2 * HOUR), mockit.hrtime()
     clock.suspend(ms)
     last_jump = mockit.hrtime()
@@ -234,7 +151,7 @@ end
 
 -- Every ten days: the wall clock steps anywhere from 1970 to 2109; the deadlines do not move.
 local function step_wall(rec)
-    called(rec, "interval")
+    c.called(rec, "interval")
     wall_ms, wall_at = math.random(0, (1 << 42) - 1), mockit.hrtime()
     clock.set_wall(wall_ms)
     count.wall_steps = count.wall_steps + 1
@@ -248,21 +165,17 @@ end
 local function keep(ms, fn)
     local rec = { kind = "interval", ms = ms, calls = 0 }
     rec.t = mockit.getit(ms, fn, rec)
-    rearmed(rec)
+    hooks.stamp(rec)
     count.created, count.intervals = count.created + 1, count.intervals + 1
     return rec
 end
 local references = {}
 for _, ms in ipairs({ MIN, HOUR, DAY }) do
-    references[#references + 1] = keep(ms, on_interval)
+    references[#references + 1] = keep(ms, c.on_interval)
 end
 local background = { keep(MIN, spawn), keep(DAY + 17 * MIN, lid), keep(10 * DAY, step_wall) }
 
 local heap_day1
-local function full_gc()
-    collectgarbage("collect")
-    collectgarbage("collect")
-end
 
 local function report()
     print(string.format("soak virtual: seed %d, %d simulated days in %.1f s of CPU", SEED, DAYS,
@@ -275,16 +188,11 @@ local function report()
         .. "%d of them late after %d suspends (%.1f h in all), %d wall clock steps", count.calls,
         count.oneoff_calls, count.interval_calls, count.reaper_calls, count.late, count.suspends,
         count.suspended_ms / HOUR, count.wall_steps))
-    for _, f in ipairs(failures) do
-        print("soak virtual: FAIL: " .. f)
-    end
-    print(failure_count == 0 and "soak virtual: PASS"
-        or string.format("soak virtual: FAIL (%d)", failure_count))
 end
 
 -- The end: spawning stops, every timer left is checked and destroyed.
 local function finish(rec)
-    called(rec, "oneoff")
+    c.called(rec, "oneoff")
     for _, r in ipairs(background) do
         destroy(r)
     end
@@ -299,21 +207,15 @@ local function finish(rec)
     if ran + count.cancelled ~= oneoffs then -- each ran once or was cancelled while armed
         fail("%d one-off armings: %d ran, %d cancelled while armed", oneoffs, ran, count.cancelled)
     end
-    local stats = mockit.stats()
-    if stats.timers ~= 0 or stats.pending ~= 0 then
-        fail("stats(): %d timers, %d pending at the end", stats.timers, stats.pending)
-    end
-    full_gc()
-    local heap = collectgarbage("count")
-    if heap - heap_day1 > 1024 then
-        fail("the Lua heap grew from %.0f kB after the first day to %.0f kB", heap_day1, heap)
-    end
+    checks.no_timer_left()
+    checks.heap_flat(heap_day1, soak.heap_kb(),
+        "the Lua heap grew from %.0f kB after the first day to %.0f kB")
     report()
-    mockit.stop(failure_count == 0 and 0 or 1)
+    mockit.stop(checks.verdict())
 end
 local the_end = { kind = "oneoff", ms = DAYS * DAY, calls = 0 }
 the_end.t = mockit.oneoff(the_end.ms, finish, the_end)
-rearmed(the_end)
+hooks.stamp(the_end)
 
 -- The first day, an hour at a time: advance() runs what falls due and says how many.
 for hour = 1, 24 do
@@ -328,6 +230,5 @@ for hour = 1, 24 do
             mockit.hrtime() - start, want - start)
     end
 end
-full_gc()
-heap_day1 = collectgarbage("count")
+heap_day1 = soak.heap_kb()
 -- The rest: mockit-run's loop, which jumps from one deadline to the next.
