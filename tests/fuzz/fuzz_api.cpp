@@ -8,8 +8,8 @@
 // bad arguments of every type. Callbacks are C functions that do what the input chose when
 // their timer was armed: raise an error (a string or a table), destroy or reset a timer, arm a
 // new one, drain the queue again from inside the callback, stop the loop, sleep, unref, advance
-// simulated time, or pause (a callback runs as a task: that one is a Lua function around the C
-// one, and goes on after its pause).
+// simulated time, spawn a task or cancel one, or pause (a callback runs as a task: that one is a
+// Lua function around the C one, and goes on after its pause).
 //
 // Timers with options: mockit.timer{...} with after or every (from 1 ms), a missed policy (burst,
 // skip, delay) and overlap (skip, allow) or neither, jitter (none, 0, or below the period), a name
@@ -26,9 +26,21 @@
 // an every timer's policy for a cron timer and the other way round.
 //
 // Tasks: mockit.spawn of a Lua body, with a <close> variable, that asks the harness what to do
-// next: pause 0..3 times for chosen delays, then return 0..3 values or raise; or first wait for
-// an older task (so waits never form a cycle), with or without a timeout. Tasks are cancelled,
-// unref'd and asked their status at random.
+// next: take 0..3 steps, then return 0..3 values or raise; or first wait for an older task (so
+// waits never form a cycle), with or without a timeout, and take one step. A step pauses for a
+// chosen delay; awaits SIGURG or SIGWINCH (mockit.await_signal), with a timeout or without;
+// cancels a task through pcall (another, itself, or the task that spawned it, which runs still);
+// cancels itself by a plain a:cancel(); spawns a task; or makes a bad call. Tasks spawned from a
+// callback (the spawn action) or from a task's body take a plan drawn from a seed, not the input:
+// pauses, awaits with a timeout, cancels. Tasks are cancelled (from the top level and from
+// callbacks), unref'd and asked their status at random.
+//
+// Bad calls of the task functions, from the top level and from a task's body, each as a script
+// makes it (the function name in the message comes from the call site): spawn of what is not
+// callable; pause, await_signal's timeout and task:wait's with bad delays (negative, too large,
+// NaN, infinite, fractional, not numbers, missing); await_signal with names that are not strings,
+// unknown or uncatchable; pause, await_signal and wait with valid arguments outside a task; wait
+// on itself; every task method on values that are not tasks (a timer handle, a file, tables...).
 //
 // The input's first byte chooses the clock: the real one, or simulated time (mockit.clock.virtual
 // before the first timer, with or without a start, or twice). Under simulated time delays also
@@ -59,12 +71,26 @@
 //   too), t:due() and t:missed() are nil before its first run; metrics().loop.callbacks is every
 //   timer callback run (a task's wake-up and a signal handler are not), its busy and idle times
 //   are not negative and utilization is in [0, 1].
-// - A task resumes only while paused or waiting and with a wake-up due (never once cancelled or
-//   ended), never early; its <close> variable runs exactly once, when it ends (cancel included).
-//   task:wait() returns the awaited task's results, its error, "cancelled", or "timeout" when its
-//   timeout came first; cancel() is true for a live task, false for one that ended; status()
-//   and stats().tasks match the model. A task's wake-up is a one-off of the engine's, counted in
-//   stats().timers, pending() and inqueue() like one.
+// - A task resumes only while paused, waiting or awaiting a signal and with a wake-up due (never
+//   once cancelled or ended), never early; its <close> variable runs exactly once, when it ends
+//   (cancel included). task:wait() returns the awaited task's results, its error, "cancelled",
+//   or "timeout" when its timeout came first; cancel() is true for a live task, false for one
+//   that ended, and raises "cancel: the task is running (it started the caller)" for one that
+//   runs; status() and stats().tasks match the model. A task's wake-up is a one-off of the
+//   engine's, counted in stats().timers, pending() and inqueue() like one.
+// - A task cancelling itself (a:cancel(), or through pcall) ends there: cancel() never returns,
+//   the rest of its body never runs, its <close> runs once, its status() is "cancelled" and its
+//   waiters get nil, "cancelled".
+// - mockit.await_signal() returns exactly true once its signal came, or nil, "timeout" when its
+//   timeout came first. From its first await on a signal stays caught (its arrivals counted in
+//   pending() whether a handler is set or not) until mockit.signal(name, nil) with no task
+//   awaiting it. The loop takes arrivals before any expiry, by signal number, as a drain begins
+//   (process_events(max) with max > 0, run() with no stop asked for, advance() with a deadline
+//   in its window): one arrival wakes every task awaiting its signal, at once, and runs its
+//   handler, if any, counted as a callback; one nobody handles is dropped. A cancelled task no
+//   longer awaits. run() is not called while a task may await a signal with no timeout.
+// - A bad call of a task function raises exactly the reference's message (after the position
+//   of its caller) and changes nothing the model tracks.
 // Simulated time is exact, so the model knows what time it is and checks for equality:
 // - hrtime() is where the operations left the clock, to the nanosecond; mstimestamp(), time()
 //   and os.time() are the wall clock that set when it started, moved with it since and stepped
@@ -95,7 +121,9 @@
 //   the model's; busy + idle in metrics().loop is the simulated time since it started.
 // - A task's pause (or wait() timeout) resumes it at its arming time plus the delay exactly, in
 //   order with the timers due then; a waiter woken by the end of the task it waits for resumes
-//   at that end. At the end, once drained, no task is left and none of their wake-ups.
+//   at that end; a task woken by a signal's arrival resumes where the drain that took it began
+//   (or where sleep() or suspend() jumped the clock to since). At the end the harness raises the
+//   signals tasks await, and once drained, no task is left and none of their wake-ups.
 //
 // - A cron timer's runs come from its schedule (mockit::cron_schedule, the model's oracle for the
 //   schedule alone) as the reference says: a run due at wall time W is queued at now + (W - wall
@@ -4161,9 +4189,11 @@ void harness::run_ops() {
                 break;
             case op::spawn:
                 spawn(false);
+                consuming = true;  // its body may cancel a task whose wake-up is due
                 break;
             case op::spawn_waiter:
                 spawn(true);
+                consuming = true;
                 break;
             case op::cancel_task:
                 if (std::optional<std::size_t> t = pick_task(slot % 4 != 0)) cancel_task(*t);
