@@ -3705,6 +3705,8 @@ const char* bad_method(std::uint32_t seed) {
 std::optional<std::string> harness::bad_call_refusal(bad_call call, std::uint32_t seed,
                                                      std::optional<std::size_t> handle,
                                                      std::optional<std::size_t> inside) {
+    // From a task's body, on top of the frame of the C function that runs it (a drain, spawn).
+    if (!lua_checkstack(L_, 8)) violation("no stack for a bad call");
     int top = lua_gettop(L_);
     int v = bad_value(call, seed);
     bool none = v == no_value;
@@ -3770,6 +3772,7 @@ std::optional<std::string> harness::bad_call_refusal(bad_call call, std::uint32_
 // returns how many values that is (4).
 int harness::push_bad_call(lua_State* L, bad_call call, std::uint32_t seed,
                            std::optional<std::size_t> handle) {
+    if (!lua_checkstack(L_, 8)) violation("no stack for a bad call");
     int top = lua_gettop(L_);
     int v = bad_value(call, seed);
     bool none = v == no_value;
