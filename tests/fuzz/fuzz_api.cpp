@@ -8,8 +8,8 @@
 // bad arguments of every type. Callbacks are C functions that do what the input chose when
 // their timer was armed: raise an error (a string or a table), destroy or reset a timer, arm a
 // new one, drain the queue again from inside the callback, stop the loop, sleep, unref, advance
-// simulated time, or pause (a callback runs as a task: that one is a Lua function around the C
-// one, and goes on after its pause).
+// simulated time, spawn a task or cancel one, or pause (a callback runs as a task: that one is a
+// Lua function around the C one, and goes on after its pause).
 //
 // Timers with options: mockit.timer{...} with after or every (from 1 ms), a missed policy (burst,
 // skip, delay) and overlap (skip, allow) or neither, jitter (none, 0, or below the period), a name
@@ -26,9 +26,21 @@
 // an every timer's policy for a cron timer and the other way round.
 //
 // Tasks: mockit.spawn of a Lua body, with a <close> variable, that asks the harness what to do
-// next: pause 0..3 times for chosen delays, then return 0..3 values or raise; or first wait for
-// an older task (so waits never form a cycle), with or without a timeout. Tasks are cancelled,
-// unref'd and asked their status at random.
+// next: take 0..3 steps, then return 0..3 values or raise; or first wait for an older task (so
+// waits never form a cycle), with or without a timeout, and take one step. A step pauses for a
+// chosen delay; awaits SIGURG or SIGWINCH (mockit.await_signal), with a timeout or without;
+// cancels a task through pcall (another, itself, or the task that spawned it, which runs still);
+// cancels itself by a plain a:cancel(); spawns a task; or makes a bad call. Tasks spawned from a
+// callback (the spawn action) or from a task's body take a plan drawn from a seed, not the input:
+// pauses, awaits with a timeout, cancels. Tasks are cancelled (from the top level and from
+// callbacks), unref'd and asked their status at random.
+//
+// Bad calls of the task functions, from the top level and from a task's body, each as a script
+// makes it (the function name in the message comes from the call site): spawn of what is not
+// callable; pause, await_signal's timeout and task:wait's with bad delays (negative, too large,
+// NaN, infinite, fractional, not numbers, missing); await_signal with names that are not strings,
+// unknown or uncatchable; pause, await_signal and wait with valid arguments outside a task; wait
+// on itself; every task method on values that are not tasks (a timer handle, a file, tables...).
 //
 // The input's first byte chooses the clock: the real one, or simulated time (mockit.clock.virtual
 // before the first timer, with or without a start, or twice). Under simulated time delays also
@@ -59,12 +71,26 @@
 //   too), t:due() and t:missed() are nil before its first run; metrics().loop.callbacks is every
 //   timer callback run (a task's wake-up and a signal handler are not), its busy and idle times
 //   are not negative and utilization is in [0, 1].
-// - A task resumes only while paused or waiting and with a wake-up due (never once cancelled or
-//   ended), never early; its <close> variable runs exactly once, when it ends (cancel included).
-//   task:wait() returns the awaited task's results, its error, "cancelled", or "timeout" when its
-//   timeout came first; cancel() is true for a live task, false for one that ended; status()
-//   and stats().tasks match the model. A task's wake-up is a one-off of the engine's, counted in
-//   stats().timers, pending() and inqueue() like one.
+// - A task resumes only while paused, waiting or awaiting a signal and with a wake-up due (never
+//   once cancelled or ended), never early; its <close> variable runs exactly once, when it ends
+//   (cancel included). task:wait() returns the awaited task's results, its error, "cancelled",
+//   or "timeout" when its timeout came first; cancel() is true for a live task, false for one
+//   that ended, and raises "cancel: the task is running (it started the caller)" for one that
+//   runs; status() and stats().tasks match the model. A task's wake-up is a one-off of the
+//   engine's, counted in stats().timers, pending() and inqueue() like one.
+// - A task cancelling itself (a:cancel(), or through pcall) ends there: cancel() never returns,
+//   the rest of its body never runs, its <close> runs once, its status() is "cancelled" and its
+//   waiters get nil, "cancelled".
+// - mockit.await_signal() returns exactly true once its signal came, or nil, "timeout" when its
+//   timeout came first. From its first await on a signal stays caught (its arrivals counted in
+//   pending() whether a handler is set or not) until mockit.signal(name, nil) with no task
+//   awaiting it. The loop takes arrivals before any expiry, by signal number, as a drain begins
+//   (process_events(max) with max > 0, run() with no stop asked for, advance() with a deadline
+//   in its window): one arrival wakes every task awaiting its signal, at once, and runs its
+//   handler, if any, counted as a callback; one nobody handles is dropped. A cancelled task no
+//   longer awaits. run() is not called while a task may await a signal with no timeout.
+// - A bad call of a task function raises exactly the reference's message (after the position
+//   of its caller) and changes nothing the model tracks.
 // Simulated time is exact, so the model knows what time it is and checks for equality:
 // - hrtime() is where the operations left the clock, to the nanosecond; mstimestamp(), time()
 //   and os.time() are the wall clock that set when it started, moved with it since and stepped
@@ -95,7 +121,9 @@
 //   the model's; busy + idle in metrics().loop is the simulated time since it started.
 // - A task's pause (or wait() timeout) resumes it at its arming time plus the delay exactly, in
 //   order with the timers due then; a waiter woken by the end of the task it waits for resumes
-//   at that end. At the end, once drained, no task is left and none of their wake-ups.
+//   at that end; a task woken by a signal's arrival resumes where the drain that took it began
+//   (or where sleep() or suspend() jumped the clock to since). At the end the harness raises the
+//   signals tasks await, and once drained, no task is left and none of their wake-ups.
 //
 // - A cron timer's runs come from its schedule (mockit::cron_schedule, the model's oracle for the
 //   schedule alone) as the reference says: a run due at wall time W is queued at now + (W - wall
@@ -210,7 +238,9 @@ enum class action : std::uint8_t {
     unref_self,
     wait_zero,
     advance,
-    pause,  // the callback pauses param ms (it is a task): a Lua wrapper around on_timer
+    spawn_task,   // mockit.spawn of a task whose plan comes from param (task_plan)
+    cancel_task,  // task:cancel() of a spawned task, param picks which
+    pause,        // the callback pauses param ms (it is a task): a Lua wrapper around on_timer
     last = pause,
 };
 
@@ -287,12 +317,49 @@ struct timer_model {
 
 enum class frame_kind : std::uint8_t { drain, run, advance };
 
-// Tasks: mockit.spawn'ed ones, and callbacks that paused (anonymous: no handle).
-enum class task_state : std::uint8_t { running, paused, waiting, done, failed, cancelled };
+// Tasks: mockit.spawn'ed ones, and callbacks that paused (anonymous: no handle). A waiting task
+// waits for another task's end, an awaiting one for a signal (mockit.await_signal).
+enum class task_state : std::uint8_t {
+    running,
+    paused,
+    waiting,
+    awaiting,
+    done,
+    failed,
+    cancelled
+};
+
+// What a task's body does, one step at a time, after its wait if any: pause; await a signal,
+// with a timeout or without; cancel a task (seed picks it among the handles: itself included,
+// or the task that spawned it, running); cancel itself by a plain a:cancel(); spawn a task
+// (seed: its plan, task_plan); or make a call the API must refuse (bad_task_call).
+enum class step_kind : std::uint8_t { pause, await_signal, cancel, cancel_self, spawn, bad_call };
+
+struct task_step {
+    step_kind kind = step_kind::pause;
+    std::int64_t ms = 0;  // the pause, or the timeout...
+    bool timed = false;   // ...if await_signal has one
+    int which = 0;        // the signal (an index of signals_), or the bad call
+    std::uint32_t seed = 0;
+};
+
+// The calls a task function must refuse, at the top level and in a task's body.
+enum class bad_call : std::uint8_t {
+    spawn,          // mockit.spawn(v): v not callable
+    pause,          // mockit.pause(v): a bad delay, or none outside a task
+    await_name,     // mockit.await_signal(v): a bad signal name
+    await_timeout,  // mockit.await_signal("SIGURG", v): a bad timeout
+    wait,           // task:wait(v): a bad timeout; outside a task; on itself
+    method,         // a task method on something else (methods.cancel(v))
+    last = method,
+};
+constexpr const char* task_methods[] = {"cancel", "wait", "status", "ref", "unref"};
+// Names await_signal must refuse beside the palette's values: uncatchable or unknown.
+constexpr const char* bad_signal_names[] = {"SIGKILL", "SIGSTOP", "SIGSEGV", "SIGFOO", "sigurg"};
 
 struct task_model {
     bool anonymous = false;
-    std::vector<std::int64_t> pauses;  // the pauses it makes, in order, after its wait if any
+    std::vector<task_step> steps;  // what it does, in order, after its wait if any
     std::size_t step = 0;
     bool raises = false;                       // it ends raising an error instead of returning
     int nresults = 0;                          // or it returns serial * 100 + 1..nresults
@@ -309,10 +376,21 @@ struct task_model {
     bool referenced = true;
     bool has_handle = false;  // spawn() returned it (not when it raised)
     std::vector<std::size_t> waiters;
+    std::optional<std::size_t> parent;  // spawned from this task's body
+    int signal = -1;                    // the signal it awaits (an index of signals_)...
+    bool signal_timed = false;          // ...with a timeout
+    // A step in progress whose outcome comes back through the hook: a cancel's target and what
+    // its cancel() returns (0 false, 1 true, -1 the error for a running task), or the message a
+    // bad call must raise.
+    std::size_t step_task = 0;  // a cancel's target, or the task a spawn starts
+    int cancel_result = 0;
+    std::string refusal;
+    bool start_referenced = true;  // unref() once spawn() returns, when false
 };
 
 bool task_live(const task_model& t) {
-    return t.state == task_state::paused || t.state == task_state::waiting;
+    return t.state == task_state::paused || t.state == task_state::waiting ||
+           t.state == task_state::awaiting;
 }
 
 bool task_ended(const task_model& t) {
@@ -357,8 +435,10 @@ struct owed_count {
 struct signal_model {
     int signo;
     const char* name;
-    bool watched = false;
-    std::int64_t owed = 0;  // arrivals while watched that no handler has run for yet
+    bool watched = false;   // a mockit.signal handler is set
+    bool caught = false;    // the module counts its arrivals: a handler, or await_signal since
+    std::int64_t owed = 0;  // arrivals while caught that the loop has not taken yet
+    std::vector<std::size_t> waiters;  // tasks in await_signal, not yet woken by an arrival
 };
 
 enum class error_mode : std::uint8_t { propagate, absorb, raise };
@@ -473,8 +553,74 @@ constexpr const char* formats[] = {"%d",       "%s",      "%q",    "%5.2f", "%z"
                                    "%",        "%99999d", "%c",    "%x",    "%i",
                                    "%s %s %s", "plain",   "%-5s|", "%.3s",  "%a"};
 
+// A seed for a callback's choices from what it knows: its timer, its call and its parameter.
+std::uint32_t seed_of(std::size_t serial, std::int64_t call, int param) {
+    std::uint64_t z = (static_cast<std::uint64_t>(serial) << 40) ^
+                      (static_cast<std::uint64_t>(call) << 8) ^ static_cast<std::uint64_t>(param);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<std::uint32_t>((z ^ (z >> 31)) >> 32);
+}
+
 long long ns_of(steady::time_point t) {
     return static_cast<long long>(std::chrono::nanoseconds{t.time_since_epoch()}.count());
+}
+
+// The error message a call had to raise: `want` exactly, after the position of the Lua code that
+// made the call (luaL_error's "file:line: "), if any.
+void check_refusal(const char* got, std::string_view want, const char* call) {
+    std::string_view message = got != nullptr ? got : "";
+    bool ok = message == want;
+    if (!ok && message.size() > want.size() && message.ends_with(want)) {
+        std::string_view where = message.substr(0, message.size() - want.size());
+        ok = where.ends_with(": ");
+    }
+    if (!ok)
+        violation("%s raised '%s', want '%.*s'", call, got != nullptr ? got : "(not a string)",
+                  static_cast<int>(want.size()), want.data());
+    trace("%s raised '%.*s'", call, static_cast<int>(want.size()), want.data());
+}
+
+// How lauxlib names the type of the value at `index` in "X expected, got T": its __name, or
+// "light userdata", or its type.
+std::string type_arg(lua_State* L, int index) {
+    std::string name;
+    if (int type = luaL_getmetafield(L, index, "__name"); type != LUA_TNIL) {
+        if (type == LUA_TSTRING) name = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        if (!name.empty()) return name;
+    }
+    if (lua_type(L, index) == LUA_TLIGHTUSERDATA) return "light userdata";
+    return luaL_typename(L, index);
+}
+
+// Why a delay (luaL_checkinteger, then 0..2^40) is refused: the value at `index`, or none; nullopt
+// when it is a valid one.
+std::optional<std::string> delay_refusal(lua_State* L, int index, bool none) {
+    if (none) return "number expected, got no value";
+    int isnum = 0;
+    lua_Integer ms = lua_tointegerx(L, index, &isnum);
+    if (!isnum) {
+        if (lua_isnumber(L, index)) return "number has no integer representation";
+        return "number expected, got " + type_arg(L, index);
+    }
+    if (ms < 0 || ms > max_delay) return "delay must be an integer from 0 to 1099511627776 ms";
+    return std::nullopt;
+}
+
+// Why a signal name (luaL_checkstring, then the names a script may handle) is refused; nullopt for
+// "SIGURG", the only valid name among the values given.
+std::optional<std::string> signal_refusal(lua_State* L, int index, bool none) {
+    if (none) return "string expected, got no value";
+    if (!lua_isstring(L, index)) return "string expected, got " + type_arg(L, index);
+    lua_pushvalue(L, index);
+    std::string name = lua_tostring(L, -1);  // a number as luaL_checkstring turns it into text
+    lua_pop(L, 1);
+    if (name == "SIGURG") return std::nullopt;
+    for (const char* refused : {"SIGKILL", "SIGSTOP", "SIGSEGV"}) {
+        if (name == refused) return name + " cannot be handled";
+    }
+    return "unknown signal '" + name + "'";
 }
 
 class harness;
@@ -555,8 +701,26 @@ class harness {
 
     // Tasks.
     void spawn(bool waiter);
+    task_step input_step();
+    task_model task_plan(std::uint32_t seed) const;
+    std::optional<std::size_t> spawn_planned(task_model plan);
     void spawn_task(std::size_t serial);
+    void spawned(std::size_t serial, lua_State* L, bool ok, int value);
     void cancel_task(std::size_t serial);
+    std::optional<std::size_t> task_by_seed(std::uint32_t seed) const;
+    int next_step(std::size_t serial, lua_State* L);
+    int step_cancel(std::size_t serial, lua_State* L, const task_step& step);
+    void cancelled(std::size_t serial, lua_State* L);
+    void signalled(std::size_t serial, lua_State* L);
+    void dispatch_arrivals(steady::time_point at, std::int64_t max);
+    bool may_await_forever() const;
+    bool raise_awaited();
+    void bad_task_call();
+    std::optional<std::string> bad_call_refusal(bad_call call, std::uint32_t seed,
+                                                std::optional<std::size_t> handle,
+                                                std::optional<std::size_t> inside);
+    int push_bad_call(lua_State* L, bad_call call, std::uint32_t seed,
+                      std::optional<std::size_t> handle);
     void check_task_status(std::size_t serial);
     void set_task_ref(std::size_t serial, bool referenced);
     void arm_wake(task_model& t, std::int64_t ms);
@@ -650,7 +814,8 @@ class harness {
     std::int64_t pause_request_ = -1;  // a callback's pause, for on_timer to return
     std::array<std::size_t, slot_count> slot_serial_;
     std::vector<drain_frame> frames_;
-    std::array<signal_model, 2> signals_{{{SIGURG, "SIGURG"}, {SIGWINCH, "SIGWINCH"}}};
+    std::array<signal_model, 2> signals_{
+        {{SIGURG, "SIGURG", false, false, 0, {}}, {SIGWINCH, "SIGWINCH", false, false, 0, {}}}};
     std::vector<int> delivered_;  // by error id: how many times it reached somebody
     std::int64_t raised_ = 0;
     std::int64_t delivered_total_ = 0;
@@ -746,20 +911,32 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
         violation("close chunk: %s", lua_tostring(L_, -1));
     keep("close_chunk");
     // Tasks as a script writes them: a body that asks the harness (on_task) what to do next,
-    // pauses and waits in Lua, and has a <close> variable; and the callback that pauses, around
-    // on_timer.
+    // pauses, waits, awaits signals, cancels, spawns and makes bad calls in Lua, and has a <close>
+    // variable; and the callback that pauses, around on_timer.
     if (luaL_loadstring(L_, R"(
-        local hook, pause, on_timer = ...
+        local hook, pause, on_timer, await_signal, spawn = ...
         local close_meta = {__close = function(c) hook(c.id, "close") end}
-        local function body(id)
+        local body
+        function body(id)
             local c <close> = setmetatable({id = id}, close_meta)
             while true do
-                local what, a, b = hook(id, "step")
+                local what, a, b, x, y = hook(id, "step")
                 if what == "pause" then
                     pause(a)
                     hook(id, "resumed")
                 elseif what == "wait" then
                     hook(id, "waited", a:wait(b))
+                elseif what == "signal" then
+                    hook(id, "signalled", await_signal(a, b))
+                elseif what == "cancel" then
+                    hook(id, "cancelled", pcall(a.cancel, a))
+                elseif what == "cancel_self" then
+                    a:cancel()
+                    hook(id, "survived")
+                elseif what == "spawn" then
+                    hook(id, "spawned", pcall(spawn, body, a))
+                elseif what == "bad" then
+                    hook(id, "refused", pcall(a, b, x, y))
                 else
                     return hook(id, "results")
                 end
@@ -777,9 +954,38 @@ harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     lua_pushcfunction(L_, on_task);
     push_module_function("pause");
     lua_pushcfunction(L_, on_timer);
-    lua_call(L_, 3, 2);
+    push_module_function("await_signal");
+    push_module_function("spawn");
+    lua_call(L_, 5, 2);
     keep("pausing_callback");
     keep("task_body");
+    // Calls the task functions must refuse, as a script makes them (the names in the messages
+    // come from the call sites): fn(n, x, y) passes the first n of x, y.
+    if (luaL_loadstring(L_, R"(
+        local mockit, methods = ...
+        local function args(n, x, y)
+            if n == 0 then return end
+            if n == 1 then return x end
+            return x, y
+        end
+        return {
+            spawn = function(n, x, y) mockit.spawn(args(n, x, y)) end,
+            pause = function(n, x, y) mockit.pause(args(n, x, y)) end,
+            await_signal = function(n, x, y) mockit.await_signal(args(n, x, y)) end,
+            wait = function(n, t, x) t:wait(args(n, x)) end,
+            cancel = function(n, x, y) methods.cancel(args(n, x, y)) end,
+            wait_on = function(n, x, y) methods.wait(args(n, x, y)) end,
+            status = function(n, x, y) methods.status(args(n, x, y)) end,
+            ref = function(n, x, y) methods.ref(args(n, x, y)) end,
+            unref = function(n, x, y) methods.unref(args(n, x, y)) end,
+        })") != LUA_OK)
+        violation("bad call chunk: %s", lua_tostring(L_, -1));
+    push_kept("mockit");
+    luaL_getmetatable(L_, "mockit.task");
+    lua_getfield(L_, -1, "__index");
+    lua_remove(L_, -2);
+    lua_call(L_, 2, 1);
+    keep("bad_calls");
     lua_newtable(L_);
     keep("tasks");
     lua_getglobal(L_, "io");
@@ -2064,7 +2270,8 @@ int harness::drain(std::optional<std::int64_t> max) {
     int depth = depth_;
     frames_.push_back({stop_requested_, false, max.value_or(no_max)});
     steady::time_point horizon = sim_now_;
-    std::uint64_t mark = armings_;
+    std::uint64_t mark = armings_;  // as the module's: the arrivals' wake-ups come after
+    if (max.value_or(1) > 0) dispatch_arrivals(now(), max.value_or(no_max));
     push_module_function("process_events");
     if (max) lua_pushinteger(L_, *max);
     int status = lua_pcall(L_, max ? 1 : 0, 1, 0);
@@ -2093,6 +2300,7 @@ void harness::run_loop() {
     int top = lua_gettop(L_);
     bool stop_before = stop_requested_;
     frames_.push_back({false, stop_before, no_max, 0, frame_kind::run});
+    if (!stop_before) dispatch_arrivals(now(), no_max);  // its first turn's drain takes them
     loop_started_ = steady::now();
     loop_callbacks_ = 0;
     push_module_function("run");
@@ -2270,8 +2478,11 @@ void harness::advance(std::int64_t ms) {
     // A stop asked for before: it runs what is due at the first deadline, then ends there.
     bool stop_before = stop_requested_;
     std::optional<steady::time_point> first_due = next_due();
-    std::uint64_t mark = armings_;
     steady::time_point start_now = sim_now_;
+    std::uint64_t mark = armings_;
+    // Its first drain, at the first deadline in the window, if any, takes the signals' arrivals.
+    if (first_due && *first_due <= until)
+        dispatch_arrivals(std::max(*first_due, start_now), no_max);
     int depth = depth_;
     int status = lua_pcall(L_, 1, 1, 0);
     depth_ = depth;
@@ -2377,17 +2588,26 @@ void harness::watch(signal_model& s, bool on) {
         lua_pushnil(L_);
     }
     if (lua_pcall(L_, 2, 0, 0) != LUA_OK) violation("signal: %s", lua_tostring(L_, -1));
-    if (!on) s.owed = 0;  // arrivals not yet handled are forgotten with the handler
     s.watched = on;
+    // Without a handler, the signal stays caught while tasks await it; else arrivals not yet
+    // taken are forgotten with the handler.
+    if (on) {
+        s.caught = true;
+    } else if (s.waiters.empty()) {
+        s.caught = false;
+        s.owed = 0;
+    }
     pop_to(top);
 }
 
 void harness::raise_signal(signal_model& s) {
     // raise() runs the C handler in this thread before it returns, so the arrival is counted
-    // at once. Unwatched, both signals are ignored by default.
+    // at once. Not caught, both signals are ignored by default.
     auto before = static_cast<std::size_t>(call_integer("pending"));
     if (std::raise(s.signo) != 0) violation("raise(%s) failed", s.name);
-    if (!s.watched) return;
+    trace("raise %s: %s, %zu tasks await it", s.name, s.caught ? "caught" : "ignored",
+          s.waiters.size());
+    if (!s.caught) return;
     ++s.owed;
     auto after = static_cast<std::size_t>(call_integer("pending"));
     if (after < before + 1) violation("pending() %zu -> %zu after a watched signal", before, after);
@@ -2497,6 +2717,13 @@ void harness::perform(std::size_t serial, lua_State* L) {
             break;
         case action::advance:
             if (depth_ < max_depth) advance(t.param % 16);
+            break;
+        case action::spawn_task:  // its plan from the call, not the input (task_plan)
+            spawn_planned(task_plan(seed_of(serial, t.fires, t.param)));
+            break;
+        case action::cancel_task:
+            if (std::optional<std::size_t> task = task_by_seed(seed_of(serial, t.fires, t.param)))
+                cancel_task(*task);
             break;
         case action::pause:
             pause_request_ = virtual_ ? (t.param % 8) * (t.param % 16 < 8 ? 1 : 1000) : t.param % 3;
@@ -2870,8 +3097,9 @@ void harness::arm_wake(task_model& t, std::int64_t ms) {
     t.arming = ++armings_;
 }
 
-// mockit.spawn of a task that pauses 0..3 times, then returns 0..3 values or raises; a waiter
-// first waits for an older task (so no cycle), with a timeout or without.
+// mockit.spawn of a task that takes 0..3 steps (input_step), then returns 0..3 values or raises; a
+// waiter first waits for an older task (so no cycle), with a timeout or without, and takes at most
+// one step.
 void harness::spawn(bool waiter) {
     if (tasks_.size() >= max_tasks) return;
     task_model spec;
@@ -2881,44 +3109,109 @@ void harness::spawn(bool waiter) {
         spec.target = target;
         if (in_.ConsumeBool()) spec.wait_timeout = task_delay();
     }
-    int pauses = in_.ConsumeIntegralInRange(0, waiter ? 1 : 3);
-    for (int i = 0; i < pauses; ++i)
-        spec.pauses.push_back(task_delay());
+    int steps = in_.ConsumeIntegralInRange(0, waiter ? 1 : 3);
+    for (int i = 0; i < steps; ++i)
+        spec.steps.push_back(input_step());
     spec.raises = in_.ConsumeIntegralInRange(0, 3) == 0;
     spec.nresults = in_.ConsumeIntegralInRange(0, 3);
-    spec.referenced = in_.ConsumeIntegralInRange(0, 3) != 0;
+    spec.start_referenced = in_.ConsumeIntegralInRange(0, 3) != 0;
     std::size_t serial = tasks_.size();
     tasks_.push_back(std::move(spec));
     spawn_task(serial);
 }
 
+// A step of a task the input spawns: half of them pauses; the other kinds each a tenth.
+task_step harness::input_step() {
+    task_step step;
+    int kind = in_.ConsumeIntegralInRange(0, 9);
+    if (kind < 5) {
+        step.ms = task_delay();
+        return step;
+    }
+    step.kind = static_cast<step_kind>(kind - 4);
+    if (step.kind == step_kind::await_signal) {
+        step.which = in_.ConsumeIntegralInRange(0, 1);
+        step.timed = in_.ConsumeBool();
+        if (step.timed) step.ms = task_delay();
+    } else if (step.kind == step_kind::bad_call) {
+        step.which = in_.ConsumeIntegralInRange(0, static_cast<int>(bad_call::last));
+    }
+    step.seed = in_.ConsumeIntegral<std::uint32_t>();
+    return step;
+}
+
+// The plan of a task spawned from a callback or a task's body, drawn from `seed` rather than the
+// input (a callback runs when the clock says, and the input must read the same whatever runs):
+// up to 3 steps of pauses, awaits with a timeout (one without could keep run() waiting for good),
+// cancels of a task or of itself; then its end.
+task_model harness::task_plan(std::uint32_t seed) const {
+    task_model plan;
+    auto take = [&](std::uint32_t n) {
+        std::uint32_t v = seed % n;
+        seed /= n;
+        return static_cast<int>(v);
+    };
+    int steps = take(4);
+    for (int i = 0; i < steps; ++i) {
+        task_step step;
+        constexpr step_kind kinds[] = {step_kind::pause, step_kind::pause, step_kind::await_signal,
+                                       step_kind::cancel, step_kind::cancel_self};
+        step.kind = kinds[take(5)];
+        step.ms = take(max_delay_ms + 1);
+        if (virtual_ && take(2) == 1) step.ms *= 1000;
+        step.timed = true;
+        step.which = take(2);
+        step.seed = seed * 2654435761U + static_cast<std::uint32_t>(i);
+        plan.steps.push_back(step);
+    }
+    plan.raises = take(4) == 0;
+    plan.nresults = take(4);
+    plan.start_referenced = take(4) != 0;
+    return plan;
+}
+
+// Spawns a task of `plan` from the harness's state (a callback's, or the top level's), if there
+// is room for one more.
+std::optional<std::size_t> harness::spawn_planned(task_model plan) {
+    if (tasks_.size() >= max_tasks) return std::nullopt;
+    std::size_t serial = tasks_.size();
+    tasks_.push_back(std::move(plan));
+    spawn_task(serial);
+    return serial;
+}
+
 void harness::spawn_task(std::size_t serial) {
     int top = lua_gettop(L_);
-    task_model& t = tasks_[serial];
-    bool referenced = t.referenced;
-    t.referenced = true;  // until unref() below
-    trace("spawn task #%zu: %zu pauses, then %s", serial, t.pauses.size(),
+    const task_model& t = tasks_[serial];
+    trace("spawn task #%zu: %zu steps, then %s", serial, t.steps.size(),
           t.raises ? "raises" : "returns");
     push_module_function("spawn");
     push_kept("task_body");
     lua_pushinteger(L_, static_cast<lua_Integer>(serial));
     int status = lua_pcall(L_, 2, 1, 0);
-    if (status != LUA_OK) {
-        // Only an error raised before its first pause comes out of spawn(), when nobody absorbs it.
-        if (t.state != task_state::failed) violation("spawn: %s", lua_tostring(L_, -1));
-        deliver_caught(lua_tostring(L_, -1));
-        return pop_to(top);
-    }
-    if (!luaL_testudata(L_, -1, "mockit.task")) violation("spawn returned no task");
-    push_kept("tasks");
-    lua_pushvalue(L_, -2);
-    lua_rawseti(L_, -2, static_cast<lua_Integer>(serial) + 1);
-    t.has_handle = true;
+    spawned(serial, L_, status == LUA_OK, lua_gettop(L_));
     pop_to(top);
+}
+
+// What spawn() of task `serial` gave, at `value` of L: its handle (kept in registry "tasks"), or
+// when not ok the error it raised before its first pause, when nobody absorbed it.
+void harness::spawned(std::size_t serial, lua_State* L, bool ok, int value) {
+    task_model& t = tasks_[serial];
+    if (!ok) {
+        if (t.state != task_state::failed) violation("spawn: %s", lua_tostring(L, value));
+        deliver_caught(lua_tostring(L, value));
+        return;
+    }
+    if (!luaL_testudata(L, value, "mockit.task")) violation("spawn returned no task");
+    lua_getfield(L, LUA_REGISTRYINDEX, "tasks");
+    lua_pushvalue(L, value);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(serial) + 1);
+    lua_pop(L, 1);
+    t.has_handle = true;
     if (task_ended(t) && t.closes != 1)
         violation("task #%zu ended in spawn() with its <close> run %d times", serial, t.closes);
     check_task_status(serial);
-    if (!referenced) set_task_ref(serial, false);
+    if (!t.start_referenced) set_task_ref(serial, false);
 }
 
 // The task ended: its waiters get a wake-up now (0 ms), in place of their timeouts'.
@@ -2926,6 +3219,11 @@ void harness::end_task(std::size_t serial, task_state state) {
     task_model& t = tasks_[serial];
     t.state = state;
     t.wake_armed = false;
+    if (t.signal >= 0) {  // it was awaiting a signal: it leaves the signal's list
+        auto& w = signals_[static_cast<std::size_t>(t.signal)].waiters;
+        w.erase(std::remove(w.begin(), w.end(), serial), w.end());
+        t.signal = -1;
+    }
     if (t.target) {  // it was waiting: it leaves the awaited task's list
         auto& w = tasks_[*t.target].waiters;
         w.erase(std::remove(w.begin(), w.end(), serial), w.end());
@@ -2973,7 +3271,7 @@ void harness::check_task_status(std::size_t serial) {
     lua_getfield(L_, -1, "status");
     lua_pushvalue(L_, -2);
     if (lua_pcall(L_, 1, 1, 0) != LUA_OK) violation("status: %s", lua_tostring(L_, -1));
-    static constexpr const char* names[] = {"running", "paused", "paused",
+    static constexpr const char* names[] = {"running", "paused", "paused",   "paused",
                                             "done",    "failed", "cancelled"};
     const char* want = names[static_cast<int>(t.state)];
     const char* got = lua_tostring(L_, -1);
@@ -3113,7 +3411,25 @@ int harness::task_hook(lua_State* L) {
         t.state = task_state::running;
         return 0;
     }
+    if (what == "signalled") {
+        signalled(serial, L);
+        return 0;
+    }
     if (t.state != task_state::running) violation("task #%zu ran while not running", serial);
+    if (what == "cancelled") {
+        cancelled(serial, L);
+        return 0;
+    }
+    if (what == "survived") violation("task #%zu went on after it cancelled itself", serial);
+    if (what == "spawned") {
+        spawned(t.step_task, L, lua_toboolean(L, 3), 4);
+        return 0;
+    }
+    if (what == "refused") {
+        if (lua_toboolean(L, 3)) violation("task #%zu: a bad call went through", serial);
+        check_refusal(lua_tostring(L, 4), t.refusal, "a bad call in a task");
+        return 0;
+    }
     if (what == "results") {
         if (t.raises) {
             t.error_id = raised_++;
@@ -3128,7 +3444,13 @@ int harness::task_hook(lua_State* L) {
             lua_pushinteger(L, static_cast<lua_Integer>(serial) * 100 + i);
         return t.nresults;
     }
-    // "step"
+    return next_step(serial, L);
+}
+
+// What the body of task `serial` does next: its wait first, then its steps, then its end. Pushes
+// what the body reads (what, a, b, x, y) and returns how many.
+int harness::next_step(std::size_t serial, lua_State* L) {
+    task_model& t = tasks_[serial];
     if (t.target && !t.waited) {
         lua_pushliteral(L, "wait");
         lua_getfield(L, LUA_REGISTRYINDEX, "tasks");
@@ -3148,17 +3470,368 @@ int harness::task_hook(lua_State* L) {
         trace("task #%zu waits for task #%zu", serial, *t.target);
         return 3;
     }
-    if (t.step < t.pauses.size()) {
-        std::int64_t ms = t.pauses[t.step++];
-        t.state = task_state::paused;
-        arm_wake(t, ms);
-        trace("task #%zu pauses %lld ms", serial, static_cast<long long>(ms));
-        lua_pushliteral(L, "pause");
-        lua_pushinteger(L, ms);
-        return 2;
+    while (t.step < t.steps.size()) {
+        const task_step step = t.steps[t.step++];
+        switch (step.kind) {
+            case step_kind::pause:
+                t.state = task_state::paused;
+                arm_wake(t, step.ms);
+                trace("task #%zu pauses %lld ms", serial, static_cast<long long>(step.ms));
+                lua_pushliteral(L, "pause");
+                lua_pushinteger(L, step.ms);
+                return 2;
+            case step_kind::await_signal: {
+                signal_model& s = signals_[static_cast<std::size_t>(step.which)];
+                t.state = task_state::awaiting;
+                t.signal = step.which;
+                t.signal_timed = step.timed;
+                s.waiters.push_back(serial);
+                s.caught = true;  // from its first await on, for good
+                if (step.timed) arm_wake(t, step.ms);
+                trace("task #%zu awaits %s (timeout %lld ms)", serial, s.name,
+                      step.timed ? static_cast<long long>(step.ms) : -1LL);
+                lua_pushliteral(L, "signal");
+                lua_pushstring(L, s.name);
+                if (step.timed) {
+                    lua_pushinteger(L, step.ms);
+                } else {
+                    lua_pushnil(L);
+                }
+                return 3;
+            }
+            case step_kind::cancel:
+            case step_kind::cancel_self:
+                if (int n = step_cancel(serial, L, step)) return n;
+                break;  // no handle to cancel yet
+            case step_kind::spawn: {
+                if (tasks_.size() >= max_tasks) break;
+                task_model plan = task_plan(step.seed);
+                plan.parent = serial;
+                t.step_task = tasks_.size();
+                tasks_.push_back(std::move(plan));
+                trace("task #%zu spawns task #%zu", serial, t.step_task);
+                lua_pushliteral(L, "spawn");
+                lua_pushinteger(L, static_cast<lua_Integer>(t.step_task));
+                return 2;
+            }
+            case step_kind::bad_call: {
+                auto call = static_cast<bad_call>(step.which);
+                std::optional<std::size_t> handle;
+                if (call == bad_call::wait) {
+                    handle = step.seed % 2 == 0 && t.has_handle ? std::optional{serial}
+                                                                : task_by_seed(step.seed >> 8);
+                    if (!handle) break;
+                }
+                std::optional<std::string> want = bad_call_refusal(call, step.seed, handle, serial);
+                if (!want) break;  // a valid call: it would go through
+                t.refusal = *want;
+                trace("task #%zu makes a bad call: %s", serial, want->c_str());
+                lua_pushliteral(L, "bad");
+                return 1 + push_bad_call(L, call, step.seed, handle);
+            }
+        }
     }
     lua_pushliteral(L, "end");
     return 1;
+}
+
+// A task with a handle, picked by `seed`; nullopt when there is none.
+std::optional<std::size_t> harness::task_by_seed(std::uint32_t seed) const {
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < tasks_.size(); ++i) {
+        if (tasks_[i].has_handle) candidates.push_back(i);
+    }
+    if (candidates.empty()) return std::nullopt;
+    return candidates[seed % candidates.size()];
+}
+
+// A cancel from the body of task `serial`: of itself by a plain a:cancel(), or through pcall of
+// a task the seed picks (itself included; a quarter of them the task that spawned it, running
+// still). Pushes what the body reads and returns how many; 0 when the task to cancel has no
+// handle (it gets one when its spawn() returns).
+int harness::step_cancel(std::size_t serial, lua_State* L, const task_step& step) {
+    task_model& t = tasks_[serial];
+    std::size_t target = serial;
+    if (step.kind == step_kind::cancel) {
+        std::optional<std::size_t> pick =
+            t.parent && step.seed % 4 == 0 ? t.parent : task_by_seed(step.seed / 4);
+        if (!pick) return 0;
+        target = *pick;
+    }
+    task_model& a = tasks_[target];
+    if (!a.has_handle) return 0;
+    t.step_task = target;
+    if (target == serial) {
+        // It ends where it calls: closed, its <close> run, its waiters woken, never resumed.
+        end_task(serial, task_state::cancelled);
+        t.cancel_result = 1;
+    } else if (task_live(a)) {
+        end_task(target, task_state::cancelled);  // its <close> runs within
+        t.cancel_result = 1;
+    } else {
+        t.cancel_result = task_ended(a) ? 0 : -1;  // -1: it runs, and started this one
+    }
+    trace("task #%zu cancels task #%zu (%s)", serial, target,
+          step.kind == step_kind::cancel_self ? "a:cancel()" : "pcall");
+    lua_pushstring(L, step.kind == step_kind::cancel_self ? "cancel_self" : "cancel");
+    lua_getfield(L, LUA_REGISTRYINDEX, "tasks");
+    lua_rawgeti(L, -1, static_cast<lua_Integer>(target) + 1);
+    lua_remove(L, -2);
+    return 2;
+}
+
+// What pcall(a.cancel, a) returned in task `serial` (from index 3 of L): true, true for a live
+// task, true, false for one that ended, the error for one running (it started this one).
+void harness::cancelled(std::size_t serial, lua_State* L) {
+    const task_model& t = tasks_[serial];
+    std::size_t target = t.step_task;
+    if (target == serial) violation("task #%zu: cancel() of itself returned", serial);
+    bool ok = lua_toboolean(L, 3);
+    if (t.cancel_result < 0) {
+        if (ok) violation("task #%zu: cancel() of task #%zu, running, returned", serial, target);
+        check_refusal(lua_tostring(L, 4), "cancel: the task is running (it started the caller)",
+                      "cancel() of a running task");
+    } else if (!ok || lua_gettop(L) != 4 || !lua_isboolean(L, 4) ||
+               lua_toboolean(L, 4) != t.cancel_result) {
+        violation("task #%zu: cancel() of task #%zu returned %s, %s, want true, %s", serial, target,
+                  ok ? "true" : "false", luaL_tolstring(L, 4, nullptr),
+                  t.cancel_result ? "true" : "false");
+    }
+    if (t.cancel_result == 1 && tasks_[target].closes != 1)
+        violation("task #%zu: cancelled, its <close> ran %d times", target, tasks_[target].closes);
+    check_task_status(target);
+}
+
+// await_signal() returned in task `serial` (its values from index 3 of L): true when the signal
+// came, nil, "timeout" when its timeout came first.
+void harness::signalled(std::size_t serial, lua_State* L) {
+    task_model& t = tasks_[serial];
+    if (t.state != task_state::awaiting)
+        violation("task #%zu: await_signal() returned while it was not awaiting", serial);
+    check_wake(serial, L);
+    int n = lua_gettop(L) - 2;
+    const char* second = n >= 2 ? lua_tostring(L, 4) : nullptr;
+    if (t.woken) {
+        if (n != 1 || !lua_isboolean(L, 3) || !lua_toboolean(L, 3))
+            violation(
+                "task #%zu: await_signal() after its signal returned %d values (%s), want "
+                "true",
+                serial, n, n >= 1 ? luaL_typename(L, 3) : "-");
+    } else {
+        if (!t.signal_timed)
+            violation("task #%zu: await_signal() without a timeout returned with no signal",
+                      serial);
+        if (n != 2 || !lua_isnil(L, 3) || second == nullptr || std::strcmp(second, "timeout") != 0)
+            violation(
+                "task #%zu: await_signal() timed out, returned %d values (%s, %s), want "
+                "nil, \"timeout\"",
+                serial, n, n >= 1 ? luaL_typename(L, 3) : "-", second ? second : "-");
+        auto& w = signals_[static_cast<std::size_t>(t.signal)].waiters;
+        w.erase(std::remove(w.begin(), w.end(), serial), w.end());
+    }
+    trace("task #%zu: await_signal() returned (%s)", serial, t.woken ? "signal" : "timeout");
+    t.signal = -1;
+    t.woken = false;
+    t.state = task_state::running;
+}
+
+// The loop takes the signals' arrivals before any expiry, as a drain of at most `max` callbacks
+// begins, in the order of their numbers: each arrival wakes every task awaiting its signal (their
+// wake-ups armed at `at`, for 0 ms) and runs its handler, if any, a callback counted in `max`. An
+// arrival nobody handles is dropped. The model takes them so before the module does.
+void harness::dispatch_arrivals(steady::time_point at, std::int64_t max) {
+    std::array<signal_model*, 2> order{&signals_[0], &signals_[1]};
+    if (order[1]->signo < order[0]->signo) std::swap(order[0], order[1]);
+    for (signal_model* s : order) {
+        for (std::int64_t k = 0; k < s->owed && max > 0; ++k) {
+            for (std::size_t id : std::exchange(s->waiters, {})) {
+                task_model& w = tasks_[id];
+                w.woken = true;
+                w.wake_armed = true;
+                w.wake_at = at;
+                w.arming = ++armings_;
+                trace("%s wakes task #%zu", s->name, id);
+            }
+            if (s->watched) --max;  // its handler runs: signal_handled() takes the arrival
+        }
+        if (!s->watched && max > 0) s->owed = 0;
+    }
+}
+
+// Whether a task may await a signal with no timeout, now or in a step to come: run() could then
+// wait for good (or be stuck, under simulated time).
+bool harness::may_await_forever() const {
+    for (const task_model& t : tasks_) {
+        if (task_ended(t)) continue;
+        if (t.state == task_state::awaiting && !t.signal_timed) return true;
+        for (std::size_t i = t.step; i < t.steps.size(); ++i) {
+            if (t.steps[i].kind == step_kind::await_signal && !t.steps[i].timed) return true;
+        }
+    }
+    return false;
+}
+
+// At the end: raises each signal that tasks await and no arrival is on its way for. Returns
+// whether it raised any.
+bool harness::raise_awaited() {
+    bool raised = false;
+    for (signal_model& s : signals_) {
+        if (s.waiters.empty() || s.owed > 0) continue;
+        raise_signal(s);
+        raised = true;
+    }
+    return raised;
+}
+
+// Bad calls of the task functions ---------------------------------------------------------
+
+// The value a bad call passes (after its other arguments): seed picks it among the palette's, and
+// for a signal name among bad_signal_names too; a task method is picked by seed as well.
+int bad_value(bad_call call, std::uint32_t seed) {
+    auto range = static_cast<std::uint32_t>(palette_size);
+    if (call == bad_call::await_name)
+        range += static_cast<std::uint32_t>(std::size(bad_signal_names));
+    return static_cast<int>(seed % range);
+}
+
+const char* bad_method(std::uint32_t seed) {
+    return task_methods[(seed / 1024) % std::size(task_methods)];
+}
+
+// The message the call must raise, after its caller's position (check_refusal), made from the top
+// level or (`inside`) from a task's body; nullopt when it is valid and would go through. `handle`:
+// the task whose wait() it calls. The checks come in the module's order: the arguments, then
+// whether a task calls, then whether it waits for itself.
+std::optional<std::string> harness::bad_call_refusal(bad_call call, std::uint32_t seed,
+                                                     std::optional<std::size_t> handle,
+                                                     std::optional<std::size_t> inside) {
+    // From a task's body, on top of the frame of the C function that runs it (a drain, spawn).
+    if (!lua_checkstack(L_, 8)) violation("no stack for a bad call");
+    int top = lua_gettop(L_);
+    int v = bad_value(call, seed);
+    bool none = v == no_value;
+    if (v >= palette_size) {
+        lua_pushstring(L_, bad_signal_names[v - palette_size]);
+    } else if (!none) {
+        push_value(v);
+    }
+    int index = lua_gettop(L_);
+    auto argument = [](int n, const char* name, const std::string& reason) {
+        return "bad argument #" + std::to_string(n) + " to '" + name + "' (" + reason + ")";
+    };
+    std::optional<std::string> refusal;
+    const char* function = nullptr;  // the call is valid, but must come from a task
+    switch (call) {
+        case bad_call::spawn:
+            if (!none && (lua_isfunction(L_, index) || luaL_getmetafield(L_, index, "__call"))) {
+                pop_to(top);
+                return std::nullopt;
+            }
+            refusal = argument(
+                1, "spawn", "function expected, got " + (none ? "no value" : type_arg(L_, index)));
+            break;
+        case bad_call::pause:
+            if (auto reason = delay_refusal(L_, index, none)) {
+                refusal = argument(1, "pause", *reason);
+            } else {
+                function = "pause";
+            }
+            break;
+        case bad_call::await_name:
+            if (auto reason = signal_refusal(L_, index, none)) {
+                refusal = argument(1, "await_signal", *reason);
+            } else {
+                function = "await_signal";
+            }
+            break;
+        case bad_call::await_timeout:
+        case bad_call::wait:
+            if (auto reason =
+                    none || lua_isnil(L_, index) ? std::nullopt : delay_refusal(L_, index, false)) {
+                refusal = call == bad_call::wait ? argument(1, "wait", *reason)
+                                                 : argument(2, "await_signal", *reason);
+            } else if (call == bad_call::wait && inside && handle == inside) {
+                refusal = "wait: a task cannot wait for itself";
+            } else {
+                function = call == bad_call::wait ? "wait" : "await_signal";
+            }
+            break;
+        case bad_call::method:
+            refusal = argument(1, bad_method(seed),
+                               "mockit.task expected, got " +
+                                   (none ? std::string{"no value"} : type_arg(L_, index)));
+            break;
+    }
+    pop_to(top);
+    if (!refusal && !inside)
+        refusal = std::string{function} + ": not inside a task (start one with mockit.spawn)";
+    return refusal;
+}
+
+// Pushes onto L the Lua function making the bad call and its arguments (bad_calls: fn(n, x, y));
+// returns how many values that is (4).
+int harness::push_bad_call(lua_State* L, bad_call call, std::uint32_t seed,
+                           std::optional<std::size_t> handle) {
+    if (!lua_checkstack(L_, 8)) violation("no stack for a bad call");
+    int top = lua_gettop(L_);
+    int v = bad_value(call, seed);
+    bool none = v == no_value;
+    static constexpr const char* wrappers[] = {"spawn", "pause", "await_signal", "await_signal",
+                                               "wait"};
+    push_kept("bad_calls");
+    if (call == bad_call::method) {
+        const char* method = bad_method(seed);
+        lua_getfield(L_, -1, std::strcmp(method, "wait") == 0 ? "wait_on" : method);
+    } else {
+        lua_getfield(L_, -1, wrappers[static_cast<int>(call)]);
+    }
+    lua_remove(L_, -2);
+    auto push_v = [&] {
+        if (v >= palette_size) {
+            lua_pushstring(L_, bad_signal_names[v - palette_size]);
+        } else if (none) {
+            lua_pushnil(L_);  // not passed: n says so
+        } else {
+            push_value(v);
+        }
+    };
+    if (call == bad_call::await_timeout || call == bad_call::wait) {
+        lua_pushinteger(L_,
+                        none ? (call == bad_call::wait ? 0 : 1) : (call == bad_call::wait ? 1 : 2));
+        if (call == bad_call::wait) {
+            push_kept("tasks");
+            lua_rawgeti(L_, -1, static_cast<lua_Integer>(*handle) + 1);
+            lua_remove(L_, -2);
+        } else {
+            lua_pushliteral(L_, "SIGURG");
+        }
+        push_v();
+    } else {
+        lua_pushinteger(L_, none ? 0 : 1);
+        push_v();
+        lua_pushnil(L_);
+    }
+    if (L != L_) lua_xmove(L_, L, 4);
+    if (lua_gettop(L_) != top + (L == L_ ? 4 : 0)) violation("push_bad_call left the stack uneven");
+    return 4;
+}
+
+// A call of a task function the API must refuse, from the top level: not a task calls, so even
+// valid arguments to pause, await_signal and wait raise.
+void harness::bad_task_call() {
+    auto call =
+        static_cast<bad_call>(in_.ConsumeIntegralInRange(0, static_cast<int>(bad_call::last)));
+    std::uint32_t seed = in_.ConsumeIntegral<std::uint32_t>();
+    std::optional<std::size_t> handle;
+    if (call == bad_call::wait && !(handle = task_by_seed(seed >> 8))) return;
+    std::optional<std::string> want = bad_call_refusal(call, seed, handle, std::nullopt);
+    if (!want) return;  // spawn of a callable
+    int top = lua_gettop(L_);
+    push_bad_call(L_, call, seed, handle);
+    if (lua_pcall(L_, 3, 0, 0) == LUA_OK)
+        violation("a bad call went through: want '%s'", want->c_str());
+    check_refusal(lua_tostring(L_, -1), *want, "a bad call of a task function");
+    pop_to(top);
 }
 
 // Invariants --------------------------------------------------------------------------------
@@ -3387,6 +4060,7 @@ enum class op : std::uint8_t {
     cancel_task,
     task_status,
     task_ref,
+    bad_task_call,
     arm_options,
     bad_options,
     arm_cron,
@@ -3458,8 +4132,9 @@ void harness::run_ops() {
                 consuming = true;
                 break;
             case op::run:
-                // Only when it must end: a referenced interval would keep it going for good.
-                if ((stop_requested_ || !referenced_interval()) &&
+                // Only when it must end: a referenced interval, or a task awaiting a signal with
+                // no timeout, would keep it going for good.
+                if ((stop_requested_ || (!referenced_interval() && !may_await_forever())) &&
                     (virtual_ || take_budget(max_delay_ms) == max_delay_ms))
                     run_loop();
                 consuming = true;
@@ -3517,9 +4192,11 @@ void harness::run_ops() {
                 break;
             case op::spawn:
                 spawn(false);
+                consuming = true;  // its body may cancel a task whose wake-up is due
                 break;
             case op::spawn_waiter:
                 spawn(true);
+                consuming = true;
                 break;
             case op::cancel_task:
                 if (std::optional<std::size_t> t = pick_task(slot % 4 != 0)) cancel_task(*t);
@@ -3530,6 +4207,9 @@ void harness::run_ops() {
                 break;
             case op::task_ref:
                 if (std::optional<std::size_t> t = pick_task(false)) set_task_ref(*t, slot % 2);
+                break;
+            case op::bad_task_call:
+                bad_task_call();
                 break;
             case op::arm_options:
                 op_arm_options();
@@ -3556,6 +4236,7 @@ void harness::finish() {
     } else {
         steady::time_point start = steady::now();
         for (;;) {
+            if (raise_awaited()) drain(std::nullopt);  // tasks awaiting a signal get it
             steady::time_point now = steady::now();
             const timer_model* due = nullptr;
             for (const timer_model& t : timers_) {
@@ -3606,6 +4287,7 @@ void harness::finish() {
 bool harness::finish_simulated() {
     if (stop_requested_) run_loop();  // takes the stop, which would end advance() at once
     for (;;) {
+        if (raise_awaited()) drain(std::nullopt);  // tasks awaiting a signal get it
         const timer_model* first = nullptr;
         for (const timer_model& t : timers_) {
             if (t.live && !t.repeats && (!first || next_expiry(t) < next_expiry(*first)))
