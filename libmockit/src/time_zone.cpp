@@ -151,10 +151,30 @@ std::string name_from_system() {
 
 }  // namespace
 
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += c;
+        } else if (c == '\0' || c == '\t' || c == '\n' || c == '\r') {
+            out += '\\';
+            out += c == '\0' ? '0' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        } else {
+            constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[byte >> 4];
+            out += hex[byte & 15];
+        }
+    }
+    return out;
+}
+
 time_zone time_zone::locate(std::string_view name) {
     if (!name.empty()) {
         auto data = load(name);
-        if (!data) throw cron_error("unknown time zone '" + std::string(name) + "'");
+        if (!data) throw cron_error("unknown time zone '" + printable(name) + "'");
         return time_zone(std::move(data), std::string(name));
     }
     for (const auto& candidate : {name_from_environment(), name_from_system()}) {

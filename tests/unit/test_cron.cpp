@@ -96,6 +96,15 @@ TEST_CASE("cron: names, numbers, ranges, lists and steps that are wrong", "[cron
     // Quartz's modifiers are not cron's (see the reference's differences from croner)
     CHECK(error_of("0 0 L * *") == "day-of-month: 'L' is not a number");
     CHECK(error_of("0 0 * * MON#2") == "day-of-week: unknown name 'MON#2'");
+    // control characters (a NUL from Lua, a newline, an escape) are shown escaped, whole
+    CHECK(error_of(std::string("0 0\0 * * *", 10)) == "hour: '0\\0' is not a number");
+    CHECK(error_of("0 0 * * *\n") == "day-of-week: unknown name '*\\n'");
+    CHECK(error_of("0 0 * * \x1b[31m") == "day-of-week: unknown name '\\x1b[31m'");
+    CHECK(error_of("*/\r1 * * * *") == "minute: step: */\\r1 has no number after '/'");
+    CHECK(error_of("@\x7f") ==
+          "unknown nickname '@\\x7f' (known: @yearly, @annually, @monthly, @weekly, @daily, "
+          "@midnight, @hourly)");
+    CHECK(error_of("* * * * *", std::string("UTC\0x", 5)) == "unknown time zone 'UTC\\0x'");
 }
 
 TEST_CASE("cron: nicknames", "[cron]") {

@@ -215,7 +215,9 @@ cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int pe
         }
         lua_setmetatable(L, -2);
         // A schedule that never runs is a mistake in it ("0 0 30 2 *"), not a timer to keep.
-        if (!plan->schedule.next_after(wall_now(ctx))) {
+        if (zone != 0 && zone_length == 0) {  // cron_schedule took it for the local zone
+            std::snprintf(message, sizeof message, "unknown time zone ''");
+        } else if (!plan->schedule.next_after(wall_now(ctx))) {
             std::snprintf(message, sizeof message, "the schedule has no run after now");
         } else if (persist != 0 && !find_state_file(plan->state_file, lua_tostring(L, persist),
                                                     message, sizeof message)) {
