@@ -252,10 +252,11 @@ parse_result parse(int argc, char** argv) {
     cli.add_option("--count", next_count, "With --next: how many runs to print (default 5)")
         ->type_name("N")
         ->needs(next_option);
-    cli.add_option("--tz", opts.next_zone,
-                   "With --next: the time zone (IANA name; default: the local zone)")
-        ->type_name("ZONE")
-        ->needs(next_option);
+    auto* tz_option =
+        cli.add_option("--tz", opts.next_zone,
+                       "With --next: the time zone (IANA name; default: the local zone)")
+            ->type_name("ZONE")
+            ->needs(next_option);
 
     if (std::optional<std::string> error = lua_option_error(argc, argv)) {
         std::fprintf(stderr, "mockit-run: %s\n%s\n", error->c_str(), usage_line);
@@ -323,6 +324,12 @@ parse_result parse(int argc, char** argv) {
                          "mockit-run: --next: --count '%s' is not a whole number from 1 to "
                          "%d\n%s\n",
                          next_count.c_str(), max_next_count, usage_line);
+            return {std::nullopt, exit_status::usage};
+        }
+        // An empty zone would mean the local one to cron_schedule: `--tz "$ZONE"` with ZONE unset
+        // is a mistake, not a request for the local zone (which is what leaving --tz out gives).
+        if (tz_option->count() > 0 && opts.next_zone.empty()) {
+            std::fprintf(stderr, "mockit-run: --next: unknown time zone ''\n%s\n", usage_line);
             return {std::nullopt, exit_status::usage};
         }
     }

@@ -86,16 +86,16 @@ int parse_value(const field_spec& spec, std::string_view text) {
     if (all_digits(text)) {
         const int value = to_number(text);
         if (value < spec.min || value > spec.max) {
-            fail(spec, std::string(text) + " is out of range " + std::to_string(spec.min) + "-" +
-                           std::to_string(spec.max));
+            fail(spec, detail::printable(text) + " is out of range " + std::to_string(spec.min) +
+                           "-" + std::to_string(spec.max));
         }
         return value;
     }
-    if (spec.names[0].empty()) fail(spec, "'" + std::string(text) + "' is not a number");
+    if (spec.names[0].empty()) fail(spec, "'" + detail::printable(text) + "' is not a number");
     for (std::size_t i = 0; i < spec.names.size() && !spec.names[i].empty(); ++i) {
         if (equals_ignoring_case(text, spec.names[i])) return spec.min + int(i);
     }
-    fail(spec, "unknown name '" + std::string(text) + "'");
+    fail(spec, "unknown name '" + detail::printable(text) + "'");
 }
 
 // One item of a list: `*`, `?`, `n`, `a-b`, each optionally followed by `/step`.
@@ -108,12 +108,12 @@ std::uint64_t parse_item(const field_spec& spec, std::string_view item) {
         range = item.substr(0, slash);
         const auto step_text = item.substr(slash + 1);
         step = to_number(step_text);
-        if (step < 0) fail(spec, "step: " + std::string(item) + " has no number after '/'");
-        if (step == 0) fail(spec, "step: " + std::string(item) + " must be at least 1");
+        if (step < 0) fail(spec, "step: " + detail::printable(item) + " has no number after '/'");
+        if (step == 0) fail(spec, "step: " + detail::printable(item) + " must be at least 1");
         // As croner: a step past the field's span can only mean a typo (Vixie cron takes it).
         const int span = &spec == &specs[f_dow] ? 7 : spec.max - spec.min + 1;
         if (step > span) {
-            fail(spec, "step: " + std::string(item) + " is larger than the " +
+            fail(spec, "step: " + detail::printable(item) + " is larger than the " +
                            std::to_string(span) + " values of the field");
         }
     }
@@ -125,7 +125,7 @@ std::uint64_t parse_item(const field_spec& spec, std::string_view item) {
     } else if (const auto dash = range.find('-'); dash != std::string_view::npos) {
         low = parse_value(spec, range.substr(0, dash));
         high = parse_value(spec, range.substr(dash + 1));
-        if (low > high) fail(spec, "range " + std::string(range) + " runs backwards");
+        if (low > high) fail(spec, "range " + detail::printable(range) + " runs backwards");
     } else {
         low = parse_value(spec, range);
         high = slash == std::string_view::npos ? low : open_high;  // `a/n` means `a-max/n`
@@ -178,7 +178,7 @@ std::string_view expand_nickname(std::string_view expr) {
     for (const auto& n : nicknames) {
         if (equals_ignoring_case(fields[0], n.name)) return n.expansion;
     }
-    throw cron_error("unknown nickname '" + std::string(fields[0]) +
+    throw cron_error("unknown nickname '" + detail::printable(fields[0]) +
                      "' (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, "
                      "@hourly)");
 }

@@ -112,7 +112,7 @@ std::optional<posix_rule> posix_rule::parse(std::string_view text) {
     text.remove_prefix(1);
     const auto end = parse_change(text);
     if (!end || !text.empty()) return std::nullopt;
-    // Offsets of a day or more would break time_zone::resolve's margin (RFC 8536: under 26 h).
+    // Offsets of 26 hours or more would break time_zone::resolve's margin (RFC 8536: under 26 h).
     if (abs(rule.standard_) >= hours{26} || abs(rule.daylight_) >= hours{26}) return std::nullopt;
     rule.start_ = *start;
     rule.end_ = *end;

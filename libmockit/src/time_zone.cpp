@@ -17,6 +17,9 @@ namespace {
 
 using namespace std::chrono;
 
+// No zone is this far from UTC (RFC 8536 allows up to 25:59:59 either way).
+constexpr hours max_offset{26};
+
 // Where the zone files are: $TZDIR as glibc reads it, else Debian's tzdata.
 std::string database_dir() {
     const char* dir = std::getenv("TZDIR");
@@ -56,9 +59,9 @@ std::shared_ptr<const time_zone::changes> parse_tzif(const std::string& data) {
     const auto offset_of = [&](std::size_t type) {
         return seconds{big_endian(bytes + infos + type * 6, 4)};
     };
-    // RFC 8536 keeps offsets within -25:59:59 and +25:59:59; resolve() counts on a day's margin.
+    // RFC 8536 keeps offsets within -25:59:59 and +25:59:59; resolve() counts on it.
     for (std::size_t type = 0; type < types; ++type) {
-        if (abs(offset_of(type)) >= hours{26}) return nullptr;
+        if (abs(offset_of(type)) >= max_offset) return nullptr;
     }
     result->initial = offset_of(0);  // RFC 8536: type 0 before the first change
     for (std::size_t i = 0; i < times; ++i) {
@@ -91,14 +94,16 @@ bool plausible_name(std::string_view name) {
     });
 }
 
-// The whole of a regular file of at most 1 MB (zone files take a few kB), or "".
+// The whole of a regular file of at most 1 MB (zone files take a few kB), or "". Opened without
+// blocking, so that a FIFO in its place (a TZDIR or /etc/timezone of a hostile user's) is refused
+// at once, not waited on for a writer.
 std::string read_small_file(const std::string& path) {
     struct fd_guard {
         int fd;
         ~fd_guard() {
             if (fd >= 0) ::close(fd);
         }
-    } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
     struct stat info {};
     if (file.fd < 0 || ::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode) ||
         info.st_size > (1 << 20))
@@ -146,10 +151,30 @@ std::string name_from_system() {
 
 }  // namespace
 
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            out += c;
+        } else if (c == '\0' || c == '\t' || c == '\n' || c == '\r') {
+            out += '\\';
+            out += c == '\0' ? '0' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        } else {
+            constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[byte >> 4];
+            out += hex[byte & 15];
+        }
+    }
+    return out;
+}
+
 time_zone time_zone::locate(std::string_view name) {
     if (!name.empty()) {
         auto data = load(name);
-        if (!data) throw cron_error("unknown time zone '" + std::string(name) + "'");
+        if (!data) throw cron_error("unknown time zone '" + printable(name) + "'");
         return time_zone(std::move(data), std::string(name));
     }
     for (const auto& candidate : {name_from_environment(), name_from_system()}) {
@@ -161,6 +186,8 @@ time_zone time_zone::locate(std::string_view name) {
 
 offset_span time_zone::span_at(sys_seconds t) const {
     const auto& c = *data_;
+    // RFC 8536: with no change listed, the rule (when there is one) says the time for ever.
+    if (c.at.empty() && c.rule) return c.rule->span_at(t);
     const auto next = std::upper_bound(c.at.begin(), c.at.end(), t);
     if (next == c.at.begin()) {
         return {sys_seconds::min(), c.at.empty() ? sys_seconds::max() : c.at.front(), c.initial};
@@ -175,17 +202,17 @@ seconds time_zone::offset_at(sys_seconds t) const {
     return span_at(t).offset;
 }
 
-// The spans that can hold `wall` (offsets stay within a day of UTC): the instants it is in
-// each, or the change that skips it.
+// The spans that can hold `wall` (offsets stay under 26 hours from UTC, so its instants lie
+// within that of it): the instants it is in each, or the change that skips it.
 wall_time_info time_zone::resolve(local_seconds wall) const {
     const auto w = sys_seconds{wall.time_since_epoch()};
     sys_seconds hits[2];
     int count = 0;
-    auto span = span_at(w - days{1});
+    auto span = span_at(w - max_offset);
     while (true) {
         const auto instant = w - span.offset;
         if (instant >= span.begin && instant < span.end && count < 2) hits[count++] = instant;
-        if (span.end > w + days{1}) break;
+        if (span.end > w + max_offset) break;
         const auto next = span_at(span.end);
         // Clocks going forward skip the wall times from the old offset's to the new one's.
         if (next.offset > span.offset && w >= span.end + span.offset &&

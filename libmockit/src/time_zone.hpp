@@ -28,6 +28,10 @@ struct wall_time_info {
     std::chrono::sys_seconds second;  // fold: the later instant
 };
 
+// `text` as an error message may show it: control characters (a NUL from Lua, a newline) as
+// C escapes ("\0", "\n", "\x1b"), so the message is one line and nothing cuts it short.
+std::string printable(std::string_view text);
+
 class time_zone {
   public:
     // The zone named `name` (IANA, as the database spells it) or, when empty, the process's

@@ -83,6 +83,10 @@ case_bad_expressions() {
 
 case_bad_zone_and_count() {
     bad_next '* * * * *' --tz Mars/Olympus -- "mockit-run: --next: unknown time zone 'Mars/Olympus'"
+    # an empty --tz (--tz "$ZONE" with ZONE unset) is no zone, not the local one
+    bad_next '* * * * *' --tz '' -- "mockit-run: --next: unknown time zone ''"
+    # a control character is shown escaped, so the message stays one line
+    bad_next $'0 0 * * \e[31m' -- "mockit-run: --next: day-of-week: unknown name '\\x1b[31m'"
     bad_next '* * * * *' --count 0 -- "mockit-run: --next: --count '0' is not a whole number from 1 to 100000"
     bad_next '* * * * *' --count x -- "mockit-run: --next: --count 'x' is not a whole number from 1 to 100000"
     run_capture "$MOCKIT_RUN" --count 3

@@ -65,6 +65,27 @@ case_corrupt_file() {
     [[ "$(cat state/backup)" == "1767668400000" ]] || fail "not rewritten: '$(cat state/backup)'"
 }
 
+case_odd_files_in_the_state_directory() {
+    write_job
+    mkdir state
+    # a FIFO as the state file: refused at once, not waited on for a writer
+    mkfifo state/backup
+    run_capture "$MOCKIT_RUN" --virtual-time=2026-01-05T12:00:00Z --state-dir state job.lua 24
+    expect_status 0
+    expect_stdout_equals "2026-01-06T03:00 2026-01-06T03:00 0"
+    expect_stderr_contains "persist: cannot read state/backup: not a regular file (treated as never ran)"
+    [[ "$(cat state/backup)" == "1767668400000" ]] || fail "not replaced: '$(cat state/backup)'"
+    # a symbolic link left at the temporary's name is replaced, never written through
+    echo keep >victim
+    ln -s "$PWD/victim" state/backup.tmp
+    run_capture "$MOCKIT_RUN" --virtual-time=2026-01-07T00:00:00Z --state-dir state job.lua 24
+    expect_status 0
+    [[ "$(cat victim)" == "keep" ]] || fail "written through the link: '$(cat victim)'"
+    [[ "$(cat state/backup)" == "1767754800000" && ! -L state/backup ]] ||
+        fail "state file: '$(cat state/backup)'"
+    [[ ! -e state/backup.tmp ]] || fail "the temporary file stayed"
+}
+
 case_bad_input() {
     local name message
     for name in '' 'a/b' '..' '.hidden' "$(printf 'x%.0s' {1..129})"; do
@@ -106,6 +127,7 @@ case_unwritable_file_logged_once() {
 run_case "a run missed while down runs once at start; the file is written atomically" case_missed_run_at_start
 run_case "missed='skip': runs missed while down are counted, not run" case_skip_counts_instead
 run_case "a corrupt state file is logged and treated as never ran" case_corrupt_file
+run_case "a FIFO as the state file, a link at the temporary's name: neither hangs nor is followed" case_odd_files_in_the_state_directory
 run_case "bad persist names and state directories: clear errors" case_bad_input
 run_case "a state file that cannot be written is logged once, the timer goes on" case_unwritable_file_logged_once
 finish

@@ -178,6 +178,12 @@ test("bad schedules and zones each raise a clear error", function()
     local msg = checkerr("unknown time zone 'Mars/Olympus'", mockit.timer,
         { cron = "0 0 * * *", tz = "Mars/Olympus", fn = f })
     assert(msg:find("bad argument #1 to '[%w.]*timer' %("), msg)
+    -- an empty zone is no zone (leaving tz out gives the local one), and a NUL cuts nothing short
+    checkerr("%(unknown time zone ''%)", mockit.timer, { cron = "0 0 * * *", tz = "", fn = f })
+    checkerr("%(unknown time zone 'UTC\\0x'%)", mockit.timer,
+        { cron = "0 0 * * *", tz = "UTC\0x", fn = f })
+    check(1, "%(hour: '0\\0' is not a number%)", "0 0\0 * * *", f)
+    check(1, "%(day%-of%-week: unknown name '%*\\n'%)", "0 0 * * *\n", f)
     assert(mockit.stats().timers == 0)
 end)
 

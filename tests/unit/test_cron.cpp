@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Calendar schedules (mockit/cron.hpp): every parse error's message, the day and step rules,
 // and the DST rules on the days they matter. tests/cron compares thousands of cases with croner.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +96,15 @@ TEST_CASE("cron: names, numbers, ranges, lists and steps that are wrong", "[cron
     // Quartz's modifiers are not cron's (see the reference's differences from croner)
     CHECK(error_of("0 0 L * *") == "day-of-month: 'L' is not a number");
     CHECK(error_of("0 0 * * MON#2") == "day-of-week: unknown name 'MON#2'");
+    // control characters (a NUL from Lua, a newline, an escape) are shown escaped, whole
+    CHECK(error_of(std::string("0 0\0 * * *", 10)) == "hour: '0\\0' is not a number");
+    CHECK(error_of("0 0 * * *\n") == "day-of-week: unknown name '*\\n'");
+    CHECK(error_of("0 0 * * \x1b[31m") == "day-of-week: unknown name '\\x1b[31m'");
+    CHECK(error_of("*/\r1 * * * *") == "minute: step: */\\r1 has no number after '/'");
+    CHECK(error_of("@\x7f") ==
+          "unknown nickname '@\\x7f' (known: @yearly, @annually, @monthly, @weekly, @daily, "
+          "@midnight, @hourly)");
+    CHECK(error_of("* * * * *", std::string("UTC\0x", 5)) == "unknown time zone 'UTC\\0x'");
 }
 
 TEST_CASE("cron: nicknames", "[cron]") {
@@ -310,6 +322,38 @@ struct zone_dir {
     }
 };
 
+// A TZif file of version 2 (RFC 8536) with the given changes (instant, index into `offsets`),
+// offsets (seconds east of UTC) and footer rule, its 32-bit block empty but for one type.
+std::string tzif(const std::vector<std::pair<std::int64_t, unsigned char>>& changes,
+                 const std::vector<std::int32_t>& offsets, const std::string& rule) {
+    const auto number = [](std::string& out, std::uint64_t value, int bytes) {
+        for (int i = bytes - 1; i >= 0; --i)
+            out += char(value >> (8 * i) & 0xff);
+    };
+    const auto header = [&](std::string& out, std::uint32_t times, std::uint32_t types) {
+        out += "TZif2";
+        out.append(15, '\0');
+        for (const std::uint32_t count : {0u, 0u, 0u, times, types, 1u})
+            number(out, count, 4);
+    };
+    std::string out;
+    header(out, 0, 1);
+    out.append(6, '\0');  // type 0: UTC
+    out += '\0';          // its abbreviation
+    header(out, std::uint32_t(changes.size()), std::uint32_t(offsets.size()));
+    for (const auto& change : changes)
+        number(out, std::uint64_t(change.first), 8);
+    for (const auto& change : changes)
+        out += char(change.second);
+    for (const auto offset : offsets) {
+        number(out, std::uint32_t(offset), 4);
+        out += '\0';
+        out += '\0';
+    }
+    out += '\0';
+    return out + "\n" + rule + "\n";
+}
+
 std::string read_file(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
@@ -352,4 +396,39 @@ TEST_CASE("cron: damaged zone files are unknown zones, or read safely", "[cron]"
     CHECK(read > 0);
     dir.write("zone", good);
     CHECK(runs("0 1 * * *", "zone", utc(2026, 11, 1), 1) == strings{"2026-11-01T01:00:00-04:00"});
+}
+
+TEST_CASE("cron: a zone file that is a FIFO or a directory is refused at once", "[cron]") {
+    const zone_dir dir;
+    REQUIRE_FALSE(dir.path.empty());
+    REQUIRE(::mkfifo((dir.path + "/fifo").c_str(), 0600) == 0);  // no writer: opening would wait
+    CHECK(error_of("* * * * *", "fifo") == "unknown time zone 'fifo'");
+    std::filesystem::create_directory(dir.path + "/dir");
+    CHECK(error_of("* * * * *", "dir") == "unknown time zone 'dir'");
+    ::setenv("TZ", "fifo", 1);  // the local zone passes over it
+    CHECK(cron_schedule("* * * * *").zone_name() != "fifo");
+    ::unsetenv("TZ");
+}
+
+TEST_CASE("cron: a zone file that lists no change follows its rule for ever", "[cron]") {
+    const zone_dir dir;
+    REQUIRE_FALSE(dir.path.empty());
+    // RFC 8536: without changes, the footer's rule gives the local time (as zic -b slim writes).
+    dir.write("rule", tzif({}, {-5 * 3600}, "EST5EDT,M3.2.0,M11.1.0"));
+    CHECK(runs("0 * * * *", "rule", utc(2026, 3, 8, 5, 30), 3) ==
+          strings{"2026-03-08T01:00:00-05:00", "2026-03-08T03:00:00-04:00",
+                  "2026-03-08T04:00:00-04:00"});
+    dir.write("fixed", tzif({}, {-5 * 3600}, "EST5"));  // no daylight time: type 0 for ever
+    CHECK(runs("0 12 1 7 *", "fixed", utc(2026, 1, 1), 1) == strings{"2026-07-01T12:00:00-05:00"});
+}
+
+TEST_CASE("cron: offsets of more than a day still find both passes of a repeated time", "[cron]") {
+    const zone_dir dir;
+    REQUIRE_FALSE(dir.path.empty());
+    // At 2001-09-09T01:46:40Z (10^9 s) the clocks go from +00:00 back to -25:00 (RFC 8536 allows
+    // up to 25:59:59): 2001-09-08T00:46:40 to 2001-09-09T01:46:40 comes again.
+    dir.write("far", tzif({{1000000000, 1}}, {0, -25 * 3600}, "<-25>25"));
+    CHECK(runs("*/30 * * * *", "far", utc(2001, 9, 9, 0, 50), 4) ==
+          strings{"2001-09-09T01:00:00+00:00", "2001-09-09T01:30:00+00:00",
+                  "2001-09-08T01:00:00-25:00", "2001-09-08T01:30:00-25:00"});
 }

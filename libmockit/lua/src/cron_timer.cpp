@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cron_timer.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,16 +158,27 @@ bool find_state_file(std::string& file, const char* name, char* message, std::si
 // The due time of the last run started, from the state file: nullopt when there is none (a first
 // start), or when it cannot be read or holds anything but one whole number of ms (logged).
 std::optional<wall_ms> read_last_run(context& ctx, const std::string& file) {
-    std::FILE* f = std::fopen(file.c_str(), "re");
-    if (f == nullptr) {
+    // Opened without blocking: a FIFO in its place would wait for a writer at every start.
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
         if (errno != ENOENT)
             log_problem(ctx, "cannot read " + file + ": " + std::strerror(errno) +
                                  " (treated as never ran)");
         return std::nullopt;
     }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        log_problem(ctx, "cannot read " + file + ": not a regular file (treated as never ran)");
+        return std::nullopt;
+    }
     char text[32] = {};
-    std::size_t n = std::fread(text, 1, sizeof text - 1, f);
-    std::fclose(f);
+    ssize_t got = 0;
+    do {
+        got = ::read(fd, text, sizeof text - 1);
+    } while (got < 0 && errno == EINTR);
+    ::close(fd);
+    std::size_t n = got > 0 ? std::size_t(got) : 0;
     long long ms = 0;
     auto [end, error] = std::from_chars(text, text + n, ms);
     bool whole = error == std::errc{} && end != text &&
@@ -184,16 +196,28 @@ std::optional<wall_ms> read_last_run(context& ctx, const std::string& file) {
 // so a crash leaves the old time or the new one. A failure is logged once until a write succeeds.
 void write_last_run(context& ctx, cron_plan& plan, wall_ms due) {
     std::string temporary = plan.state_file + ".tmp";
-    std::FILE* f = std::fopen(temporary.c_str(), "we");
-    bool written = f != nullptr;
+    // A new file each time (O_EXCL): whatever was left at the temporary's name, a symbolic link
+    // above all, is removed, never written through.
+    ::unlink(temporary.c_str());
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    bool written = fd >= 0;
+    int error = errno;
     if (written) {
-        written =
-            std::fprintf(f, "%lld\n", static_cast<long long>(due.time_since_epoch().count())) > 0;
-        written = std::fclose(f) == 0 && written;
+        char text[32];
+        int length = std::snprintf(text, sizeof text, "%lld\n",
+                                   static_cast<long long>(due.time_since_epoch().count()));
+        written = ::write(fd, text, std::size_t(length)) == length;
+        error = written ? 0 : errno;
+        if (::close(fd) != 0 && written) written = false, error = errno;
+        if (!written) ::unlink(temporary.c_str());
     }
-    written = written && std::rename(temporary.c_str(), plan.state_file.c_str()) == 0;
+    if (written && std::rename(temporary.c_str(), plan.state_file.c_str()) != 0) {
+        written = false;
+        error = errno;
+        ::unlink(temporary.c_str());
+    }
     if (!written && !plan.write_failed)
-        log_problem(ctx, "cannot write " + plan.state_file + ": " + std::strerror(errno) +
+        log_problem(ctx, "cannot write " + plan.state_file + ": " + std::strerror(error) +
                              " (a run missed while down will not be caught up)");
     plan.write_failed = !written;
 }
@@ -215,7 +239,9 @@ cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int pe
         }
         lua_setmetatable(L, -2);
         // A schedule that never runs is a mistake in it ("0 0 30 2 *"), not a timer to keep.
-        if (!plan->schedule.next_after(wall_now(ctx))) {
+        if (zone != 0 && zone_length == 0) {  // cron_schedule took it for the local zone
+            std::snprintf(message, sizeof message, "unknown time zone ''");
+        } else if (!plan->schedule.next_after(wall_now(ctx))) {
             std::snprintf(message, sizeof message, "the schedule has no run after now");
         } else if (persist != 0 && !find_state_file(plan->state_file, lua_tostring(L, persist),
                                                     message, sizeof message)) {
