@@ -119,6 +119,13 @@ std::optional<posix_rule> posix_rule::parse(std::string_view text) {
     return rule;
 }
 
+std::optional<seconds> posix_rule::fixed_offset(std::string_view text) {
+    if (!skip_name(text)) return std::nullopt;
+    const auto standard = take_clock(text);
+    if (!standard || !text.empty() || abs(*standard) > hours{24}) return std::nullopt;  // POSIX
+    return -*standard;  // POSIX counts west of Greenwich as positive
+}
+
 sys_seconds posix_rule::when(const change& c, year y, seconds offset_before) const {
     sys_days date;
     switch (c.kind) {

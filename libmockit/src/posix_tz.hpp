@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Private: the POSIX TZ rule at the end of a TZif file ("CET-1CEST,M3.5.0,M10.5.0/3"), which
-// says how a zone's clocks change after the last change the file lists (2037 in Debian 12's
-// files); time_zone.cpp applies it from there on, as glibc and ICU do.
+// Private: a POSIX TZ rule ("CET-1CEST,M3.5.0,M10.5.0/3"): at the end of a TZif file it says
+// how a zone's clocks change after the last change the file lists (2037 in Debian 12's files),
+// and time_zone.cpp applies it from there on, as glibc and ICU do; in TZ it is the local zone.
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,8 @@ class posix_rule {
     // The rule of a TZ string, or nullopt when it is not one or its clocks never change
     // ("IST-5:30", "UTC0"): then the last listed offset holds for ever, as libdate-tz has it.
     static std::optional<posix_rule> parse(std::string_view text);
+    // The offset of a TZ string whose clocks never change ("IST-5:30", "UTC0"), or nullopt.
+    static std::optional<std::chrono::seconds> fixed_offset(std::string_view text);
 
     offset_span span_at(std::chrono::sys_seconds t) const;
 

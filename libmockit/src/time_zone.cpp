@@ -124,17 +124,6 @@ std::shared_ptr<const time_zone::changes> load(std::string_view name) {
     return parse_tzif(read_small_file(database_dir() + std::string(name)));
 }
 
-// The zone TZ names, as glibc reads it: "Europe/Berlin", ":Europe/Berlin", or a path of the
-// database. POSIX rule strings ("CET-1CEST,M3.5.0,M10.5.0/3") name no zone of the database.
-std::string name_from_environment() {
-    const char* value = std::getenv("TZ");
-    if (value == nullptr) return {};
-    std::string_view name = value;
-    if (name.starts_with(':')) name.remove_prefix(1);
-    if (const auto dir = database_dir(); name.starts_with(dir)) name.remove_prefix(dir.size());
-    return std::string(name);
-}
-
 // The zone /etc/localtime links to (".../zoneinfo/Europe/Berlin"), else the one /etc/timezone
 // names (Debian's), else "".
 std::string name_from_system() {
@@ -150,6 +139,43 @@ std::string name_from_system() {
 }
 
 }  // namespace
+
+// The local zone as glibc, and so os.date, has it, with the name it goes by.
+std::pair<std::shared_ptr<const time_zone::changes>, std::string> time_zone::local() {
+    const auto utc = [] {
+        return std::pair{std::make_shared<const changes>(), std::string("UTC")};
+    };
+    const char* value = std::getenv("TZ");
+    if (value == nullptr) {
+        // /etc/localtime itself, which need not be a link; its link or /etc/timezone names it.
+        std::string name = name_from_system();
+        if (auto data = parse_tzif(read_small_file("/etc/localtime")))
+            return {std::move(data), name.empty() ? "/etc/localtime" : name};
+        if (auto data = load(name)) return {std::move(data), name};
+        return utc();  // no database at all: UTC needs none
+    }
+    // TZ: empty is UTC; ":" may lead a name or a path; a path under the database is its name.
+    std::string_view text = value;
+    if (text.starts_with(':')) text.remove_prefix(1);
+    if (text.empty()) return utc();
+    if (const auto dir = database_dir(); text.starts_with(dir)) text.remove_prefix(dir.size());
+    if (text.starts_with('/')) {
+        if (auto data = parse_tzif(read_small_file(std::string(text))))
+            return {std::move(data), std::string(text)};
+    } else if (auto data = load(text)) {
+        return {std::move(data), std::string(text)};
+    }
+    // A POSIX rule ("CET-1CEST,M3.5.0,M10.5.0/3") or a fixed offset ("IST-5:30").
+    auto data = std::make_shared<changes>();
+    if (auto rule = posix_rule::parse(value)) {
+        data->rule = std::move(rule);
+    } else if (auto offset = posix_rule::fixed_offset(value)) {
+        data->initial = *offset;
+    } else {
+        return utc();  // glibc's answer to a TZ it cannot read
+    }
+    return {std::move(data), value};
+}
 
 std::string printable(std::string_view text) {
     std::string out;
@@ -177,11 +203,8 @@ time_zone time_zone::locate(std::string_view name) {
         if (!data) throw cron_error("unknown time zone '" + printable(name) + "'");
         return time_zone(std::move(data), std::string(name));
     }
-    for (const auto& candidate : {name_from_environment(), name_from_system()}) {
-        if (auto data = load(candidate)) return time_zone(std::move(data), candidate);
-    }
-    // UTC needs no database, so a system without one still has a local zone.
-    return time_zone(std::make_shared<const changes>(), "UTC");
+    auto [data, local_name] = local();
+    return time_zone(std::move(data), std::move(local_name));
 }
 
 offset_span time_zone::span_at(sys_seconds t) const {

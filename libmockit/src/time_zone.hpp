@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "posix_tz.hpp"
@@ -35,9 +36,11 @@ std::string printable(std::string_view text);
 class time_zone {
   public:
     // The zone named `name` (IANA, as the database spells it) or, when empty, the process's
-    // local zone: TZ when it names one (with or without a leading ':', or as a path under the
-    // database), else the zone /etc/localtime links to (or /etc/timezone names), else UTC.
-    // Throws cron_error for an unknown name.
+    // local zone as glibc (and so os.date) has it. With TZ set: empty, UTC; a zone of the
+    // database (with or without a leading ':', or as a path under the database); a zone file
+    // elsewhere (an absolute path); a POSIX rule or fixed offset ("CET-1CEST,M3.5.0,M10.5.0/3",
+    // "IST-5:30"); anything else, UTC. Without TZ: /etc/localtime (named after the zone it links
+    // to, or /etc/timezone's), else UTC. Throws cron_error for an unknown name.
     static time_zone locate(std::string_view name);
 
     const std::string& name() const noexcept { return name_; }
@@ -59,6 +62,7 @@ class time_zone {
     time_zone(std::shared_ptr<const changes> data, std::string name)
         : data_(std::move(data)), name_(std::move(name)) {}
     offset_span span_at(std::chrono::sys_seconds t) const;
+    static std::pair<std::shared_ptr<const changes>, std::string> local();
 
     std::shared_ptr<const changes> data_;  // never null: UTC without a database has no change
     std::string name_;

@@ -50,6 +50,14 @@ case_local_zone_from_tz() {
     # --tz wins over TZ
     TZ=Asia/Kolkata run_capture "$MOCKIT_RUN" --next '0 12 * * *' --virtual-time --count 1 --tz UTC
     expect_stdout_equals "2000-01-01T12:00:00+00:00"
+    # A POSIX rule, as glibc and so os.date read it: Berlin's rule gives Berlin's runs.
+    TZ=CET-1CEST,M3.5.0,M10.5.0/3 run_capture "$MOCKIT_RUN" --next '30 2 * * *' \
+        --virtual-time=2026-03-27T12:00:00Z --count 3
+    expect_stdout_equals "$(printf '%s\n' 2026-03-28T02:30:00+01:00 2026-03-29T03:00:00+02:00 \
+        2026-03-30T02:30:00+02:00)"
+    # An empty TZ is UTC for glibc, and so for the schedule, whatever the system's zone.
+    TZ= run_capture "$MOCKIT_RUN" --next '0 12 * * *' --virtual-time --count 1
+    expect_stdout_equals "2000-01-01T12:00:00+00:00"
 }
 
 case_never() {
@@ -100,7 +108,7 @@ case_bad_zone_and_count() {
 run_case "--next from --virtual-time's START, in the zone's offsets" case_from_virtual_start
 run_case "--next from now" case_from_now
 run_case "--next runs no script and no -e" case_no_script_runs
-run_case "--next without --tz: the zone TZ names" case_local_zone_from_tz
+run_case "--next without --tz: the zone TZ names, a POSIX rule, an empty TZ" case_local_zone_from_tz
 run_case "--next of a schedule that never runs: nothing, a note, exit 0" case_never
 run_case "--next with a bad expression: usage error naming the field, exit 2" case_bad_expressions
 run_case "--next with a bad --tz or --count: usage error, exit 2" case_bad_zone_and_count

@@ -245,19 +245,42 @@ TEST_CASE("cron: format gives the offset in force, to the minute", "[cron]") {
     CHECK(cron_schedule("* * * * *", "Pacific/Chatham").format(t) == "2026-07-02T00:45:00+12:45");
 }
 
-TEST_CASE("cron: the local zone comes from TZ, else /etc/localtime, else UTC", "[cron]") {
+TEST_CASE("cron: the local zone is glibc's: TZ, else /etc/localtime, else UTC", "[cron]") {
     // Each test case runs in a process of its own (catch_discover_tests), so TZ is ours.
+    const auto t = floor<seconds>(utc(2026, 7, 1, 12));
     ::setenv("TZ", "Europe/Berlin", 1);
     CHECK(cron_schedule("* * * * *").zone_name() == "Europe/Berlin");
     ::setenv("TZ", ":Asia/Kolkata", 1);
     CHECK(cron_schedule("* * * * *").zone_name() == "Asia/Kolkata");
     ::setenv("TZ", "/usr/share/zoneinfo/Pacific/Chatham", 1);
     CHECK(cron_schedule("* * * * *").zone_name() == "Pacific/Chatham");
-    ::setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);  // a POSIX rule: no zone of the database
-    const std::string fallback = cron_schedule("* * * * *").zone_name();
+    // A zone file outside the database, by its path.
+    char dir[] = "/tmp/mockit-tz.XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string file = std::string(dir) + "/ny";
+    std::filesystem::copy_file("/usr/share/zoneinfo/America/New_York", file);
+    ::setenv("TZ", (":" + file).c_str(), 1);
+    CHECK(cron_schedule("* * * * *").zone_name() == file);
+    CHECK(cron_schedule("* * * * *").format(t) == "2026-07-01T08:00:00-04:00");
+    std::filesystem::remove_all(dir);
+    // A POSIX rule, as glibc reads it: Berlin's, and its runs are Berlin's, DST included.
+    ::setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+    CHECK(cron_schedule("* * * * *").zone_name() == "CET-1CEST,M3.5.0,M10.5.0/3");
+    CHECK(runs("30 2 * * *", "", utc(2026, 3, 28, 12), 2) ==
+          runs("30 2 * * *", "Europe/Berlin", utc(2026, 3, 28, 12), 2));
+    CHECK(runs("0 1,2 * * *", "", utc(2026, 10, 24, 22), 3) ==
+          runs("0 1,2 * * *", "Europe/Berlin", utc(2026, 10, 24, 22), 3));
+    ::setenv("TZ", "IST-5:30", 1);  // a fixed offset
+    CHECK(cron_schedule("* * * * *").format(t) == "2026-07-01T17:30:00+05:30");
+    // An empty TZ is UTC, and so is one that is no zone, rule or offset of at most 24 hours
+    // (glibc makes something of a few of those): never the system zone behind TZ's back.
+    for (const char* value : {"", ":", "not a zone", "EST5EDT,M13.9.9", "XXX-25"}) {
+        ::setenv("TZ", value, 1);
+        CHECK(cron_schedule("* * * * *").zone_name() == "UTC");
+        CHECK(cron_schedule("* * * * *").format(t) == "2026-07-01T12:00:00+00:00");
+    }
     ::unsetenv("TZ");
-    CHECK(cron_schedule("* * * * *").zone_name() == fallback);
-    CHECK_FALSE(fallback.empty());
+    CHECK_FALSE(cron_schedule("* * * * *").zone_name().empty());
     CHECK(cron_schedule("* * * * *", "America/New_York").zone_name() == "America/New_York");
 }
 
