@@ -278,11 +278,12 @@ parse_result parse(int argc, char** argv) {
         if (virtual_start.empty() || virtual_start == "true") virtual_start = default_virtual_start;
         opts.virtual_start_ms = parse_start(virtual_start);
         if (!opts.virtual_start_ms) {
-            std::fprintf(stderr,
-                         "mockit-run: --virtual-time: '%s' is not a start time from 1970 to 2109 "
-                         "(ISO 8601 with a zone, as 2026-03-29T01:30:00+01:00, or ms since the "
-                         "epoch)\n%s\n",
-                         virtual_start.c_str(), usage_line);
+            std::fprintf(
+                stderr,
+                "mockit-run: --virtual-time: '%s' is not a start time from 1970 to 2109-05-15 "
+                "(ISO 8601 with a zone, as 2026-03-29T01:30:00+01:00, or ms since the "
+                "epoch)\n%s\n",
+                virtual_start.c_str(), usage_line);
             return {std::nullopt, exit_status::usage};
         }
     }
