@@ -124,10 +124,31 @@ case_unwritable_file_logged_once() {
         fail "not logged exactly once: $ERR"
 }
 
+case_one_timer_per_name() {
+    mkdir state
+    cat >twice.lua <<'EOF'
+local function make() return mockit.timer{cron = "@daily", persist = "job", fn = print} end
+local first = make()
+print(pcall(make))
+print(pcall(mockit.timer, {cron = "@hourly", persist = "job", fn = print}))
+first:destroy()
+local second = make()  -- the name is free again
+print(second:kind())
+do local third <close> = mockit.timer{cron = "@daily", persist = "other", fn = print} end
+print(mockit.timer{cron = "@daily", persist = "other", fn = print}:kind())  -- __close freed it
+mockit.stop(0)
+EOF
+    run_capture "$MOCKIT_RUN" --virtual-time --state-dir state twice.lua
+    expect_status 0
+    local refused="bad argument #1 to 'mockit.timer' ('persist': 'state/job' is the state file of another live timer (one each))"
+    expect_stdout_equals "$(printf '%s\n' "false	twice.lua:1: ${refused/mockit./}" "false	$refused" cron cron)"
+}
+
 run_case "a run missed while down runs once at start; the file is written atomically" case_missed_run_at_start
 run_case "missed='skip': runs missed while down are counted, not run" case_skip_counts_instead
 run_case "a corrupt state file is logged and treated as never ran" case_corrupt_file
 run_case "a FIFO as the state file, a link at the temporary's name: neither hangs nor is followed" case_odd_files_in_the_state_directory
 run_case "bad persist names and state directories: clear errors" case_bad_input
 run_case "a state file that cannot be written is logged once, the timer goes on" case_unwritable_file_logged_once
+run_case "one live timer per persist name; destroy frees the name" case_one_timer_per_name
 finish

@@ -21,6 +21,8 @@
 #include <lua.hpp>
 #include <memory>
 #include <optional>
+#include <string>
+#include <unordered_set>
 
 #include "metrics.hpp"
 #include "mockit/lua_module.hpp"
@@ -93,6 +95,8 @@ struct context {
     // was a fifth of the time of a run, tests/bench/RESULTS.md). Empty after anything else ran.
     std::optional<time_point> options_run_ended;
     bool cron_timers = false;  // a cron timer was made: wall clock steps replan (cron_timer.hpp)
+    // The state files of the live cron timers with persist=: one timer per file.
+    std::unordered_set<std::string> state_files;
     // The name of the timer whose callback failed, for the report (absorb_error); or nullptr.
     const std::string* failing_timer = nullptr;
 

@@ -246,6 +246,10 @@ cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int pe
         } else if (persist != 0 && !find_state_file(plan->state_file, lua_tostring(L, persist),
                                                     message, sizeof message)) {
             // message says why
+        } else if (ctx.state_files.contains(plan->state_file)) {
+            std::snprintf(message, sizeof message,
+                          "'persist': '%s' is the state file of another live timer (one each)",
+                          plan->state_file.c_str());
         } else {
             return plan;
         }
@@ -256,6 +260,14 @@ cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int pe
     }
     luaL_argerror(L, 1, message);
     __builtin_unreachable();
+}
+
+void claim_state_file(lua_State* L, context& ctx, const cron_plan& plan) {
+    if (!plan.state_file.empty()) protect(L, [&] { ctx.state_files.insert(plan.state_file); });
+}
+
+void release_state_file(context& ctx, const cron_plan& plan) {
+    if (!plan.state_file.empty()) ctx.state_files.erase(plan.state_file);
 }
 
 time_point plan_first_cron_run(lua_State* L, context& ctx, timer_handle& t, time_point now) {

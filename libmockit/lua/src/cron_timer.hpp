@@ -59,6 +59,12 @@ struct cron_plan {
 // directory is missing or cannot be written.
 cron_plan* push_cron_plan(lua_State* L, context& ctx, int expr, int zone, int persist);
 
+// persist=: one live timer per state file, or two would each catch up on the same runs and
+// overwrite each other's record. push_cron_plan refuses a file in use; the timer claims it once
+// armed, and t:destroy() releases it (a cron timer stays armed, and pinned, until then).
+void claim_state_file(lua_State* L, context& ctx, const cron_plan& plan);
+void release_state_file(context& ctx, const cron_plan& plan);
+
 // Where the first run of cron timer `t`, armed `now`, goes on the monotonic clock.
 time_point plan_first_cron_run(lua_State* L, context& ctx, timer_handle& t, time_point now);
 

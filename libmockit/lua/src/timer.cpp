@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "timer.hpp"
 
+#include "cron_timer.hpp"
 #include "lua_util.hpp"
 #include "timer_options.hpp"
 
@@ -86,7 +87,9 @@ std::uint64_t effective_delay_ms(milliseconds ms, bool repeats) {
 int timer_destroy(lua_State* L) {
     timer_handle& t = check_timer(L, 1);
     if (t.destroyed) return 0;
-    disarm(L, upvalue_context(L), t);
+    context& ctx = upvalue_context(L);
+    disarm(L, ctx, t);
+    if (is_cron(t)) release_state_file(ctx, *options_of(t).cron);
     t.destroyed = true;
     for (int uv = 1, n = user_values_of(t); uv <= n; ++uv) {  // let the callback and the rest go
         lua_pushnil(L);

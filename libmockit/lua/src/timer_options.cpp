@@ -375,6 +375,7 @@ int mockit_timer(lua_State* L) {
         });
     }
     arm(L, ctx, tw->handle, ud);
+    if (tw->options.cron != nullptr) claim_state_file(L, ctx, *tw->options.cron);
     lua_settop(L, ud);
     return 1;
 }
