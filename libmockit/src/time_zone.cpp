@@ -178,9 +178,18 @@ std::pair<std::shared_ptr<const time_zone::changes>, std::string> time_zone::loc
 }
 
 std::string printable(std::string_view text) {
+    // A message quotes what it names, not a whole 100 kB list: the start, cut where a UTF-8
+    // character begins, and how long the rest is.
+    constexpr std::size_t shown = 100;
+    std::size_t cut = text.size();
+    if (cut > shown) {
+        cut = shown;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80)
+            --cut;
+    }
     std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
+    out.reserve(cut + 32);
+    for (const char c : text.substr(0, cut)) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte >= 0x20 && byte != 0x7f) {
             out += c;
@@ -194,6 +203,7 @@ std::string printable(std::string_view text) {
             out += hex[byte & 15];
         }
     }
+    if (cut < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
     return out;
 }
 

@@ -30,7 +30,8 @@ struct wall_time_info {
 };
 
 // `text` as an error message may show it: control characters (a NUL from Lua, a newline) as
-// C escapes ("\0", "\n", "\x1b"), so the message is one line and nothing cuts it short.
+// C escapes ("\0", "\n", "\x1b"), so the message is one line and nothing cuts it short; past
+// 100 bytes, the start and the whole length ("... (123456 bytes)").
 std::string printable(std::string_view text);
 
 class time_zone {

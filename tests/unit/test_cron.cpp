@@ -105,6 +105,11 @@ TEST_CASE("cron: names, numbers, ranges, lists and steps that are wrong", "[cron
           "unknown nickname '@\\x7f' (known: @yearly, @annually, @monthly, @weekly, @daily, "
           "@midnight, @hourly)");
     CHECK(error_of("* * * * *", std::string("UTC\0x", 5)) == "unknown time zone 'UTC\\0x'");
+    // long ones are cut, never inside a UTF-8 character, with their length
+    CHECK(error_of("* * * * *", std::string(200000, 'x')) ==
+          "unknown time zone '" + std::string(100, 'x') + "... (200000 bytes)'");
+    CHECK(error_of("* * * * *", std::string(99, 'x') + "\xc3\xa9" + std::string(50, 'y')) ==
+          "unknown time zone '" + std::string(99, 'x') + "... (151 bytes)'");
 }
 
 TEST_CASE("cron: nicknames", "[cron]") {
