@@ -23,7 +23,12 @@
 // Europe/Berlin, Australia/Lord_Howe) or the local one, each missed policy (once, skip, all),
 // overlap, jitter, names, ref; or mockit.cron(expr, fn, ...). Bad cron tables: bad expressions
 // (through mockit.cron too), one that never runs, a bad zone, tz without cron or not a string,
-// an every timer's policy for a cron timer and the other way round.
+// an every timer's policy for a cron timer and the other way round. Under simulated time half of
+// the timer{cron = ...} get persist = one of three names, kept in a state directory of the
+// process's own ($STATE_DIRECTORY, made by mkdtemp at start; each input starts with no file in
+// it); and a restart: a timer with a name created if none keeps it, the clock advanced, the timer
+// destroyed (t:destroy() or __close), the clock suspended (the service down), and one created
+// again with that name, with any policy and expression.
 //
 // Tasks: mockit.spawn of a Lua body, with a <close> variable, that asks the harness what to do
 // next: take 0..3 steps, then return 0..3 values or raise; or first wait for an older task (so
@@ -134,6 +139,15 @@
 //   each in turn at once (more than 1000 behind, it folds as once does). Its runs, t:due() (a run
 //   of the schedule, never after now), t:missed(), t:stats() and metrics() are the model's,
 //   exactly; kind() is "cron" and interval() nil; reset() plans anew, reset(ms) raises.
+// - persist: a timer{cron} with a name a live timer keeps is refused with exactly "bad argument #1
+//   to 'mockit.timer' ('persist': '<dir>/<name>' is the state file of another live timer (one
+//   each))" and changes nothing (no arming, no jitter drawn, no name in metrics()); destroy frees
+//   the name. A timer created with a name whose file holds R: the runs of its schedule due after
+//   R and by now were passed over: with once and all, it runs at once, without jitter, the first
+//   of them planned (once folds them: t:due() the latest, t:missed() the others; all runs each);
+//   with skip they count as missed (t:stats(), the next run's t:missed()) and its first run is
+//   the schedule's first after now. After every step each name's file holds "<due ms>\n" of the
+//   last run started of the timers that kept it (none ran: no file), and no name.tmp is left.
 //
 // With the real clock delays are real and tiny, and a budget caps how long one input may block.
 // Timers with options are then never early (the k-th expiry taken, by t:stats(), no earlier than
@@ -141,6 +155,7 @@
 // the periods elapsed allow; after timers that pause are left out (the model could not tell
 // whether a reset one ran).
 #include <fuzzer/FuzzedDataProvider.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -154,6 +169,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <lua.hpp>
 #include <optional>
@@ -256,6 +273,16 @@ constexpr std::string_view cron_exprs[] = {"* * * * *",  "*/5 * * * * *",       
 constexpr std::string_view cron_zones[] = {"UTC", "Europe/Berlin", "Australia/Lord_Howe"};
 constexpr std::int64_t cron_max_counted = 1000;  // runs counted in one fold, as the module's
 
+// persist = "name" of cron timers: the names inputs draw from, their files in the process's state
+// directory (state_dir, $STATE_DIRECTORY; each input starts with none of them).
+constexpr std::string_view persist_names[] = {"backup", "report.daily", "x_1-"};
+constexpr int persist_count = static_cast<int>(std::size(persist_names));
+std::string state_dir;
+
+std::string state_file(int persist) {
+    return state_dir + "/" + std::string{persist_names[persist]};
+}
+
 // A name of mockit.timer{...}: none (-1), or one of these. Timers sharing one add up in
 // mockit.metrics().timers. One is 128 bytes, the longest allowed; one is UTF-8 with characters
 // the metrics file escapes.
@@ -313,6 +340,14 @@ struct timer_model {
     std::optional<mockit::cron_schedule> schedule;
     std::int64_t cron_next_ms = 0;
     steady::time_point cron_deadline;
+    int persist = -1;  // an index of persist_names, or -1
+};
+
+// A persist name: the live timer that keeps its state file, if any, and the due time (ms) of the
+// last run started of the timers that kept it, which the file holds (none: no file).
+struct persist_model {
+    std::optional<std::size_t> owner;
+    std::optional<std::int64_t> last_ms;
 };
 
 enum class frame_kind : std::uint8_t { drain, run, advance };
@@ -669,7 +704,8 @@ class harness {
     void op_arm(bool repeats);
     int arm(int slot, bool repeats, std::int64_t delay, const timer_model& spec);
     void op_arm_options();
-    void op_arm_cron();
+    void op_arm_cron(int forced_persist = -1);
+    void op_restart_persist();
     void arm_options(int slot, std::int64_t delay, timer_model spec);
     void bad_options();
     void destroy(int slot, bool by_close);
@@ -787,6 +823,7 @@ class harness {
     steady::time_point now() const { return virtual_ ? sim_now_ : steady::now(); }
     steady::time_point engine_now();
     std::int64_t wall_ms() const;
+    void check_state_files() const;
     std::optional<steady::time_point> next_due() const;
     bool finish_simulated();
     std::size_t serial_in(int slot) const;
@@ -847,6 +884,7 @@ class harness {
     std::array<std::int64_t, name_count> name_runs_{};
     std::array<std::int64_t, name_count> name_missed_{};
     std::array<bool, name_count> name_used_{};
+    std::array<persist_model, persist_count> persist_{};
     std::uint64_t wall_epoch_ = 0;
     steady::time_point virtual_start_;
     std::size_t last_pending_ = 0;
@@ -855,6 +893,13 @@ class harness {
 
 harness::harness(FuzzedDataProvider& in) : in_{in}, L_{luaL_newstate()} {
     if (L_ == nullptr) violation("luaL_newstate failed");
+    // Each input starts with no state file: what an earlier one left would change its catch-ups.
+    for (int i = 0; i < persist_count; ++i) {
+        std::string file = state_file(i);
+        for (const std::string& path : {file, file + ".tmp"})
+            if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+                violation("cannot remove %s: %s", path.c_str(), std::strerror(errno));
+    }
     slot_serial_.fill(no_serial);
     luaL_openlibs(L_);
     luaL_requiref(L_, "mockit", luaopen_mockit, 1);
@@ -1110,6 +1155,27 @@ std::int64_t harness::wall_ms() const {
     return (wall_base_ns_ + std::chrono::nanoseconds{sim_now_ - wall_base_at_}.count()) / 1'000'000;
 }
 
+// Each persist name's state file holds the due time (ms) of the last run started of the timers
+// that kept it, a line of its own, or is missing when none ran; no temporary file is left.
+void harness::check_state_files() const {
+    for (int i = 0; i < persist_count; ++i) {
+        std::string file = state_file(i);
+        if (::access((file + ".tmp").c_str(), F_OK) == 0 || errno != ENOENT)
+            violation("%s.tmp is left behind", file.c_str());
+        std::optional<std::int64_t> want = persist_[static_cast<std::size_t>(i)].last_ms;
+        std::ifstream in{file, std::ios::binary};
+        if (!want) {
+            if (in.is_open())
+                violation("%s exists, and no run of its timers started", file.c_str());
+            continue;
+        }
+        std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+        if (text != std::to_string(*want) + "\n")
+            violation("%s holds '%s', want %lld (the last run started)", file.c_str(), text.c_str(),
+                      static_cast<long long>(*want));
+    }
+}
+
 // When the next live timer falls due (already due included), or nullopt when none is armed.
 std::optional<steady::time_point> harness::next_due() const {
     std::optional<steady::time_point> next;
@@ -1330,7 +1396,7 @@ void harness::op_arm_options() {
 // ref and args; or mockit.cron(expr, fn, serial, extras...). Its callback does what op_arm's do
 // (half of them pause). At most one live cron timer has both missed="skip" and a jitter: a
 // replan draws their jitters in the order of the queue's slots, which the model does not know.
-void harness::op_arm_cron() {
+void harness::op_arm_cron(int forced_persist) {
     timer_model spec;
     spec.options = true;
     spec.repeats = true;
@@ -1338,7 +1404,7 @@ void harness::op_arm_cron() {
     spec.missed = missed_policy::once;
     int slot = in_.ConsumeIntegralInRange(0, slot_count - 1);
     spec.cron = in_.ConsumeIntegralInRange(0, static_cast<int>(std::size(cron_exprs)) - 1);
-    bool via_cron = in_.ConsumeIntegralInRange(0, 3) == 0;  // mockit.cron(expr, fn, ...)
+    bool via_cron = forced_persist < 0 && in_.ConsumeIntegralInRange(0, 3) == 0;  // mockit.cron()
     int tz = via_cron ? -1 : in_.ConsumeIntegralInRange(-1, 2);
     int missed = via_cron ? 0 : in_.ConsumeIntegralInRange(0, 3);  // 0: not given
     int overlap = via_cron ? 0 : in_.ConsumeIntegralInRange(0, 2);
@@ -1355,6 +1421,12 @@ void harness::op_arm_cron() {
             : static_cast<action>(in_.ConsumeIntegralInRange(0, static_cast<int>(action::last)));
     spec.target = in_.ConsumeIntegralInRange(0, slot_count - 1);
     spec.param = in_.ConsumeIntegralInRange(0, 255);
+    // persist (simulated time only, where the model knows which runs were passed over): half of
+    // the timers{cron = ...}, a name of persist_names.
+    spec.persist = virtual_ && !via_cron
+                       ? std::max(-1, in_.ConsumeIntegralInRange(-persist_count, persist_count - 1))
+                       : -1;
+    if (forced_persist >= 0) spec.persist = forced_persist;
     static constexpr missed_policy policies[] = {missed_policy::once, missed_policy::skip,
                                                  missed_policy::all};
     if (missed > 0) spec.missed = policies[missed - 1];
@@ -1437,6 +1509,32 @@ void harness::op_arm_cron() {
             lua_pushboolean(L_, ref == 1);
             lua_setfield(L_, -2, "ref");
         }
+        if (t.persist >= 0) {
+            std::string_view name = persist_names[t.persist];
+            lua_pushlstring(L_, name.data(), name.size());
+            lua_setfield(L_, -2, "persist");
+        }
+    }
+    if (t.persist >= 0 && persist_[static_cast<std::size_t>(t.persist)].owner) {
+        // The name is another live timer's: refused, and nothing changes (no arming, no jitter
+        // drawn, no name in metrics(): check_invariants).
+        std::string want = "bad argument #1 to 'mockit.timer' ('persist': '" +
+                           state_file(t.persist) +
+                           "' is the state file of another live timer (one each))";
+        if (lua_pcall(L_, nargs, 1, 0) == LUA_OK)
+            violation("timer{cron, persist = '%s'}: accepted while timer #%zu keeps it",
+                      persist_names[t.persist].data(),
+                      *persist_[static_cast<std::size_t>(t.persist)].owner);
+        const char* message = lua_tostring(L_, -1);
+        if (message == nullptr || message != want)
+            violation("timer{cron, persist} of a name in use: '%s', want '%s'",
+                      message ? message : "(not a string)", want.c_str());
+        trace("timer{cron, persist = '%s'} refused: the name is #%zu's",
+              persist_names[t.persist].data(),
+              *persist_[static_cast<std::size_t>(t.persist)].owner);
+        timers_.pop_back();
+        pop_to(top);
+        return;
     }
     t.armed_at = now();
     t.arming = ++armings_;
@@ -1445,12 +1543,13 @@ void harness::op_arm_cron() {
         violation("%s: %s", via_cron ? "cron(...)" : "timer{cron = ...}", lua_tostring(L_, -1));
     if (!luaL_testudata(L_, -1, "mockit.timer")) violation("a cron timer's arming returned none");
     t.live = true;
+    if (t.persist >= 0) persist_[static_cast<std::size_t>(t.persist)].owner = serial;
     if (t.name >= 0) name_used_[static_cast<std::size_t>(t.name)] = true;
     trace(
         "arm #%zu into slot %d: %s '%.*s', tz %d, missed %d, overlap %d, jitter %lld, name %d, "
-        "ref %d, action %d; first run at %lld ms, due at %lld ns",
+        "ref %d, persist %d, action %d; first run at %lld ms, due at %lld ns",
         serial, slot, via_cron ? "cron" : "timer{cron}", static_cast<int>(expr.size()), expr.data(),
-        tz, missed, overlap, static_cast<long long>(t.jitter_ms), t.name, ref,
+        tz, missed, overlap, static_cast<long long>(t.jitter_ms), t.name, ref, t.persist,
         static_cast<int>(t.act), static_cast<long long>(t.cron_next_ms), ns_of(t.cron_deadline));
     push_kept("handles");
     lua_pushvalue(L_, -2);
@@ -1463,6 +1562,38 @@ void harness::op_arm_cron() {
     slot_serial_[slot] = serial;
     t.slot = slot;
     pop_to(top);
+}
+
+// A service run a while, stopped and started again later (simulated time only): a cron timer with
+// a persist name is created if none keeps it, the clock advances (its runs are kept in the state
+// file), the live timer keeping the name, if its handle is in a slot, is destroyed (t:destroy() or
+// __close), the clock is suspended a while (the runs of the schedule due meanwhile are passed
+// over), and a cron timer is created with that name (op_arm_cron), which makes its catch-up from
+// the state file.
+void harness::op_restart_persist() {
+    int persist = in_.ConsumeIntegralInRange(0, persist_count - 1);
+    bool by_close = in_.ConsumeBool();
+    std::int64_t up_ms = scaled(in_.ConsumeIntegralInRange(0, max_delay_ms));
+    std::int64_t down_ms = scaled(in_.ConsumeIntegralInRange(0, max_delay_ms));
+    if (!virtual_) return;
+    trace("restart persist '%s': up %lld ms, down %lld ms", persist_names[persist].data(),
+          static_cast<long long>(up_ms), static_cast<long long>(down_ms));
+    if (!persist_[static_cast<std::size_t>(persist)].owner) {
+        op_arm_cron(persist);
+        check_invariants(false);
+    }
+    advance(up_ms);
+    check_invariants(true);
+    if (std::optional<std::size_t> owner = persist_[static_cast<std::size_t>(persist)].owner) {
+        int slot = timers_[*owner].slot;
+        if (slot >= 0 && occupied(slot) && serial_in(slot) == *owner) {
+            destroy(slot, by_close);
+            check_invariants(true);
+        }
+    }
+    suspend(down_ms);
+    check_invariants(live_cron());
+    op_arm_cron(persist);
 }
 
 // A table mockit.timer must refuse, for one reason the input chooses: "bad argument #1", with
@@ -1750,6 +1881,29 @@ void harness::plan_options(timer_model& t) {
         std::optional<std::int64_t> first = cron_after(t, wall_ms());
         if (!first) violation("a cron schedule of the model has no run after now");
         cron_plan(t, first, sim_now_);
+        if (t.persist < 0) return;
+        // persist: the runs due after the one its state file holds, and by now, were passed over
+        // while no timer kept it. once and all run at once (no jitter: t:due() and t:missed() tell
+        // of them then), skip counts them as missed and keeps the first run after now.
+        std::optional<std::int64_t> last = persist_[static_cast<std::size_t>(t.persist)].last_ms;
+        std::optional<std::int64_t> passed = last ? cron_after(t, *last) : std::nullopt;
+        std::int64_t wall = wall_ms();
+        if (!passed || *passed > wall) return;
+        if (t.missed != missed_policy::skip) {
+            t.cron_next_ms = *passed;
+            t.cron_deadline = sim_now_;
+        } else {
+            t.cron_next_ms = *passed;
+            cron_due d = cron_due_by(t, wall);
+            t.cron_next_ms = *first;
+            t.skipped += d.count;
+            t.missed_total += d.count;
+            if (t.name >= 0) name_missed_[static_cast<std::size_t>(t.name)] += d.count;
+        }
+        trace("  persist '%.*s': last run %lld ms, passed over from %lld ms; run at %lld ms",
+              static_cast<int>(persist_names[t.persist].size()), persist_names[t.persist].data(),
+              static_cast<long long>(*last), static_cast<long long>(*passed),
+              static_cast<long long>(t.cron_next_ms));
         return;
     }
     std::int64_t now_ns = std::chrono::nanoseconds{sim_now_.time_since_epoch()}.count();
@@ -2021,6 +2175,8 @@ void harness::run_options(std::size_t serial, lua_State* L, int handle, steady::
     if (t.cron >= 0) {
         t.due_ms = k.due_ms;
         late = k.late;
+        // A run that starts is kept in its state file before its callback runs.
+        if (t.persist >= 0) persist_[static_cast<std::size_t>(t.persist)].last_ms = t.due_ms;
         // What the reference says of a cron run's due time: a run of the schedule, not after
         // now; on time (not folded, nor moved by a replan), it starts its jitter after it.
         if (cron_after(t, t.due_ms - 1) != t.due_ms || t.due_ms > wall)
@@ -2180,6 +2336,9 @@ void harness::destroy(int slot, bool by_close) {
     if (!lua_isnil(L_, -1)) violation("destroy() returned a %s", luaL_typename(L_, -1));
     trace("destroy #%zu", serial_in(slot));
     t.destroyed = true;
+    // Its persist name is free again (a second destroy of a destroyed timer frees nothing).
+    if (t.persist >= 0 && persist_[static_cast<std::size_t>(t.persist)].owner == serial_in(slot))
+        persist_[static_cast<std::size_t>(t.persist)].owner.reset();
     t.live = false;
     pop_to(top);
 }
@@ -3951,6 +4110,7 @@ void harness::check_clocks() {
 
 void harness::check_invariants(bool consuming) {
     if (lua_gettop(L_) != 0) violation("the harness left %d values on the stack", lua_gettop(L_));
+    check_state_files();
     if (delivered_total_ != raised_)
         violation("%lld errors raised, %lld delivered", static_cast<long long>(raised_),
                   static_cast<long long>(delivered_total_));
@@ -4064,7 +4224,8 @@ enum class op : std::uint8_t {
     arm_options,
     bad_options,
     arm_cron,
-    last = arm_cron,
+    restart_persist,
+    last = restart_persist,
 };
 
 void harness::run_ops() {
@@ -4220,6 +4381,9 @@ void harness::run_ops() {
             case op::arm_cron:
                 op_arm_cron();
                 break;
+            case op::restart_persist:
+                op_restart_persist();
+                break;
         }
         check_invariants(consuming);
     }
@@ -4347,6 +4511,22 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // Nothing of the environment may change what the module does between runs.
     unsetenv("NOTIFY_SOCKET");
     unsetenv("MOCKIT_LOG_LEVEL");
+    // persist: a state directory of this process's own, gone (with what inputs left) at exit.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir =
+        std::string{tmp != nullptr && *tmp != '\0' ? tmp : "/tmp"} + "/mockit-fuzz-state.XXXXXX";
+    if (::mkdtemp(dir.data()) == nullptr)
+        violation("mkdtemp %s: %s", dir.c_str(), std::strerror(errno));
+    state_dir = dir;
+    setenv("STATE_DIRECTORY", state_dir.c_str(), 1);
+    std::atexit([] {
+        for (int i = 0; i < persist_count; ++i) {
+            std::string file = state_file(i);
+            ::unlink(file.c_str());
+            ::unlink((file + ".tmp").c_str());
+        }
+        ::rmdir(state_dir.c_str());
+    });
     return 0;
 }
 
