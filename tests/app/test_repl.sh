@@ -53,9 +53,10 @@ type_keys() {
     tm send-keys "$@"
 }
 
-# wait_screen TEXT [SECONDS]: until the screen shows TEXT (default 10 s).
+# wait_screen TEXT [SECONDS]: until the screen shows TEXT (default 30 s: a loaded CI machine once
+# took over 10 s to draw the first prompt).
 wait_screen() {
-    local text=$1 limit=${2:-10} waited=0
+    local text=$1 limit=${2:-30} waited=0
     while [[ "$(screen)" != *"$text"* ]] && ((waited < limit * 10)); do
         sleep 0.1
         waited=$((waited + 1))
